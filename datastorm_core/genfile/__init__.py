@@ -1,0 +1,43 @@
+"""The Genfile language: parse, validate, plan."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from datastorm_core.genfile.model import Dataset, Field, Genfile, Table, TargetConfig
+from datastorm_core.genfile.parse import parse_text, read_genfile
+from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables, write_order
+from datastorm_core.genfile.validate import validate
+
+__all__ = [
+    "Dataset",
+    "Field",
+    "Genfile",
+    "Partition",
+    "Table",
+    "TablePlan",
+    "TargetConfig",
+    "load_genfile",
+    "loads_genfile",
+    "plan_tables",
+    "write_order",
+]
+
+
+def load_genfile(
+    path: str | os.PathLike[str],
+    environ: Mapping[str, str] | None = None,
+    target_overridden: bool = False,
+) -> Genfile:
+    """Read and validate a Genfile; raise GenfileError listing every problem."""
+    return validate(read_genfile(path), environ, target_overridden)
+
+
+def loads_genfile(
+    text: str,
+    environ: Mapping[str, str] | None = None,
+    target_overridden: bool = False,
+) -> Genfile:
+    """Validate Genfile text (tests, previews, embedded Genfiles)."""
+    return validate(parse_text(text), environ, target_overridden)

@@ -1,0 +1,124 @@
+"""The parsed Genfile as frozen dataclasses: what the rest of datastorm reads.
+
+Everything here is validated: a value of these classes is always a
+Genfile that can run. Building one is ``genfile.validate``'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Dataset", "Field", "Genfile", "Table", "TargetConfig"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a table and the rule that generates it."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    null_rate: float = 0.0
+    unique: bool = False
+    primary_key: bool = False
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    @property
+    def ref(self) -> tuple[str, str] | None:
+        """``(parent_table, parent_field)`` for a reference, else None."""
+        ref = self.params.get("ref")
+        if self.type != "reference" or not isinstance(ref, str):
+            return None
+        table, _, column = ref.partition(".")
+        return table, column
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: its fields in file order, its row count and options."""
+
+    name: str
+    records: int
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...] = ()
+    target: str | None = None  # a named target; None is the default [target]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name}.{name}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def references(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.type == "reference")
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Tables this one references (itself excluded), in field order."""
+        seen: list[str] = []
+        for f in self.references:
+            parent = f.ref[0] if f.ref else None
+            if parent and parent != self.name and parent not in seen:
+                seen.append(parent)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Options of the whole run, from ``[dataset]``."""
+
+    seed: int = 0
+    records: int = 1000
+    buffer_size: int | None = None
+    batch_size: int | None = None
+    locale: str = "en_US"
+    partitions: int | None = None
+    # Anchor of relative dates ("-5y", "now"): fixed so that reruns on
+    # another day give the same rows (guarantee 1). "today" opts out.
+    now: datetime = datetime(2026, 1, 1)
+    constraints: str = "after_load"
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """Where rows go: a URL (or type) and a write mode."""
+
+    type: str = "sqlite"
+    url: str | None = None
+    mode: str = "replace"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Genfile:
+    """A whole validated Genfile."""
+
+    dataset: Dataset
+    target: TargetConfig
+    tables: tuple[Table, ...]
+    targets: Mapping[str, TargetConfig] = field(default_factory=dict)
+    dagster: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    digest: str = ""
+    table_digests: Mapping[str, str] = field(default_factory=dict)
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)

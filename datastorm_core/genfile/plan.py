@@ -1,0 +1,128 @@
+"""Which tables to write, in which order, and which rows of each.
+
+Parents come before the tables that reference them; among independent
+tables the Genfile's order is kept. A partition ``K/N`` of a table is the
+contiguous range of row indices ``[K*R//N, (K+1)*R//N)``: since rows are a
+function of their index, partitions add up to the whole run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datastorm_core.genfile.model import Genfile, Table
+
+__all__ = ["Partition", "TablePlan", "partition_range", "table_cycles", "write_order"]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Partition ``index`` of ``count`` (0-based), as in ``--partition K/N``."""
+
+    index: int = 0
+    count: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Partition:
+        head, slash, tail = text.partition("/")
+        try:
+            index, count = int(head), int(tail)
+        except ValueError:
+            raise ValueError(f"partition must be K/N (e.g. 0/4), got {text!r}") from None
+        if not slash or count < 1 or not 0 <= index < count:
+            raise ValueError(f"partition must be K/N with 0 <= K < N, got {text!r}")
+        return cls(index, count)
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """One table of a run: the rows [start, stop) it writes out of ``total``."""
+
+    table: Table
+    start: int
+    stop: int
+    total: int
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+
+def partition_range(total: int, partition: Partition) -> tuple[int, int]:
+    """Row indices ``[start, stop)`` of a partition of a table of ``total`` rows."""
+    start = partition.index * total // partition.count
+    stop = (partition.index + 1) * total // partition.count
+    return start, stop
+
+
+def write_order(tables: Sequence[Table]) -> list[Table]:
+    """Tables with every parent before its children, else in file order."""
+    by_name = {t.name: t for t in tables}
+    done: set[str] = set()
+    order: list[Table] = []
+
+    def visit(table: Table, path: tuple[str, ...]) -> None:
+        if table.name in done or table.name in path:
+            return
+        for parent in table.parents:
+            if parent in by_name:
+                visit(by_name[parent], (*path, table.name))
+        done.add(table.name)
+        order.append(table)
+
+    for table in tables:
+        visit(table, ())
+    return order
+
+
+def table_cycles(tables: Iterable[Table]) -> list[list[str]]:
+    """Every reference cycle between distinct tables, each as a closed path."""
+    tables = list(tables)
+    graph = {t.name: [p for p in t.parents] for t in tables}
+    cycles: list[list[str]] = []
+    seen_sets: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    stack: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        stack.append(name)
+        for parent in graph.get(name, []):
+            if parent not in graph:
+                continue
+            if state.get(parent) == 1:
+                cycle = [*stack[stack.index(parent):], parent]
+                key = frozenset(cycle)
+                if key not in seen_sets:
+                    seen_sets.add(key)
+                    cycles.append(cycle)
+            elif state.get(parent) is None:
+                visit(parent)
+        stack.pop()
+        state[name] = 2
+
+    for name in graph:
+        if state.get(name) is None:
+            visit(name)
+    return cycles
+
+
+def plan_tables(
+    genfile: Genfile,
+    selected: Sequence[str] | None = None,
+    partition: Partition = Partition(),
+) -> list[TablePlan]:
+    """The tables of a run in write order, each with its partition's row range."""
+    names = set(selected) if selected else set(genfile.table_names)
+    plans = []
+    for table in write_order(genfile.tables):
+        if table.name in names:
+            start, stop = partition_range(table.records, partition)
+            plans.append(TablePlan(table, start, stop, table.records))
+    return plans

@@ -1,0 +1,127 @@
+"""The field types of the Genfile language: their parameters and column types.
+
+This is the language's catalogue, not the generators: it says which
+parameters a type takes, which are required, what column type it makes
+and which other fields of the row it reads. ``source.generators`` has one
+generator per entry (a test checks that none is missing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from datastorm_core.core.schema import ColumnType
+
+__all__ = [
+    "COMMON_PARAMS",
+    "DISTRIBUTIONS",
+    "FIELD_TYPES",
+    "PLANNED_TYPES",
+    "FieldType",
+    "Param",
+    "choice_column_type",
+]
+
+DISTRIBUTIONS = ("uniform", "normal", "zipf", "exponential")
+# In the contract, not in this version yet: refused with a message that says so.
+PLANNED_TYPES = ("hash", "template", "cpf", "cnpj", "cep", "phone", "city", "state", "address",
+                 "company", "text")
+COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a field type."""
+
+    name: str
+    kinds: tuple[type, ...]
+    required: bool = False
+    choices: tuple[Any, ...] | None = None
+
+    def describe_kinds(self) -> str:
+        names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+                 list: "an array", date: "a date"}
+        return " or ".join(dict.fromkeys(names[k] for k in self.kinds))
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """A field type: its parameters, its column type and what it reads."""
+
+    name: str
+    params: tuple[Param, ...]
+    column_type: ColumnType | None  # None: decided by parameters (choice, reference)
+    summary: str
+    reads: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda params: ()
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+_NUM = (int, float)
+_DIST = Param("distribution", (str,), choices=DISTRIBUTIONS)
+_NUMERIC_SHAPE = (Param("mean", _NUM), Param("stddev", _NUM), Param("exponent", _NUM))
+_LOCALE = Param("locale", (str,))
+_WHEN = (str, date)  # TOML dates and datetimes (datetime is a date subclass)
+
+
+def _reads_from(params: Mapping[str, Any]) -> tuple[str, ...]:
+    source = params.get("from")
+    return (source,) if isinstance(source, str) else ()
+
+
+FIELD_TYPES: dict[str, FieldType] = {
+    t.name: t
+    for t in (
+        FieldType("sequence", (Param("start", (int,)), Param("step", (int,))),
+                  ColumnType.BIGINT, "start + step * row index"),
+        FieldType("int", (Param("min", (int,)), Param("max", (int,)), _DIST, *_NUMERIC_SHAPE),
+                  ColumnType.BIGINT, "an integer in [min, max]"),
+        FieldType("float", (Param("min", _NUM), Param("max", _NUM), Param("scale", (int,)), _DIST,
+                            *_NUMERIC_SHAPE),
+                  ColumnType.DOUBLE, "a floating-point number in [min, max]"),
+        FieldType("decimal", (Param("min", _NUM), Param("max", _NUM), Param("scale", (int,)),
+                              Param("precision", (int,)), _DIST, *_NUMERIC_SHAPE),
+                  ColumnType.NUMERIC, "an exact decimal in [min, max] with `scale` places"),
+        FieldType("bool", (Param("probability", _NUM),), ColumnType.BOOLEAN,
+                  "true with `probability`"),
+        FieldType("choice", (Param("values", (list,), required=True), Param("weights", (list,))),
+                  None, "one of `values`, weighted by `weights`"),
+        FieldType("string", (Param("pattern", (str,)), Param("length", (int, list)),
+                             Param("chars", (str,))),
+                  ColumnType.TEXT, "a string from a pattern or of a length"),
+        FieldType("uuid", (), ColumnType.UUID, "a version-4-shaped UUID, deterministic"),
+        FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_NUMERIC_SHAPE),
+                  ColumnType.DATE, "a date in [start, end]"),
+        FieldType("timestamp", (Param("start", _WHEN), Param("end", _WHEN), _DIST,
+                                *_NUMERIC_SHAPE),
+                  ColumnType.TIMESTAMP, "a timestamp (seconds) in [start, end]"),
+        FieldType("name", (_LOCALE,), ColumnType.TEXT, "a full name from the locale"),
+        FieldType("first_name", (_LOCALE,), ColumnType.TEXT, "a first name from the locale"),
+        FieldType("last_name", (_LOCALE,), ColumnType.TEXT, "a last name from the locale"),
+        FieldType("email", (Param("from", (str,)), Param("domain", (str, list)), _LOCALE),
+                  ColumnType.TEXT, "an e-mail address, derived from a name field with `from`",
+                  reads=_reads_from),
+        FieldType("reference", (Param("ref", (str,), required=True),
+                                Param("distribution", (str,), choices=("uniform", "zipf")),
+                                Param("exponent", _NUM)),
+                  None, "a foreign key: a value of the parent's key"),
+    )
+}
+
+
+def choice_column_type(values: list[Any]) -> ColumnType:
+    """Column type of a choice: the narrowest type that holds every value."""
+    if all(isinstance(v, bool) for v in values):
+        return ColumnType.BOOLEAN
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return ColumnType.BIGINT
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return ColumnType.DOUBLE
+    return ColumnType.TEXT

@@ -1,0 +1,475 @@
+"""Turn a parsed TOML document into a validated ``Genfile``, or list every problem.
+
+Validation never stops at the first error: a user fixing a Genfile wants
+the whole list at once, each naming the table, the field and what is
+wrong. Checks that need the generators (dictionary sizes, whether a
+unique field's space is large enough) live in ``source``; ``run.check``
+runs both before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from datastorm_core.errors import GenfileError, Problem
+from datastorm_core.genfile.model import Dataset, Field, Genfile, Table, TargetConfig
+from datastorm_core.genfile.parse import RawGenfile, expand_env
+from datastorm_core.genfile.plan import table_cycles
+from datastorm_core.genfile.timeexpr import TimeExprError, parse_anchor, resolve_time
+from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYPES, Param
+
+__all__ = ["RESERVED", "TARGET_TYPES", "WRITE_MODES", "validate"]
+
+RESERVED = ("dataset", "target", "targets", "dagster")
+TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console")
+WRITE_MODES = ("replace", "append")
+CONSTRAINT_MODES = ("after_load", "immediate")
+TABLE_OPTIONS = ("records", "target", "description", "key")
+DEFAULT_RECORDS = 1000
+# Defaults of min and max; the generators use the same (see source.generators).
+_DEFAULT_BOUNDS = {"int": (0, 1_000_000), "float": (0.0, 1.0), "decimal": (0, 1000)}
+# Decimals travel as int64 counts of 10**-scale: the range must fit.
+_INT64_MAX = 2**63 - 1
+
+
+class _Collector:
+    """Gathers problems, locating each by the header it sits under."""
+
+    def __init__(self, raw: RawGenfile) -> None:
+        self.raw = raw
+        self.problems: list[Problem] = []
+
+    def add(self, message: str, table: str | None = None, field: str | None = None) -> None:
+        self.problems.append(Problem(message, table, field, self.raw.line_of(table, field)))
+
+
+def validate(
+    raw: RawGenfile,
+    environ: Mapping[str, str] | None = None,
+    target_overridden: bool = False,
+) -> Genfile:
+    """Validate a parsed Genfile; raise GenfileError listing every problem."""
+    out = _Collector(raw)
+    doc = raw.document
+
+    dataset = _dataset(doc.get("dataset", {}), out)
+    target = _target(doc.get("target", {}), "target", out, environ, skip_env=target_overridden)
+    targets: dict[str, TargetConfig] = {}
+    named = doc.get("targets", {})
+    if not isinstance(named, dict):
+        out.add("[targets] must be a table of named targets")
+    else:
+        for name, spec in named.items():
+            targets[name] = _target(spec, f"targets.{name}", out, environ, skip_env=False)
+    dagster = doc.get("dagster", {})
+    if not isinstance(dagster, dict):
+        out.add("[dagster] must be a table")
+        dagster = {}
+
+    tables: list[Table] = []
+    for key, value in doc.items():
+        if key in RESERVED:
+            continue
+        if not isinstance(value, dict):
+            out.add(f"top-level key {key!r} must be a table ([{key}]) or one of the reserved "
+                    f"sections {', '.join(RESERVED)}")
+            continue
+        table = _table(key, value, dataset, targets, out)
+        if table is not None:
+            tables.append(table)
+    if not tables and not out.problems:
+        out.add("the Genfile defines no table: add one, e.g. [user.id] with type = \"sequence\"")
+
+    tables = _check_references(tables, out)
+    for cycle in table_cycles(tables):
+        out.add("tables reference each other in a cycle: " + " -> ".join(cycle), cycle[0])
+
+    if out.problems:
+        ordered = sorted(out.problems, key=lambda p: (p.line is None, p.line or 0))
+        raise GenfileError(ordered, raw.path)
+    return Genfile(
+        dataset=dataset,
+        target=target,
+        tables=tuple(tables),
+        targets=targets,
+        dagster=dagster,
+        path=raw.path,
+        digest=_digest({k: v for k, v in doc.items() if k not in ("target", "targets")}),
+        table_digests={t.name: _table_digest(doc, t.name, dataset) for t in tables},
+    )
+
+
+# -- sections ---------------------------------------------------------------
+
+
+def _dataset(spec: Any, out: _Collector) -> Dataset:
+    if not isinstance(spec, dict):
+        out.add("[dataset] must be a table")
+        return Dataset()
+    known = ("seed", "records", "buffer_size", "batch_size", "locale", "partitions", "now",
+             "constraints")
+    for key in spec:
+        if key not in known:
+            out.add(f"unknown option {key!r}; expected one of {', '.join(known)}", "dataset")
+    values: dict[str, Any] = {}
+    for key, minimum in (("seed", None), ("records", 0), ("buffer_size", 1), ("batch_size", 1),
+                         ("partitions", 1)):
+        if key in spec:
+            value = spec[key]
+            if not _is_int(value):
+                out.add(f"{key} must be an integer, got {value!r}", "dataset")
+            elif minimum is not None and value < minimum:
+                out.add(f"{key} must be at least {minimum}, got {value}", "dataset")
+            else:
+                values[key] = value
+    if "locale" in spec:
+        if isinstance(spec["locale"], str):
+            values["locale"] = spec["locale"]
+        else:
+            out.add(f"locale must be a string like \"pt_BR\", got {spec['locale']!r}", "dataset")
+    if "now" in spec:
+        try:
+            values["now"] = parse_anchor(spec["now"])
+        except TimeExprError as exc:
+            out.add(f"now: {exc}", "dataset")
+    if "constraints" in spec:
+        if spec["constraints"] in CONSTRAINT_MODES:
+            values["constraints"] = spec["constraints"]
+        else:
+            out.add(f"constraints must be one of {', '.join(CONSTRAINT_MODES)}, "
+                    f"got {spec['constraints']!r}", "dataset")
+    return Dataset(**values)
+
+
+def _target(
+    spec: Any,
+    section: str,
+    out: _Collector,
+    environ: Mapping[str, str] | None,
+    skip_env: bool,
+) -> TargetConfig:
+    if not isinstance(spec, dict):
+        out.add(f"[{section}] must be a table")
+        return TargetConfig()
+    env_problems: list[Problem] = []
+    spec = expand_env(spec, env_problems, environ, (section, None))
+    if not skip_env:
+        for p in env_problems:
+            out.add(p.message, section)
+    kind = spec.get("type")
+    if kind == "postgresql":
+        kind = "postgres"
+    url = spec.get("url")
+    if url is not None and not isinstance(url, str):
+        out.add(f"url must be a string, got {_toml(url)}", section)
+        url = None
+    elif url is not None and not url.strip() and not (skip_env and section == "target"):
+        out.add("url is empty (is the environment variable it names set to \"\"?)", section)
+        url = None
+    if url:
+        scheme = url.split(":", 1)[0] if ":" in url else None
+        scheme = "postgres" if scheme == "postgresql" else scheme
+        if scheme is None:
+            out.add(f"url {url!r} has no scheme; write e.g. sqlite:///{url} or "
+                    "postgresql://user@host:5432/db", section)
+        elif kind is not None and scheme != kind and not skip_env:
+            out.add(f"type {kind!r} does not match the url's scheme {scheme!r}", section)
+        kind = kind or scheme
+    kind = kind or "sqlite"
+    if kind not in TARGET_TYPES:
+        out.add(f"unknown target type {kind!r}; expected one of {', '.join(TARGET_TYPES)}",
+                section)
+    mode = spec.get("mode", "replace")
+    if mode not in WRITE_MODES:
+        out.add(f"mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}", section)
+    options = {k: v for k, v in spec.items() if k not in ("type", "url", "mode")}
+    return TargetConfig(type=kind, url=url, mode=mode, options=options)
+
+
+def _table(
+    name: str,
+    spec: dict[str, Any],
+    dataset: Dataset,
+    targets: Mapping[str, TargetConfig],
+    out: _Collector,
+) -> Table | None:
+    fields: list[Field] = []
+    options: dict[str, Any] = {}
+    for key, value in spec.items():
+        if isinstance(value, dict):
+            built = _field(name, key, value, dataset, out)
+            if built is not None:
+                fields.append(built)
+        elif key in TABLE_OPTIONS:
+            options[key] = value
+        else:
+            out.add(f"unknown table option {key!r}; a field is written as a sub-table "
+                    f"[{name}.{key}] with a type, options are {', '.join(TABLE_OPTIONS)}", name)
+    records = options.get("records", dataset.records)
+    if not _is_int(records) or records < 0:
+        out.add(f"records must be a whole number >= 0, got {records!r}", name)
+        records = 0
+    target = options.get("target")
+    if target is not None and target not in targets:
+        out.add(f"target {target!r} is not defined: add [targets.{target}]", name)
+    if not spec or not any(isinstance(v, dict) for v in spec.values()):
+        out.add("table has no field: add one, e.g. [" + name + ".id] type = \"sequence\"", name)
+        return None
+    names = {f.name for f in fields}
+    for f in fields:
+        for dependency in FIELD_TYPES[f.type].reads(f.params):
+            if dependency not in names:
+                out.add(f"reads field {dependency!r}, which table {name!r} does not have",
+                        name, f.name)
+            elif dependency == f.name:
+                out.add("a field cannot be derived from itself", name, f.name)
+    marked = tuple(f.name for f in fields if f.primary_key)
+    primary_key = marked or (("id",) if "id" in names else ())
+    if len(primary_key) > 1:
+        out.add(f"a primary key of several fields ({', '.join(primary_key)}) is not supported "
+                "yet; mark one field primary_key = true", name)
+    for i, f in enumerate(fields):
+        if f.name in primary_key:
+            if f.null_rate > 0:
+                out.add("a primary key cannot have a null_rate", name, f.name)
+            if f.type == "reference":
+                out.add("a reference cannot be the primary key yet (one-to-one tables come "
+                        "with per_parent); rename the field or mark another primary_key = true",
+                        name, f.name)
+            # A primary key is unique by construction, like any unique field.
+            fields[i] = replace(f, unique=True)
+    return Table(name=name, records=int(records), fields=tuple(fields), primary_key=primary_key,
+                 target=target, options=options)
+
+
+def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
+           out: _Collector) -> Field | None:
+    kind = spec.get("type")
+    if kind is None:
+        out.add("missing `type`; e.g. type = \"int\"; known types: " + ", ".join(FIELD_TYPES),
+                table, name)
+        return None
+    if kind in PLANNED_TYPES:
+        out.add(f"type {kind!r} is planned but not available in this version; available: "
+                f"{', '.join(FIELD_TYPES)}", table, name)
+        return None
+    if kind not in FIELD_TYPES:
+        out.add(f"unknown type {_toml(kind)}; known types: {', '.join(FIELD_TYPES)}",
+                table, name)
+        return None
+    ftype = FIELD_TYPES[kind]
+    params: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key in COMMON_PARAMS:
+            continue
+        param = ftype.param(key)
+        if param is None:
+            accepted = [p.name for p in ftype.params] + list(COMMON_PARAMS[1:])
+            out.add(f"unknown parameter {key!r} for type {kind}; accepted: "
+                    f"{', '.join(accepted)}", table, name)
+            continue
+        if not _matches(value, param):
+            out.add(f"{key} must be {param.describe_kinds()}, got {_toml(value)}", table, name)
+            continue
+        if param.choices and value not in param.choices:
+            allowed = ", ".join(map(str, param.choices))
+            out.add(f"{key} must be one of {allowed}, got {_toml(value)}", table, name)
+            continue
+        params[key] = value
+    for param in ftype.params:
+        if param.required and param.name not in spec:
+            out.add(f"type {kind} needs `{param.name}`", table, name)
+    null_rate = spec.get("null_rate", 0.0)
+    if not isinstance(null_rate, (int, float)) or isinstance(null_rate, bool) \
+            or not 0 <= null_rate <= 1:
+        out.add(f"null_rate must be a number between 0 and 1, got {_toml(null_rate)}",
+                table, name)
+        null_rate = 0.0
+    flags = {}
+    for flag in ("unique", "primary_key"):
+        value = spec.get(flag, False)
+        if not isinstance(value, bool):
+            out.add(f"{flag} must be true or false, got {_toml(value)}", table, name)
+            value = False
+        flags[flag] = value
+    _check_params(table, name, kind, params, dataset, out)
+    return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
+                 unique=flags["unique"] or flags["primary_key"],
+                 primary_key=flags["primary_key"])
+
+
+def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: Dataset,
+                  out: _Collector) -> None:
+    """Checks of a field's parameters that need more than their types."""
+
+    def bad(message: str) -> None:
+        out.add(message, table, name)
+
+    if kind in _DEFAULT_BOUNDS and ("min" in p or "max" in p):
+        low = p.get("min", _DEFAULT_BOUNDS[kind][0])
+        high = p.get("max", _DEFAULT_BOUNDS[kind][1])
+        if low > high:
+            which = "" if "min" in p and "max" in p else " (the other bound is the default)"
+            bad(f"min ({low}) is greater than max ({high}){which}")
+    if p.get("stddev") is not None and p["stddev"] <= 0:
+        bad(f"stddev must be positive, got {p['stddev']}")
+    if p.get("exponent") is not None and p["exponent"] <= 0:
+        bad(f"exponent must be positive, got {p['exponent']}")
+    if p.get("distribution") == "exponential" and p.get("mean") is not None and p["mean"] <= 0:
+        bad("an exponential distribution needs a positive mean")
+    if kind == "sequence" and p.get("step") == 0:
+        bad("step cannot be 0")
+    if kind == "bool" and "probability" in p and not 0 <= p["probability"] <= 1:
+        bad(f"probability must be between 0 and 1, got {p['probability']}")
+    if kind == "decimal":
+        scale = p.get("scale", 2)
+        if not 0 <= scale <= 18:
+            bad(f"scale must be between 0 and 18, got {scale}")
+        else:
+            bound = max(abs(p.get("min", 0)), abs(p.get("max", 1000)))
+            if bound * 10**scale > _INT64_MAX:
+                bad(f"range too wide for scale {scale}: |value| * 10**scale must stay below 2**63")
+            if "precision" in p and p["precision"] < _digits_needed(bound, scale):
+                bad(f"precision {p['precision']} cannot hold {bound} with scale {scale}")
+    if kind == "float" and "scale" in p and not 0 <= p["scale"] <= 15:
+        bad(f"scale must be between 0 and 15, got {p['scale']}")
+    if kind == "choice" and "values" in p:
+        values = p["values"]
+        if not values:
+            bad("values cannot be empty")
+        elif not all(isinstance(v, (str, int, float, bool)) for v in values):
+            bad("values must be strings, numbers or booleans")
+        elif len({(type(v), v) for v in values}) != len(values):
+            bad("values has duplicates")
+        weights = p.get("weights")
+        if weights is not None:
+            if len(weights) != len(values):
+                bad(f"weights and values must have as many entries ({len(weights)} weights, "
+                    f"{len(values)} values)")
+            elif not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0
+                         for w in weights) or sum(weights) <= 0:
+                bad("weights must be non-negative numbers with a positive sum")
+    if kind == "string":
+        _check_string(p, bad)
+    if kind in ("date", "timestamp"):
+        try:
+            start = resolve_time(p.get("start", "-5y"), dataset.now)
+            end = resolve_time(p.get("end", "now"), dataset.now)
+            if start > end:
+                bad(f"start ({start}) is after end ({end})")
+        except TimeExprError as exc:
+            bad(str(exc))
+    if kind == "email" and "domain" in p:
+        domains = p["domain"] if isinstance(p["domain"], list) else [p["domain"]]
+        if not domains or not all(isinstance(d, str) and d and "@" not in d for d in domains):
+            bad("domain must be a domain name like \"example.com\" or a list of them")
+    if kind == "reference" and "ref" in p:
+        parent, dot, column = p["ref"].partition(".")
+        if not dot or not parent or not column:
+            bad(f"ref must name a parent field as \"table.field\", got {p['ref']!r}")
+
+
+def _check_string(p: dict[str, Any], bad: Any) -> None:
+    if "pattern" in p and "length" in p:
+        bad("give either pattern or length, not both")
+    if "pattern" in p:
+        if not p["pattern"]:
+            bad("pattern cannot be empty")
+        elif (len(p["pattern"]) - len(p["pattern"].rstrip("\\"))) % 2 == 1:
+            bad("pattern ends with a lone backslash: write \\\\ for a literal one")
+    if "length" in p:
+        length = p["length"]
+        bounds = [length, length] if isinstance(length, int) else length
+        if len(bounds) != 2 or not all(_is_int(b) for b in bounds):
+            bad(f"length must be an integer or [min, max], got {length!r}")
+        elif not 0 <= bounds[0] <= bounds[1] <= 100_000:
+            bad(f"length bounds must satisfy 0 <= min <= max <= 100000, got {length!r}")
+    if "chars" in p and not p["chars"]:
+        bad("chars cannot be empty")
+
+
+def _check_references(tables: list[Table], out: _Collector) -> list[Table]:
+    """References must point at a primary key or unique field of a known table."""
+    by_name = {t.name: t for t in tables}
+    for table in tables:
+        for f in table.references:
+            if f.ref is None or "ref" not in f.params:
+                continue
+            parent_name, column = f.ref
+            if parent_name == table.name:
+                out.add("a table cannot reference itself yet (self-references come with "
+                        "acyclic hierarchies)", table.name, f.name)
+                continue
+            parent = by_name.get(parent_name)
+            if parent is None:
+                out.add(f"ref {f.params['ref']!r}: there is no table {parent_name!r}",
+                        table.name, f.name)
+                continue
+            if column not in parent.field_names:
+                out.add(f"ref {f.params['ref']!r}: table {parent_name!r} has no field "
+                        f"{column!r}", table.name, f.name)
+                continue
+            target = parent.field(column)
+            if column not in parent.primary_key and not target.unique:
+                out.add(f"ref {f.params['ref']!r}: {parent_name}.{column} is neither a primary "
+                        "key nor unique; mark it `unique = true`", table.name, f.name)
+            if target.null_rate > 0:
+                out.add(f"ref {f.params['ref']!r}: {parent_name}.{column} has a null_rate; "
+                        "a referenced key cannot be null", table.name, f.name)
+            if f.unique and f.name not in table.primary_key:
+                out.add("a unique reference (one-to-one) comes with per_parent; remove "
+                        "`unique`", table.name, f.name)
+    return tables
+
+
+# -- helpers ----------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _matches(value: Any, param: Param) -> bool:
+    if isinstance(value, bool):
+        return bool in param.kinds
+    return isinstance(value, param.kinds)
+
+
+def _digits_needed(bound: float, scale: int) -> int:
+    integer_digits = math.floor(math.log10(bound)) + 1 if bound >= 1 else 0
+    return max(1, integer_digits + scale)
+
+
+def _toml(value: Any) -> str:
+    """A value as the user wrote it in TOML, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _table_digest(doc: dict[str, Any], name: str, dataset: Dataset) -> str:
+    """What decides a table's rows: its own section and the dataset options it uses."""
+    return _digest({
+        "table": doc.get(name),
+        "seed": dataset.seed,
+        "records": dataset.records,
+        "locale": dataset.locale,
+        "now": dataset.now.isoformat(),
+        "partitions": dataset.partitions,
+    })
