@@ -1,0 +1,42 @@
+"""One generator per field type of the Genfile language."""
+
+from __future__ import annotations
+
+from datastorm_core.source.generators.base import Generator, GeneratorContext
+from datastorm_core.source.generators.choice import ChoiceGenerator
+from datastorm_core.source.generators.numeric import (
+    BoolGenerator,
+    DecimalGenerator,
+    FloatGenerator,
+    IntGenerator,
+    SequenceGenerator,
+)
+from datastorm_core.source.generators.person import (
+    EmailGenerator,
+    FirstNameGenerator,
+    LastNameGenerator,
+    NameGenerator,
+)
+from datastorm_core.source.generators.reference import ReferenceGenerator
+from datastorm_core.source.generators.strings import StringGenerator, UuidGenerator
+from datastorm_core.source.generators.temporal import DateGenerator, TimestampGenerator
+
+__all__ = ["GENERATORS", "Generator", "GeneratorContext"]
+
+GENERATORS: dict[str, type[Generator]] = {
+    "sequence": SequenceGenerator,
+    "int": IntGenerator,
+    "float": FloatGenerator,
+    "decimal": DecimalGenerator,
+    "bool": BoolGenerator,
+    "choice": ChoiceGenerator,
+    "string": StringGenerator,
+    "uuid": UuidGenerator,
+    "date": DateGenerator,
+    "timestamp": TimestampGenerator,
+    "name": NameGenerator,
+    "first_name": FirstNameGenerator,
+    "last_name": LastNameGenerator,
+    "email": EmailGenerator,
+    "reference": ReferenceGenerator,
+}

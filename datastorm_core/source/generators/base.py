@@ -1,0 +1,87 @@
+"""What every generator is: a rule from row indices to a column of values.
+
+A generator is thin: it composes services (randomness, permutations,
+dictionaries, reference pools) held by its context. The orchestrator
+adds what is common to every field: NULLs and uniqueness.
+
+Uniqueness is by construction: a generator that can enumerate its values
+says how many there are (``space``) and maps ordinals in ``[0, space)``
+to distinct values (``from_ordinals``); the orchestrator feeds it a keyed
+permutation of the row index, so distinct rows get distinct values.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ColumnType
+from datastorm_core.genfile.model import Field
+from datastorm_core.source.services.randomness import Stream
+
+__all__ = ["Generator", "GeneratorContext", "KeyLookup"]
+
+# Keys of a parent table at given row indices, and the parent's column type.
+KeyLookup = Callable[[np.ndarray], Column]
+
+
+@dataclass(frozen=True)
+class GeneratorContext:
+    """What a generator may use: its random stream and the run's shared services."""
+
+    stream: Stream
+    table: str
+    table_rows: int
+    locale: str
+    now: datetime
+    # For references: (parent table, parent field) -> (rows, lookup, column spec)
+    reference_pool: Callable[[str, str], ReferencePoolLike]
+
+
+class ReferencePoolLike(ABC):
+    rows: int
+    column_type: ColumnType
+    precision: int | None
+    scale: int | None
+
+    @abstractmethod
+    def keys_at(self, indices: np.ndarray) -> np.ndarray: ...
+
+
+class Generator(ABC):
+    """Makes one field's values for an array of row indices."""
+
+    column_type: ColumnType = ColumnType.TEXT
+    precision: int | None = None
+    scale: int | None = None
+    # True when every row gets a distinct value anyway (sequence).
+    unique_by_nature: bool = False
+    # True when the generator makes its values unique itself when the field
+    # asks for it (an e-mail derived from a name carries a unique number).
+    handles_unique: bool = False
+
+    def __init__(self, field: Field, ctx: GeneratorContext) -> None:
+        self.field = field
+        self.ctx = ctx
+        self.stream = ctx.stream
+
+    def problems(self) -> list[str]:
+        """What is wrong with this field, found when compiling (before any write)."""
+        return []
+
+    def space(self) -> int | None:
+        """How many distinct values ``from_ordinals`` can make; None: cannot be unique."""
+        return None
+
+    def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        """Distinct values for distinct ordinals in ``[0, min(space, 2**62))``."""
+        raise TypeError(f"type {self.field.type} cannot enumerate its values")
+
+    @abstractmethod
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        """Values for ``indices``; ``row`` holds the fields this one reads."""

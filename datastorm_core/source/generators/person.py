@@ -1,0 +1,153 @@
+"""People: first, last and full names from the locale's dictionaries; e-mails."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+
+from datastorm_core.core.chunk import Column
+from datastorm_core.source.generators.base import Generator
+from datastorm_core.source.services import dictionaries
+from datastorm_core.source.services.dictionaries import Dictionary
+from datastorm_core.source.services.permutation import KeyedPermutation
+from datastorm_core.source.services.text import ascii_slug
+
+__all__ = ["EmailGenerator", "FirstNameGenerator", "LastNameGenerator", "NameGenerator"]
+
+
+class _DictionaryGenerator(Generator):
+    def locale(self) -> str:
+        return self.field.param("locale", self.ctx.locale)
+
+    def problems(self) -> list[str]:
+        if self.locale() not in dictionaries.available_locales():
+            return [f"unknown locale {self.locale()!r}; e.g. pt_BR, en_US, de_DE, es_ES"]
+        return []
+
+
+class _SingleWordGenerator(_DictionaryGenerator):
+    @abstractmethod
+    def dictionary(self) -> Dictionary:
+        """The word list this generator draws from."""
+
+    def space(self) -> int:
+        return len(self.dictionary())
+
+    def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        return self.dictionary().words[ordinals]
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        words = self.dictionary()
+        return words.words[self.stream.weighted(indices, words.cumulative)]
+
+
+class FirstNameGenerator(_SingleWordGenerator):
+    def dictionary(self) -> Dictionary:
+        return dictionaries.first_names(self.locale())
+
+
+class LastNameGenerator(_SingleWordGenerator):
+    def dictionary(self) -> Dictionary:
+        return dictionaries.last_names(self.locale())
+
+
+class NameGenerator(_DictionaryGenerator):
+    """``First Last``; unique names enumerate the (first, last) pairs."""
+
+    def parts(self) -> tuple[Dictionary, Dictionary]:
+        return dictionaries.first_names(self.locale()), dictionaries.last_names(self.locale())
+
+    def space(self) -> int:
+        first, last = self.parts()
+        return len(first) * len(last)
+
+    def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        first, last = self.parts()
+        i, j = np.divmod(ordinals, len(last))
+        return np.strings.add(np.strings.add(first.words[i], " "), last.words[j])
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        first, last = self.parts()
+        i = self.stream.sub("first").weighted(indices, first.cumulative)
+        j = self.stream.sub("last").weighted(indices, last.cumulative)
+        return np.strings.add(np.strings.add(first.words[i], " "), last.words[j])
+
+
+# Share of non-unique addresses that carry a number (ana.silva83@...), as real ones do.
+NUMBERED_SHARE = 0.4
+
+
+class EmailGenerator(_DictionaryGenerator):
+    """``first.last[number]@domain``, from a name field of the row when ``from`` is set.
+
+    With ``unique = true`` every address carries a fixed-width number from
+    a keyed permutation of the row index: two rows never share an address,
+    whatever their names.
+    """
+
+    handles_unique = True
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        digits = max(3, len(str(max(self.ctx.table_rows - 1, 1))))
+        self.suffix_digits = digits
+        self.unique_suffix = KeyedPermutation(10**digits, self.stream.sub("suffix").key)
+
+    def space(self) -> int:
+        return 10**self.suffix_digits
+
+    def domains(self) -> np.ndarray:
+        domain = self.field.param("domain")
+        if domain is None:
+            return dictionaries.email_domains(self.locale()).words
+        return np.array(domain if isinstance(domain, list) else [domain])
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        source = self.field.param("from")
+        if source is not None:
+            locals_ = _local_parts(row[source].values)
+        else:
+            first = dictionaries.first_names(self.locale())
+            last = dictionaries.last_names(self.locale())
+            i = self.stream.sub("first").weighted(indices, first.cumulative)
+            j = self.stream.sub("last").weighted(indices, last.cumulative)
+            locals_ = np.strings.add(np.strings.add(_slugs(first)[i], "."), _slugs(last)[j])
+        # Narrow dtypes and "@domain" built on the small domain list: numpy
+        # string work is proportional to the widest element.
+        if self.field.unique:
+            numbers = self.unique_suffix(indices).astype(f"U{self.suffix_digits}")
+            suffix = np.strings.zfill(numbers, self.suffix_digits)
+        else:
+            numbered = self.stream.sub("numbered").below(indices, NUMBERED_SHARE)
+            numbers = self.stream.sub("number").integers(indices, 1, 99).astype("U2")
+            suffix = np.where(numbered, numbers, "")
+        at_domains = np.strings.add("@", self.domains())
+        domain = at_domains[self.stream.sub("domain").integers(indices, 0, len(at_domains) - 1)]
+        return np.strings.add(np.strings.add(locals_, suffix), domain)
+
+def _local_parts(names: np.ndarray) -> np.ndarray:
+    """Local parts for a column of names, folding each distinct name once."""
+    distinct, inverse = np.unique(names.astype(str), return_inverse=True)
+    return np.array([_local_part(name) for name in distinct.tolist()])[inverse]
+
+
+def _slugs(words: Dictionary) -> np.ndarray:
+    """A dictionary's words folded for addresses ("Conceição" -> "conceicao")."""
+    return _slugs_of(words.name, tuple(words.words.tolist()))
+
+
+@lru_cache(maxsize=64)
+def _slugs_of(name: str, words: tuple[str, ...]) -> np.ndarray:
+    return np.array([".".join(ascii_slug(w)) or "x" for w in words])
+
+
+def _local_part(name: str) -> str:
+    words = ascii_slug(name)
+    if not words:
+        return "user"
+    return words[0] if len(words) == 1 else f"{words[0]}.{words[-1]}"
+
+

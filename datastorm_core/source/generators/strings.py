@@ -1,0 +1,136 @@
+"""Strings: patterns (``AAA-999``), random strings of a length, UUIDs."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ColumnType
+from datastorm_core.source.generators.base import Generator
+from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
+from datastorm_core.source.services.randomness import MASK64
+from datastorm_core.source.services.text import codepoints, strings_from_codepoints
+
+__all__ = ["StringGenerator", "UuidGenerator", "parse_pattern"]
+
+PATTERN_CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
+DEFAULT_CHARS = string.ascii_letters + string.digits
+DEFAULT_LENGTH = (8, 16)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One position of a pattern: a literal code point or an alphabet."""
+
+    literal: int | None = None
+    alphabet: np.ndarray | None = None
+
+
+def parse_pattern(pattern: str) -> list[_Slot]:
+    """``9`` digit, ``A`` upper, ``a`` lower, ``\\`` escapes, anything else literal."""
+    slots: list[_Slot] = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            slots.append(_Slot(literal=ord(char)))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in PATTERN_CLASSES:
+            slots.append(_Slot(alphabet=codepoints(PATTERN_CLASSES[char])))
+        else:
+            slots.append(_Slot(literal=ord(char)))
+    return slots
+
+
+class StringGenerator(Generator):
+    """``pattern = "AAA-999"`` or ``length = [min, max]`` over ``chars``."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        pattern = self.field.param("pattern")
+        if pattern is not None:
+            self.slots = parse_pattern(pattern)
+            self.min_length = len(self.slots)
+        else:
+            length = self.field.param("length", list(DEFAULT_LENGTH))
+            low, high = (length, length) if isinstance(length, int) else length
+            alphabet = codepoints(self.field.param("chars", DEFAULT_CHARS))
+            self.slots = [_Slot(alphabet=alphabet)] * high
+            self.min_length = low
+        self.width = len(self.slots)
+        # Variable positions that can carry a unique ordinal: the last ones of
+        # the always-present prefix, as many as fit in a permutation.
+        self._ordinal_slots: list[int] = []
+        product = 1
+        for position in reversed(range(self.min_length)):
+            alphabet = self.slots[position].alphabet
+            if alphabet is not None and product * len(alphabet) <= MAX_DOMAIN:
+                product *= len(alphabet)
+                self._ordinal_slots.append(position)
+        self._space = product
+
+    def space(self) -> int:
+        return self._space
+
+    def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        grid = self._random_grid(indices)
+        remaining = ordinals.astype(np.int64)
+        for position in self._ordinal_slots:  # least significant first
+            alphabet = self.slots[position].alphabet
+            assert alphabet is not None
+            remaining, digit = np.divmod(remaining, len(alphabet))
+            grid[:, position] = alphabet[digit]
+        return strings_from_codepoints(grid)
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        return strings_from_codepoints(self._random_grid(indices))
+
+    def _random_grid(self, indices: np.ndarray) -> np.ndarray:
+        grid = np.empty((len(indices), self.width), dtype=np.uint32)
+        for position, slot in enumerate(self.slots):
+            if slot.alphabet is None:
+                grid[:, position] = slot.literal
+            else:
+                drawn = self.stream.sub("char", position).integers(
+                    indices, 0, len(slot.alphabet) - 1)
+                grid[:, position] = slot.alphabet[drawn]
+        if self.min_length < self.width:
+            lengths = self.stream.sub("length").integers(indices, self.min_length, self.width)
+            grid[np.arange(self.width) >= lengths[:, None]] = 0  # numpy drops trailing NULs
+        return grid
+
+
+_HEX = codepoints("0123456789abcdef")
+_DASHES = (8, 13, 18, 23)
+# Where each of the 32 hex digits goes in the 36-character form.
+_DIGIT_COLUMNS = [c for c in range(36) if c not in _DASHES]
+
+
+class UuidGenerator(Generator):
+    """Version-4-shaped UUIDs, unique by construction.
+
+    A v4 UUID has 122 free bits. The 62 free bits of its low half come
+    from a keyed permutation of the row index, so two rows never share a
+    UUID (up to 2**62 rows), with or without ``unique = true``; the 60
+    free bits of the high half are random.
+    """
+
+    column_type = ColumnType.UUID
+    unique_by_nature = True
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        permutation = KeyedPermutation(MAX_DOMAIN, self.stream.sub("low").key)
+        low = permutation(indices).astype(np.uint64) | np.uint64(1 << 63)  # variant 10xx
+        high = self.stream.sub("high").bits(indices)
+        high = (high & np.uint64(MASK64 ^ 0xF000)) | np.uint64(0x4000)  # version 4
+        grid = np.full((len(indices), 36), ord("-"), dtype=np.uint32)
+        for digit, column in enumerate(_DIGIT_COLUMNS):
+            half, nibble = (high, digit) if digit < 16 else (low, digit - 16)
+            shift = np.uint64(60 - 4 * nibble)
+            grid[:, column] = _HEX[((half >> shift) & np.uint64(0xF)).astype(np.intp)]
+        return strings_from_codepoints(grid)

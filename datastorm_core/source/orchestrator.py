@@ -1,0 +1,82 @@
+"""The source's entry point: compile a Genfile, describe its tables, make their chunks.
+
+``Source`` never knows where rows go: it hands core a ``TableChunks``
+producer per table, and core's buffer carries the chunks to a target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.schema import ForeignKey, TableSchema
+from datastorm_core.errors import Problem
+from datastorm_core.genfile.model import Genfile
+from datastorm_core.source.context import SourceContext
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "Source", "TableChunks"]
+
+# Rows per chunk: large enough that numpy's per-call overhead vanishes,
+# small enough that a chunk of a wide table stays a few megabytes.
+DEFAULT_CHUNK_ROWS = 8192
+
+
+class TableChunks:
+    """Rows ``[start, stop)`` of one table, cut into chunks; implements core's TableProducer."""
+
+    def __init__(self, source: Source, table: str, start: int, stop: int,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+        self.source = source
+        self.table = table
+        self.start, self.stop = start, stop
+        self.chunk_rows = max(1, chunk_rows)
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def chunk_count(self) -> int:
+        return -(-self.rows // self.chunk_rows)
+
+    def produce(self, seq: int) -> Chunk:
+        first = self.start + seq * self.chunk_rows
+        last = min(first + self.chunk_rows, self.stop)
+        return self.source.chunk(self.table, first, last, seq)
+
+
+class Source:
+    """Generates the rows of a Genfile's tables; pure functions of (seed, table, row)."""
+
+    def __init__(self, genfile: Genfile, seed: int | None = None) -> None:
+        self.genfile = genfile
+        self.context = SourceContext(genfile, seed)
+
+    def check(self, tables: Sequence[str] | None = None) -> list[Problem]:
+        """Problems only generators can see (dictionary sizes, unique spaces)."""
+        problems: list[Problem] = []
+        for name in tables or self.genfile.table_names:
+            problems.extend(self.context.compiled(name).problems)
+        return problems
+
+    def schema(self, table: str) -> TableSchema:
+        compiled = self.context.compiled(table)
+        t = compiled.table
+        foreign_keys = tuple(
+            ForeignKey(f.name, *f.ref) for f in t.references if f.ref is not None
+        )
+        unique = tuple(f.name for f in t.fields if f.unique and f.name not in t.primary_key)
+        return TableSchema(t.name, compiled.schema_columns, t.primary_key, unique, foreign_keys)
+
+    def chunk(self, table: str, start: int, stop: int, seq: int = 0) -> Chunk:
+        """Rows ``[start, stop)`` of ``table`` as one chunk."""
+        indices = np.arange(start, stop, dtype=np.int64)
+        columns = self.context.compiled(table).columns(indices)
+        self.context.count(table, stop - start)
+        return Chunk(table, seq, start, stop - start, columns)
+
+    def producer(self, table: str, start: int, stop: int,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> TableChunks:
+        return TableChunks(self, table, start, stop, chunk_rows)

@@ -1,0 +1,72 @@
+"""Numbers drawn over a range with a shape: uniform, normal, zipf, exponential.
+
+All draws are continuous in [low, high]; integer-valued fields floor
+them. Normal values are clipped to the range (as the Genfile contract
+says); exponential values use the truncated inverse CDF, so nothing
+piles up at the upper bound.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from datastorm_core.source.services.randomness import Stream
+
+__all__ = ["DEFAULT_ZIPF_EXPONENT", "draw_continuous", "draw_integers", "zipf_ranks"]
+
+DEFAULT_ZIPF_EXPONENT = 1.2
+
+
+def zipf_ranks(stream: Stream, indices: np.ndarray, n: int, exponent: float) -> np.ndarray:
+    """Ranks in [0, n): rank 0 the most frequent, frequency ~ (rank+1)**-exponent.
+
+    Inverse CDF of the continuous power law on [1, n + 1], floored: exact
+    enough for test data and O(1) a value for any n.
+    """
+    u = stream.uniform(indices)
+    if math.isclose(exponent, 1.0):
+        x = np.power(float(n + 1), u)
+    else:
+        a = 1.0 - exponent
+        x = np.power(1.0 + u * (float(n + 1) ** a - 1.0), 1.0 / a)
+    return np.clip(np.floor(x).astype(np.int64) - 1, 0, n - 1)
+
+
+def draw_integers(stream: Stream, indices: np.ndarray, low: int, high: int,
+                  params: Mapping[str, Any]) -> np.ndarray:
+    """Integers in [low, high] following ``params['distribution']``."""
+    distribution = params.get("distribution", "uniform")
+    if distribution == "uniform":
+        return stream.integers(indices, low, high)
+    if distribution == "zipf":
+        exponent = params.get("exponent", DEFAULT_ZIPF_EXPONENT)
+        return zipf_ranks(stream, indices, high - low + 1, exponent) + np.int64(low)
+    values = draw_continuous(stream, indices, float(low), float(high) + 1.0, params)
+    return np.clip(np.floor(values), low, high).astype(np.int64)
+
+
+def draw_continuous(stream: Stream, indices: np.ndarray, low: float, high: float,
+                    params: Mapping[str, Any]) -> np.ndarray:
+    """Floats in [low, high] following ``params['distribution']``."""
+    distribution = params.get("distribution", "uniform")
+    width = high - low
+    if distribution == "normal":
+        mean = params.get("mean", low + width / 2)
+        stddev = params.get("stddev", width / 6 if width > 0 else 1.0)
+        return np.clip(mean + stddev * stream.normal(indices), low, high)
+    if distribution == "exponential":
+        scale = params.get("mean", width / 4 if width > 0 else 1.0)
+        u = stream.uniform(indices)
+        # Truncated exponential: invert the CDF restricted to [0, width].
+        tail = -math.expm1(-width / scale) if width > 0 else 0.0
+        return np.minimum(low - scale * np.log1p(-u * tail), high)
+    if distribution == "zipf":
+        exponent = params.get("exponent", DEFAULT_ZIPF_EXPONENT)
+        steps = 1_000_000
+        ranks = zipf_ranks(stream, indices, steps, exponent)
+        return low + (ranks + stream.sub("zipf-fraction").uniform(indices)) * (width / steps)
+    return low + stream.uniform(indices) * width

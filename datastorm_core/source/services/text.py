@@ -1,0 +1,40 @@
+"""Building many strings at once, and folding them to ASCII.
+
+Strings are assembled as a 2-D array of UCS-4 code points (one row per
+value) and viewed as a numpy unicode array: trailing NUL code points are
+dropped by numpy, which gives variable lengths for free.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["ascii_slug", "codepoints", "strings_from_codepoints"]
+
+
+def codepoints(text: str) -> np.ndarray:
+    """The code points of ``text`` as a uint32 array (an alphabet, a literal)."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+
+
+def strings_from_codepoints(grid: np.ndarray) -> np.ndarray:
+    """Rows of a (n, width) uint32 array as a length-n unicode array."""
+    n, width = grid.shape
+    if width == 0:
+        return np.full(n, "", dtype="<U1")
+    return np.ascontiguousarray(grid, dtype=np.uint32).view(f"<U{width}").reshape(n)
+
+
+@lru_cache(maxsize=200_000)
+def ascii_slug(text: str) -> tuple[str, ...]:
+    """Lower-case ASCII words of ``text``: accents folded, punctuation dropped.
+
+    Cached: names repeat (a dictionary has thousands of names, a table
+    millions of rows), so each distinct name is folded once.
+    """
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = "".join(c if c.isalnum() else " " for c in folded.lower()).split()
+    return tuple(words)

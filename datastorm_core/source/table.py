@@ -1,0 +1,130 @@
+"""A table compiled for generation: its generators, in the order they must run.
+
+Fields are computed in dependency order (an e-mail after the name it is
+derived from) and returned in the Genfile's order. This module adds what
+every field shares: NULLs drawn per row, uniqueness through a keyed
+permutation of the row index, and NULL propagation from the fields a
+derived field reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ColumnSchema, ColumnType
+from datastorm_core.errors import Problem
+from datastorm_core.genfile.model import Field, Table
+from datastorm_core.genfile.types import FIELD_TYPES
+from datastorm_core.source.generators import GENERATORS, Generator, GeneratorContext
+from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
+
+__all__ = ["CompiledField", "CompiledTable"]
+
+
+@dataclass
+class CompiledField:
+    field: Field
+    generator: Generator
+    reads: tuple[str, ...]
+    permutation: KeyedPermutation | None = None
+
+    @property
+    def column(self) -> ColumnSchema:
+        g = self.generator
+        precision, scale = (g.precision, g.scale) if g.column_type is ColumnType.NUMERIC \
+            else (None, None)
+        nullable = self.field.null_rate > 0 or any(True for _ in self.reads)
+        return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
+                            precision=precision, scale=scale)
+
+    def values(self, indices: np.ndarray, row: dict[str, Column]) -> Column:
+        g, f = self.generator, self.field
+        if self.permutation is not None:
+            values = g.from_ordinals(self.permutation(indices), indices)
+        else:
+            values = g.generate(indices, row)
+        nulls = None
+        if f.null_rate > 0:
+            nulls = g.stream.sub("null").below(indices, f.null_rate)
+        for name in self.reads:  # derived from a NULL is NULL
+            source = row[name].nulls
+            if source is not None:
+                nulls = source.copy() if nulls is None else nulls | source
+        if nulls is not None and not nulls.any():
+            nulls = None
+        return Column(values, nulls)
+
+
+class CompiledTable:
+    """Generators of one table, ready to compute any of its columns for any rows."""
+
+    def __init__(self, table: Table, make_context: callable) -> None:  # type: ignore[valid-type]
+        self.table = table
+        self.fields: dict[str, CompiledField] = {}
+        self.problems: list[Problem] = []
+        for f in table.fields:
+            compiled = self._compile(f, make_context(f))
+            if compiled is not None:
+                self.fields[f.name] = compiled
+        self.order = self._evaluation_order()
+
+    def _compile(self, f: Field, ctx: GeneratorContext) -> CompiledField | None:
+        def problem(message: str) -> None:
+            self.problems.append(Problem(message, self.table.name, f.name))
+
+        try:
+            generator = GENERATORS[f.type](f, ctx)
+        except (KeyError, LookupError, ValueError) as exc:
+            problem(str(exc))
+            return None
+        for message in generator.problems():
+            problem(message)
+        reads = FIELD_TYPES[f.type].reads(f.params)
+        compiled = CompiledField(f, generator, reads)
+        if f.unique and not generator.unique_by_nature:
+            space = generator.space()
+            if space is None:
+                problem(f"type {f.type} cannot be unique")
+            elif space < self.table.records:
+                problem(f"unique: only {space:,} distinct values exist, for "
+                        f"{self.table.records:,} rows")
+            elif not generator.handles_unique:
+                compiled.permutation = KeyedPermutation(
+                    min(space, MAX_DOMAIN), generator.stream.sub("unique").key)
+        return compiled
+
+    def _evaluation_order(self) -> list[str]:
+        order: list[str] = []
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            if name in order or name in path or name not in self.fields:
+                return
+            for dependency in self.fields[name].reads:
+                visit(dependency, (*path, name))
+            order.append(name)
+
+        for name in self.fields:
+            visit(name, ())
+        return order
+
+    @property
+    def schema_columns(self) -> tuple[ColumnSchema, ...]:
+        return tuple(self.fields[f.name].column for f in self.table.fields)
+
+    def columns(self, indices: np.ndarray, names: Iterable[str] | None = None
+                ) -> dict[str, Column]:
+        """Columns ``names`` (default all, in Genfile order) at row ``indices``."""
+        wanted = list(names) if names is not None else list(self.table.field_names)
+        needed = set(wanted)
+        for name in reversed(self.order):
+            if name in needed:
+                needed.update(self.fields[name].reads)
+        row: dict[str, Column] = {}
+        for name in self.order:
+            if name in needed:
+                row[name] = self.fields[name].values(indices, row)
+        return {name: row[name] for name in wanted}
