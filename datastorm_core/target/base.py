@@ -1,0 +1,216 @@
+"""What every target shares: write mode, constraint mode, partition, lifecycle.
+
+``BaseTarget`` is the skeleton of the ``Target`` protocol (see
+``core/protocols.py``). It validates the run-wide settings once, keeps the
+schemas handed to ``prepare``, enforces that ``finish`` runs exactly once,
+and splits ``finish`` into ``commit``/``rollback``/``close`` so a concrete
+target only says how to talk to its store.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.schema import TableSchema
+from datastorm_core.errors import UsageError
+
+__all__ = [
+    "CONSTRAINT_MODES",
+    "WRITE_MODES",
+    "BaseTarget",
+    "PartitionLike",
+    "TargetPartition",
+    "check_options",
+    "require_primary_keys",
+]
+
+WRITE_MODES = ("replace", "append")
+CONSTRAINT_MODES = ("after_load", "immediate")
+
+
+class PartitionLike(Protocol):
+    """Anything with ``index`` and ``count``, e.g. ``genfile.plan.Partition``.
+
+    A protocol rather than an import keeps ``target`` independent of ``genfile``.
+    """
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def count(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class TargetPartition:
+    """Partition ``index`` of ``count`` (0-based) that this run writes."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise UsageError(
+                f"partition must be K/N with 0 <= K < N, got {self.index}/{self.count}")
+
+    @property
+    def is_whole(self) -> bool:
+        """True when the run writes every row (no ``--partition``, or ``0/1``)."""
+        return self.count == 1
+
+    @classmethod
+    def coerce(cls, value: PartitionLike | tuple[int, int] | None) -> TargetPartition:
+        """Accept None (whole run), an ``(index, count)`` pair, or a partition object."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, tuple):
+            index, count = value
+            return cls(int(index), int(count))
+        return cls(int(value.index), int(value.count))
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def check_options(kind: str, options: Mapping[str, Any], accepted: Sequence[str]) -> None:
+    """Refuse options a target does not know, so a typo is not silently ignored."""
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        known = ", ".join(accepted) if accepted else "none"
+        raise UsageError(f"unknown option(s) for the {kind} target: {', '.join(unknown)} "
+                         f"(accepted: {known})")
+
+
+def require_primary_keys(schemas: Sequence[TableSchema]) -> None:
+    """Append mode upserts by primary key; without one a rerun would duplicate rows."""
+    missing = [s.name for s in schemas if not s.primary_key]
+    if missing:
+        names = ", ".join(repr(n) for n in missing)
+        verb = "has" if len(missing) == 1 else "have"
+        raise UsageError(
+            f"mode 'append' needs a primary key on every table, and {names} {verb} none: "
+            "append upserts by primary key so that rerunning a partition never duplicates "
+            "rows. Mark a field primary_key = true (or name it id), or use mode 'replace'."
+        )
+
+
+class BaseTarget(abc.ABC):
+    """Skeleton of a target: settings, schemas, and a ``finish`` that runs once.
+
+    Subclasses implement ``open``, ``prepare``, ``write_batch`` and the three
+    ``finish`` steps; ``begin_table``, ``end_table`` and ``abort`` default to
+    doing nothing.
+    """
+
+    #: Rows per ``write_batch`` when the run sets no batch size.
+    default_batch_size: int = 10_000
+    #: Short name used in messages ("postgres", "sqlite", ...).
+    kind: ClassVar[str] = "target"
+    #: Options (from the Genfile's ``[target]`` table) this target understands.
+    accepted_options: ClassVar[tuple[str, ...]] = ()
+    #: Whether writing one partition in replace mode is meaningful. A database
+    #: table holds every partition, so replacing it from one partition would
+    #: drop the others; a file per partition has no such problem.
+    partition_replace_ok: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        mode: str = "replace",
+        constraints: str = "after_load",
+        partition: PartitionLike | tuple[int, int] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if mode not in WRITE_MODES:
+            raise UsageError(f"mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
+        if constraints not in CONSTRAINT_MODES:
+            raise UsageError(
+                f"constraints must be one of {', '.join(CONSTRAINT_MODES)}, got {constraints!r}")
+        self.mode = mode
+        self.constraints = constraints
+        self.partition = TargetPartition.coerce(partition)
+        self.options: dict[str, Any] = dict(options or {})
+        check_options(self.kind, self.options, self.accepted_options)
+        if mode == "replace" and not self.partition.is_whole and not self.partition_replace_ok:
+            raise UsageError(
+                f"mode 'replace' with partition {self.partition} would drop the rows of the "
+                f"other partitions from the {self.kind} tables; use mode 'append', which "
+                "rewrites exactly this partition's rows"
+            )
+        self.schemas: dict[str, TableSchema] = {}
+        self._finished = False
+
+    @property
+    def append(self) -> bool:
+        return self.mode == "append"
+
+    def describe(self) -> str:
+        """Where this target writes, safe to print (no password)."""
+        return self.kind
+
+    # -- the protocol -------------------------------------------------------
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Connect or check the destination; nothing visible is written yet."""
+
+    def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        """Remember the run's tables (in write order); subclasses create them."""
+        self.schemas = {s.name: s for s in schemas}
+
+    def begin_table(self, schema: TableSchema, start: int, stop: int) -> None:  # noqa: B027
+        """Rows ``[start, stop)`` of ``schema`` follow; default: nothing to do."""
+
+    @abc.abstractmethod
+    def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
+        """Write chunks (consecutive, in row order) of one table."""
+
+    def end_table(self, schema: TableSchema) -> None:  # noqa: B027
+        """Every row of ``schema`` was written; default: nothing to do."""
+
+    def finish(self, error: BaseException | None) -> None:
+        """Commit (``error`` is None) or undo everything, then release resources.
+
+        Runs its steps once even if called again; ``close`` always runs, and a
+        failure while rolling back never hides the error that caused it.
+        """
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            if error is None:
+                self.commit()
+            else:
+                # A failing rollback must not hide the error that caused it.
+                with contextlib.suppress(Exception):
+                    self.rollback()
+        except BaseException:
+            with contextlib.suppress(Exception):  # best effort after a failed commit
+                self.rollback()
+            raise
+        finally:
+            self.close()
+
+    def abort(self) -> None:  # noqa: B027
+        """Cut short a write blocked in another thread; default: nothing to cut."""
+
+    # -- what subclasses implement for finish() ------------------------------
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make every write of the run visible at once."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Undo every write of the run; the store is as it was before ``open``."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections and files; called after commit or rollback."""

@@ -1,0 +1,48 @@
+"""PostgreSQL ``COPY ... FROM STDIN`` text format, a whole chunk at a time.
+
+Rows end in newline, fields are separated by tabs, NULL is ``\\N``, and
+backslash, tab, newline and carriage return inside a value are escaped
+with a backslash. A binary encoder (``copy_binary``) can sit beside this
+one behind the same ``encode_chunk(chunk, schema) -> bytes`` shape.
+"""
+
+from __future__ import annotations
+
+from datastorm_core.core.chunk import Chunk, Column
+from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+from datastorm_core.target.encode.text import apply_nulls, column_text
+
+__all__ = ["COPY_NULL", "FORMAT", "copy_text_fields", "encode_chunk", "escape_copy_text"]
+
+#: The word PostgreSQL's COPY statement uses for this format.
+FORMAT = "text"
+COPY_NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = ("\\", "\t", "\n", "\r")
+# Only these types can hold arbitrary characters; the others are known-safe text.
+_FREE_TEXT = (ColumnType.TEXT, ColumnType.UUID)
+
+
+def escape_copy_text(fields: list[str]) -> list[str]:
+    """Escape COPY's special characters; a fast path skips columns without any."""
+    joined = "".join(fields)
+    if not any(ch in joined for ch in _SPECIAL):
+        return fields
+    return [f.translate(_ESCAPES) for f in fields]
+
+
+def copy_text_fields(column: Column, col: ColumnSchema) -> list[str]:
+    """The COPY text fields of one column, NULLs as ``\\N``."""
+    fields = column_text(column, col)
+    if col.type in _FREE_TEXT:
+        fields = escape_copy_text(fields)
+    return apply_nulls(fields, column, COPY_NULL)
+
+
+def encode_chunk(chunk: Chunk, schema: TableSchema) -> bytes:
+    """The chunk's rows as COPY text, UTF-8, columns in schema order."""
+    if chunk.rows == 0:
+        return b""
+    fields = [copy_text_fields(chunk.columns[c.name], c) for c in schema.columns]
+    text = "\n".join(map("\t".join, zip(*fields, strict=True)))
+    return (text + "\n").encode("utf-8")

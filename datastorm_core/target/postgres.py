@@ -1,0 +1,225 @@
+"""PostgreSQL through psycopg 3: COPY into tables, in one transaction per run.
+
+PostgreSQL has transactional DDL, so the whole run (drops, creates, COPY,
+keys) is one transaction: ``finish(None)`` commits it, ``finish(error)``
+rolls it back and the database is exactly as before the run.
+
+- replace: drop the run's tables (children first), create them (parents
+  first), COPY. With ``constraints="after_load"`` the keys are added after
+  each table is loaded, which PostgreSQL's bulk-load advice (and
+  ``pgbench -i``) recommends: about 3x faster than checking every row.
+- append: create missing tables with their keys, COPY each batch into a
+  temporary staging table, then upsert by primary key, so a rerun of the
+  same partition rewrites its rows instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.schema import TableSchema
+from datastorm_core.errors import TargetError, UsageError
+from datastorm_core.target import postgres_sql as q
+from datastorm_core.target.base import BaseTarget, PartitionLike, require_primary_keys
+from datastorm_core.target.encode import copy_text
+from datastorm_core.target.urls import redact
+
+__all__ = ["APPLICATION_NAME", "CONNECT_TIMEOUT_SECONDS", "PostgresTarget"]
+
+# Fail fast on an unreachable server instead of libpq's default of waiting forever;
+# a URL's own connect_timeout (or the connect_timeout option) wins.
+CONNECT_TIMEOUT_SECONDS = 10
+# Seconds abort() waits for the server to acknowledge a cancel request.
+CANCEL_TIMEOUT_SECONDS = 5.0
+# Shown in pg_stat_activity, so a DBA can tell what is loading.
+APPLICATION_NAME = "datastorm"
+
+
+class PostgresTarget(BaseTarget):
+    """Writes a run into PostgreSQL with COPY, all or nothing."""
+
+    kind = "postgres"
+    # COPY's cost per statement is small, but a batch is one round of encoding in
+    # memory: 50k rows of ~10 columns is a few MB, and keeps the server busy.
+    default_batch_size = 50_000
+    accepted_options = ("connect_timeout",)
+    # The encoder: a module with FORMAT and encode_chunk(chunk, schema) -> bytes.
+    encoder = copy_text
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        mode: str = "replace",
+        constraints: str = "after_load",
+        partition: PartitionLike | tuple[int, int] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(mode=mode, constraints=constraints, partition=partition, options=options)
+        try:
+            self._params: dict[str, Any] = conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: {' '.join(str(exc).split())}"
+                             ) from exc
+        # libpq only parses the port when connecting; a typo is a usage error, found now.
+        ports = str(self._params.get("port", "")).split(",")
+        if not all(p.isdigit() or not p for p in ports):
+            raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: the port must be a number, "
+                             f"got {self._params['port']!r}")
+        self._params.setdefault(
+            "connect_timeout", self.options.get("connect_timeout", CONNECT_TIMEOUT_SECONDS))
+        self._params.setdefault("application_name", APPLICATION_NAME)
+        self.url = url
+        self._conn: psycopg.Connection[Any] | None = None
+        self._staging: dict[str, str] = {}
+        self._aborted = False
+        self._in_flight = 0  # statements running now (another thread may be stuck in one)
+
+    def describe(self) -> str:
+        return redact(self.url)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def open(self) -> None:
+        try:
+            self._conn = psycopg.connect(autocommit=False, **self._params)
+        except psycopg.Error as exc:
+            cause = " ".join(str(exc).split())
+            raise TargetError(f"cannot connect to {self.describe()}: {cause}") from exc
+
+    def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        super().prepare(schemas)
+        if self.append:
+            require_primary_keys(schemas)
+        with self._cursor("preparing the tables") as cur:
+            self._check_outside_parents(cur, schemas)
+            if self.append:
+                for schema in schemas:
+                    cur.execute(q.create_table(schema, with_keys=True, if_not_exists=True))
+                return
+            cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
+            keys_now = self.constraints == "immediate"
+            for schema in schemas:
+                cur.execute(q.create_table(schema, with_keys=keys_now))
+
+    def begin_table(self, schema: TableSchema, start: int, stop: int) -> None:
+        if not self.append:
+            return
+        staging = f"datastorm_staging_{len(self._staging)}"
+        with self._cursor(f"staging table {schema.name!r}") as cur:
+            cur.execute(q.create_staging(staging, schema.name))
+        self._staging[schema.name] = staging
+
+    def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
+        payloads = [self.encoder.encode_chunk(chunk, schema) for chunk in chunks]
+        into = self._staging.get(schema.name, schema.name)
+        with self._cursor(f"loading table {schema.name!r}") as cur:
+            with cur.copy(q.copy_from_stdin(into, schema.column_names, self.encoder.FORMAT)
+                          ) as copy:
+                for payload in payloads:
+                    copy.write(payload)
+            if self.append:
+                cur.execute(q.upsert_from(schema, into))
+                cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(into)))
+
+    def end_table(self, schema: TableSchema) -> None:
+        if self.append:
+            staging = self._staging.pop(schema.name)
+            with self._cursor(f"finishing table {schema.name!r}") as cur:
+                cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staging)))
+            return
+        if self.constraints != "after_load":
+            return
+        with self._cursor(f"adding the keys of table {schema.name!r}") as cur:
+            statement = q.add_keys(schema)
+            if statement is not None:
+                cur.execute(statement)
+        with self._cursor(f"adding the foreign keys of table {schema.name!r}") as cur:
+            statement = q.add_foreign_keys(schema)
+            if statement is not None:
+                cur.execute(statement)
+
+    def commit(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.commit()
+        except psycopg.Error as exc:
+            raise TargetError(f"committing the run ({self.describe()}): "
+                              f"{_server_message(exc)}") from exc
+
+    def rollback(self) -> None:
+        if self._conn is None or self._conn.closed:
+            return
+        if self._in_flight:
+            # A write the runner gave up on still holds the connection's lock, so an
+            # explicit ROLLBACK would wait for it forever. Closing the connection ends
+            # the session, and the server rolls the transaction back by itself.
+            return
+        self._conn.rollback()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def abort(self) -> None:
+        """Ask the server to cancel the statement in flight (thread-safe, best effort)."""
+        self._aborted = True
+        conn = self._conn
+        if conn is None or conn.closed:
+            return
+        # Best effort: the run is failing already, a failed cancel changes nothing.
+        with suppress(Exception):
+            conn.cancel_safe(timeout=CANCEL_TIMEOUT_SECONDS)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _check_outside_parents(self, cur: psycopg.Cursor[Any],
+                               schemas: Sequence[TableSchema]) -> None:
+        """A parent outside the run (``--tables``) must already exist in the database."""
+        for schema in schemas:
+            for fk in schema.foreign_keys:
+                if fk.parent_table in self.schemas:
+                    continue
+                name = sql.Identifier(fk.parent_table).as_string(cur)
+                cur.execute("SELECT to_regclass(%s)", (name,))
+                row = cur.fetchone()
+                if row is None or row[0] is None:
+                    raise TargetError(
+                        f"table {schema.name!r} references {fk.parent_table!r}, which is not "
+                        f"in this run and does not exist in {self.describe()}: write "
+                        f"{fk.parent_table!r} first, or include it in the run")
+
+    @contextmanager
+    def _cursor(self, doing: str) -> Iterator[psycopg.Cursor[Any]]:
+        """A cursor whose psycopg errors become TargetErrors saying what failed."""
+        if self._conn is None:
+            raise TargetError(f"{doing}: the target was not opened")
+        self._in_flight += 1
+        try:
+            with self._conn.cursor() as cur:
+                yield cur
+        except psycopg.errors.QueryCanceled as exc:
+            reason = "cancelled by abort" if self._aborted else _server_message(exc)
+            raise TargetError(f"{doing} ({self.describe()}): {reason}") from exc
+        except psycopg.Error as exc:
+            raise TargetError(f"{doing} ({self.describe()}): {_server_message(exc)}") from exc
+        finally:
+            self._in_flight -= 1
+
+
+def _server_message(exc: psycopg.Error) -> str:
+    """The server's message and detail (e.g. which key is duplicated), on one line."""
+    diag = exc.diag
+    primary = diag.message_primary
+    if not primary:
+        return " ".join(str(exc).split())
+    detail = diag.message_detail
+    return f"{primary}: {detail}" if detail else primary

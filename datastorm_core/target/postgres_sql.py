@@ -1,0 +1,132 @@
+"""The SQL the PostgreSQL target sends, built from a TableSchema (no I/O).
+
+Every identifier goes through ``sql.Identifier``, so tables named ``user``
+or ``order`` (reserved words) and mixed-case names work as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg import sql
+
+from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+from datastorm_core.target.encode.numeric import INT64_DIGITS
+
+__all__ = [
+    "add_foreign_keys",
+    "add_keys",
+    "column_type",
+    "copy_from_stdin",
+    "create_staging",
+    "create_table",
+    "drop_tables",
+    "unique_columns",
+    "upsert_from",
+]
+
+_TYPES = {
+    ColumnType.BIGINT: "bigint",
+    ColumnType.DOUBLE: "double precision",
+    ColumnType.BOOLEAN: "boolean",
+    ColumnType.DATE: "date",
+    ColumnType.TIMESTAMP: "timestamp",
+    ColumnType.UUID: "uuid",
+    ColumnType.TEXT: "text",
+}
+
+
+def column_type(col: ColumnSchema) -> str:
+    """The PostgreSQL type of a column."""
+    if col.type is ColumnType.NUMERIC:
+        return f"numeric({col.precision or INT64_DIGITS}, {col.scale or 0})"
+    return _TYPES[col.type]
+
+
+def unique_columns(schema: TableSchema) -> list[str]:
+    """Columns that need their own UNIQUE: the primary key is unique already."""
+    return [c for c in schema.unique if (c,) != tuple(schema.primary_key)]
+
+
+def _names(names: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def _key_clauses(schema: TableSchema) -> list[sql.Composable]:
+    clauses: list[sql.Composable] = []
+    if schema.primary_key:
+        clauses.append(sql.SQL("PRIMARY KEY ({})").format(_names(schema.primary_key)))
+    clauses += [sql.SQL("UNIQUE ({})").format(sql.Identifier(c)) for c in unique_columns(schema)]
+    return clauses
+
+
+def _foreign_key_clauses(schema: TableSchema) -> list[sql.Composable]:
+    return [
+        sql.SQL("FOREIGN KEY ({}) REFERENCES {} ({})").format(
+            sql.Identifier(fk.column), sql.Identifier(fk.parent_table),
+            sql.Identifier(fk.parent_column))
+        for fk in schema.foreign_keys
+    ]
+
+
+def create_table(schema: TableSchema, *, with_keys: bool, if_not_exists: bool = False
+                 ) -> sql.Composed:
+    """CREATE TABLE; keys inline when ``with_keys``, else added after the load."""
+    parts: list[sql.Composable] = [
+        sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(column_type(c)),
+                                  sql.SQL("" if c.nullable else " NOT NULL"))
+        for c in schema.columns
+    ]
+    if with_keys:
+        parts += _key_clauses(schema) + _foreign_key_clauses(schema)
+    head = "CREATE TABLE IF NOT EXISTS" if if_not_exists else "CREATE TABLE"
+    return sql.SQL(head + " {} ({})").format(sql.Identifier(schema.name),
+                                             sql.SQL(", ").join(parts))
+
+
+def drop_tables(names: Sequence[str]) -> sql.Composed:
+    """Drop tables if they exist; CASCADE also drops foreign keys that point at them."""
+    return sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(_names(names))
+
+
+def _alter_add(schema: TableSchema, clauses: list[sql.Composable]) -> sql.Composed | None:
+    if not clauses:
+        return None
+    adds = sql.SQL(", ").join(sql.SQL("ADD {}").format(c) for c in clauses)
+    return sql.SQL("ALTER TABLE {} {}").format(sql.Identifier(schema.name), adds)
+
+
+def add_keys(schema: TableSchema) -> sql.Composed | None:
+    """ALTER TABLE adding the primary key and UNIQUEs after the load (None if none)."""
+    return _alter_add(schema, _key_clauses(schema))
+
+
+def add_foreign_keys(schema: TableSchema) -> sql.Composed | None:
+    """ALTER TABLE adding the foreign keys after the load (None if none)."""
+    return _alter_add(schema, _foreign_key_clauses(schema))
+
+
+def copy_from_stdin(table: str, columns: Sequence[str], fmt: str) -> sql.Composed:
+    """COPY into ``table`` from the client, in ``fmt`` ("text" or "binary")."""
+    return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
+        sql.Identifier(table), _names(columns), sql.SQL(fmt))
+
+
+def create_staging(staging: str, table: str) -> sql.Composed:
+    """A temporary copy of ``table``'s columns that vanishes at commit."""
+    return sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
+        sql.Identifier(staging), sql.Identifier(table))
+
+
+def upsert_from(schema: TableSchema, staging: str) -> sql.Composed:
+    """Move staged rows into the table, rewriting rows whose primary key exists."""
+    names = schema.column_names
+    rest = [c for c in names if c not in schema.primary_key]
+    if rest:
+        action = sql.SQL("DO UPDATE SET {}").format(sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in rest))
+    else:
+        action = sql.SQL("DO NOTHING")
+    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
+        sql.Identifier(schema.name), _names(names), _names(names), sql.Identifier(staging),
+        _names(schema.primary_key), action)

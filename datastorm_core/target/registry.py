@@ -1,0 +1,95 @@
+"""From a target URL (or a bare type name) to a Target, and URLs safe to print.
+
+``open_target`` only builds the target and checks its URL and options (a
+bad one is a UsageError, before anything is written); the runner's
+``open()`` is what connects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from datastorm_core.errors import UsageError
+from datastorm_core.target.base import BaseTarget, PartitionLike
+from datastorm_core.target.console import ConsoleTarget
+from datastorm_core.target.files import CsvTarget, JsonlTarget
+from datastorm_core.target.postgres import PostgresTarget
+from datastorm_core.target.sqlite import SqliteTarget
+from datastorm_core.target.urls import redact, scheme_of
+
+__all__ = ["ACCEPTED_FORMS", "DEFAULT_TARGET_URL", "TARGET_CLASSES", "open_target", "redact",
+           "resolve_url"]
+
+#: Where rows go when neither the command line nor the Genfile says.
+DEFAULT_TARGET_URL = "sqlite:///datastorm.db"
+
+#: URL scheme -> target class.
+TARGET_CLASSES: dict[str, type[BaseTarget]] = {
+    "postgresql": PostgresTarget,
+    "postgres": PostgresTarget,
+    "sqlite": SqliteTarget,
+    "csv": CsvTarget,
+    "jsonl": JsonlTarget,
+    "console": ConsoleTarget,
+}
+
+# A bare type name (the Genfile's ``type`` without a ``url``) means this URL.
+# "postgresql://" lets libpq take host, user and database from PG* variables.
+_TYPE_DEFAULTS = {
+    "postgresql": "postgresql://",
+    "postgres": "postgresql://",
+    "sqlite": DEFAULT_TARGET_URL,
+    "csv": "csv:///out",
+    "jsonl": "jsonl:///out",
+    "console": "console:",
+}
+
+ACCEPTED_FORMS = (
+    "postgresql://user@host:port/db (or postgres://), sqlite:///relative/file.db or "
+    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, console:, or a type name "
+    "(postgres, sqlite, csv, jsonl, console)"
+)
+
+
+def resolve_url(url_or_type: str | None) -> str:
+    """The full URL meant by a URL, a bare type name, or None (the default)."""
+    if url_or_type is None:
+        return DEFAULT_TARGET_URL
+    text = url_or_type.strip()
+    if text.lower() in _TYPE_DEFAULTS:
+        return _TYPE_DEFAULTS[text.lower()]
+    scheme = scheme_of(text)
+    if scheme not in TARGET_CLASSES:
+        shown = redact(text) if scheme else text
+        raise UsageError(f"unknown target {shown!r}: expected {ACCEPTED_FORMS}")
+    return text
+
+
+def open_target(
+    url_or_type: str | None = None,
+    *,
+    mode: str = "replace",
+    constraints: str = "after_load",
+    partition: PartitionLike | tuple[int, int] | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> BaseTarget:
+    """The target for ``url_or_type``, ready for the runner (not yet connected).
+
+    Args:
+        url_or_type: a target URL, a bare type name, or None for ``DEFAULT_TARGET_URL``.
+        mode: ``"replace"`` (tables end up holding exactly this run's rows) or
+            ``"append"`` (upsert by primary key; files are extended).
+        constraints: ``"after_load"`` (add keys after loading, fast) or
+            ``"immediate"`` (keys at CREATE TABLE); only PostgreSQL defers them.
+        partition: the partition written, as ``(index, count)`` or an object with
+            ``index`` and ``count``; None is the whole run.
+        options: the extra keys of the Genfile's ``[target]`` table.
+
+    Raises:
+        UsageError: the URL, mode, constraints, partition or an option is wrong.
+    """
+    url = resolve_url(url_or_type)
+    cls = TARGET_CLASSES[scheme_of(url)]
+    return cls(url, mode=mode, constraints=constraints, partition=partition,  # type: ignore[call-arg]
+               options=options)

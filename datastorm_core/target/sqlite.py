@@ -1,0 +1,223 @@
+"""sqlite: the embedded default target (``sqlite:///datastorm.db``).
+
+The whole run is one transaction (sqlite's DDL is transactional too), so a
+failed run leaves the file as it was. Keys are declared at CREATE TABLE
+(sqlite cannot add them later) and ``PRAGMA foreign_keys=ON`` makes sqlite
+check them. With ``constraints="after_load"`` foreign keys are checked at
+commit (``PRAGMA defer_foreign_keys``): that lets a replaced parent be
+dropped and reloaded under children outside the run, and lets a table
+reference rows of itself that come later. Append mode upserts by primary
+key (``ON CONFLICT DO UPDATE``).
+
+Types: BIGINT is INTEGER (a single-column INTEGER primary key becomes the
+rowid, the fastest layout), DOUBLE REAL, NUMERIC ``NUMERIC(p, s)`` (stored
+as a number by affinity: exact up to 15 significant digits), BOOLEAN 0/1,
+DATE and TIMESTAMP ISO 8601 text, UUID and TEXT text.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+from datastorm_core.errors import TargetError
+from datastorm_core.target.base import BaseTarget, PartitionLike, require_primary_keys
+from datastorm_core.target.encode import sqlite_rows
+from datastorm_core.target.encode.numeric import INT64_DIGITS
+from datastorm_core.target.urls import file_url_path
+
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SqliteTarget", "quote_identifier"]
+
+# How long to wait for another process's lock on the file before giving up.
+BUSY_TIMEOUT_SECONDS = 30.0
+# Orphan rows named in the error of a failed foreign key check: enough to find the bug.
+ORPHANS_SHOWN = 3
+MEMORY = ":memory:"
+
+_TYPES = {
+    ColumnType.BIGINT: "INTEGER",
+    ColumnType.DOUBLE: "REAL",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.UUID: "TEXT",
+    ColumnType.TEXT: "TEXT",
+}
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted sqlite identifier (embedded quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(map(quote_identifier, names))
+
+
+def column_type(col: ColumnSchema) -> str:
+    """The declared sqlite type of a column (it decides the column's affinity)."""
+    if col.type is ColumnType.NUMERIC:
+        return f"NUMERIC({col.precision or INT64_DIGITS}, {col.scale or 0})"
+    return _TYPES[col.type]
+
+
+def create_table(schema: TableSchema, *, if_not_exists: bool) -> str:
+    """CREATE TABLE with every key declared inline."""
+    parts = [f"{quote_identifier(c.name)} {column_type(c)}{'' if c.nullable else ' NOT NULL'}"
+             for c in schema.columns]
+    if schema.primary_key:
+        parts.append(f"PRIMARY KEY ({_names(schema.primary_key)})")
+    parts += [f"UNIQUE ({quote_identifier(c)})" for c in schema.unique
+              if (c,) != tuple(schema.primary_key)]
+    parts += [f"FOREIGN KEY ({quote_identifier(fk.column)}) REFERENCES "
+              f"{quote_identifier(fk.parent_table)} ({quote_identifier(fk.parent_column)})"
+              for fk in schema.foreign_keys]
+    head = "CREATE TABLE IF NOT EXISTS" if if_not_exists else "CREATE TABLE"
+    return f"{head} {quote_identifier(schema.name)} ({', '.join(parts)})"
+
+
+def insert_statement(schema: TableSchema, *, upsert: bool) -> str:
+    """INSERT with one parameter per column; an upsert by primary key when asked."""
+    names = schema.column_names
+    marks = ", ".join("?" * len(names))
+    statement = f"INSERT INTO {quote_identifier(schema.name)} ({_names(names)}) VALUES ({marks})"
+    if not upsert:
+        return statement
+    rest = [c for c in names if c not in schema.primary_key]
+    action = ("DO UPDATE SET " + ", ".join(
+        f"{quote_identifier(c)} = excluded.{quote_identifier(c)}" for c in rest)
+        if rest else "DO NOTHING")
+    return f"{statement} ON CONFLICT ({_names(schema.primary_key)}) {action}"
+
+
+class SqliteTarget(BaseTarget):
+    """Writes a run into one sqlite file, all or nothing."""
+
+    kind = "sqlite"
+    # executemany binds row by row; 10k rows keep a batch's Python tuples small.
+    default_batch_size = 10_000
+    accepted_options = ("timeout",)
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        mode: str = "replace",
+        constraints: str = "after_load",
+        partition: PartitionLike | tuple[int, int] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(mode=mode, constraints=constraints, partition=partition, options=options)
+        self.url = url
+        self.path = file_url_path(url, "sqlite:///datastorm.db")
+        self._conn: sqlite3.Connection | None = None
+        self._inserts: dict[str, str] = {}
+        self._aborted = False
+
+    def describe(self) -> str:
+        return self.url
+
+    def open(self) -> None:
+        try:
+            if self.path != MEMORY:
+                parent = os.path.dirname(os.path.abspath(self.path))
+                os.makedirs(parent, exist_ok=True)
+            # Calls come from the runner's threads one after another, never at once.
+            conn = sqlite3.connect(self.path, timeout=float(self.options.get(
+                "timeout", BUSY_TIMEOUT_SECONDS)), isolation_level=None,
+                check_same_thread=False)
+            self._conn = conn  # from here on, close() releases it whatever happens
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-run
+            if self.constraints == "after_load":
+                conn.execute("PRAGMA defer_foreign_keys = ON")  # lasts until COMMIT
+        except (OSError, sqlite3.Error) as exc:
+            raise TargetError(f"cannot open {self.describe()}: {exc}") from exc
+
+    def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        super().prepare(schemas)
+        if self.append:
+            require_primary_keys(schemas)
+        with self._errors("preparing the tables") as conn:
+            if not self.append:
+                for schema in reversed(schemas):
+                    conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(schema.name)}")
+            for schema in schemas:
+                self._check_outside_parents(conn, schema)
+                conn.execute(create_table(schema, if_not_exists=self.append))
+                self._inserts[schema.name] = insert_statement(schema, upsert=self.append)
+
+    def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
+        statement = self._inserts[schema.name]
+        with self._errors(f"loading table {schema.name!r}") as conn:
+            for chunk in chunks:
+                conn.executemany(statement, sqlite_rows(chunk, schema))
+
+    def commit(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            # A deferred foreign key failed; the transaction is still open, so say where.
+            raise TargetError(f"committing the run ({self.describe()}): "
+                              f"{_orphans(self._conn) or exc}") from exc
+        except sqlite3.Error as exc:
+            raise TargetError(f"committing the run ({self.describe()}): {exc}") from exc
+
+    def rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def abort(self) -> None:
+        """Interrupt the statement in flight (sqlite3 allows this from another thread)."""
+        self._aborted = True
+        conn = self._conn
+        if conn is not None:
+            with suppress(sqlite3.Error):
+                conn.interrupt()
+
+    def _check_outside_parents(self, conn: sqlite3.Connection, schema: TableSchema) -> None:
+        """A parent outside the run must exist already, or the foreign key dangles."""
+        for fk in schema.foreign_keys:
+            if fk.parent_table in self.schemas:
+                continue
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                 (fk.parent_table,)).fetchone()
+            if found is None:
+                raise TargetError(
+                    f"table {schema.name!r} references {fk.parent_table!r}, which is not in "
+                    f"this run and does not exist in {self.describe()}: write "
+                    f"{fk.parent_table!r} first, or include it in the run")
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[sqlite3.Connection]:
+        if self._conn is None:
+            raise TargetError(f"{doing}: the target was not opened")
+        try:
+            yield self._conn
+        except sqlite3.OperationalError as exc:
+            reason = "interrupted by abort" if self._aborted else str(exc)
+            raise TargetError(f"{doing} ({self.describe()}): {reason}") from exc
+        except sqlite3.Error as exc:
+            raise TargetError(f"{doing} ({self.describe()}): {exc}") from exc
+
+
+def _orphans(conn: sqlite3.Connection) -> str:
+    """Which foreign keys point nowhere, from ``PRAGMA foreign_key_check``."""
+    try:
+        rows = conn.execute("PRAGMA foreign_key_check").fetchmany(ORPHANS_SHOWN)
+    except sqlite3.Error:
+        return ""
+    found = [f"table {table!r} row {rowid} references a missing row of {parent!r}"
+             for table, rowid, parent, _ in rows]
+    return "FOREIGN KEY constraint failed: " + "; ".join(found) if found else ""
