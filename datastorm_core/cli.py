@@ -1,0 +1,211 @@
+"""The ``datastorm`` command: validate, plan, preview, run.
+
+Exit codes: 0 done; 2 a user error (Genfile, arguments), reported before
+anything is written; 1 a failure while running, with its cause; 130
+interrupted. No traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from types import FrameType
+
+from rich.console import Console
+from rich.table import Table
+
+from datastorm_core import __version__
+from datastorm_core.errors import DatastormError, Interrupted, UsageError
+from datastorm_core.genfile import Partition, load_genfile
+from datastorm_core.progress import ProgressDisplay, render_summary
+from datastorm_core.run import RunOptions, check, plan, preview, run, target_url
+from datastorm_core.target.encode.csv_text import csv_header
+from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
+from datastorm_core.target.encode.jsonl import encode_chunk as jsonl_chunk
+from datastorm_core.target.encode.text import column_text
+from datastorm_core.target.urls import redact
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (exit 2, our message format) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}\n{self.format_usage().strip()}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="datastorm", description="Realistic, referentially consistent "
+                     "synthetic data from one Genfile.toml.")
+    parser.add_argument("--version", action="version", version=f"datastorm {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    validate = commands.add_parser("validate", help="check a Genfile; list every error")
+    validate.add_argument("genfile")
+
+    plan_cmd = commands.add_parser("plan", help="tables in write order: rows, references, target")
+    plan_cmd.add_argument("genfile")
+    _selection_arguments(plan_cmd)
+    plan_cmd.add_argument("--target", help="target URL (wins over the Genfile's [target])")
+
+    show = commands.add_parser("preview", help="print the first rows of a table")
+    show.add_argument("genfile")
+    show.add_argument("table")
+    show.add_argument("-n", "--rows", type=int, default=10, help="how many rows (default 10)")
+    show.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    show.add_argument("--seed", type=int, help="override [dataset] seed")
+
+    go = commands.add_parser("run", help="generate the tables and write them to the target")
+    go.add_argument("genfile")
+    go.add_argument("--target", help="target URL: postgresql://user@host:port/db, "
+                    "sqlite:///file.db, csv:///dir, jsonl:///dir, console:")
+    go.add_argument("--seed", type=int, help="override [dataset] seed")
+    _selection_arguments(go)
+    go.add_argument("--mode", choices=("replace", "append"), help="override [target] mode")
+    go.add_argument("--batch-size", type=int, help="rows per write to the target")
+    go.add_argument("--buffer-size", type=int, help="rows the buffer may hold")
+    go.add_argument("--workers", type=int, default=1, help="source threads (default 1)")
+    go.add_argument("--quiet", action="store_true", help="print only errors")
+    return parser
+
+
+def _selection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tables", help="comma-separated tables to write (default: all)")
+    parser.add_argument("--partition", help="write partition K of N of every table, as K/N")
+
+
+def _options(args: argparse.Namespace) -> RunOptions:
+    partition = Partition()
+    if getattr(args, "partition", None):
+        try:
+            partition = Partition.parse(args.partition)
+        except ValueError as exc:
+            raise UsageError(f"--partition: {exc}") from None
+    tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+    return RunOptions(
+        target=getattr(args, "target", None),
+        seed=getattr(args, "seed", None),
+        tables=tables,
+        partition=partition,
+        mode=getattr(args, "mode", None),
+        batch_size=getattr(args, "batch_size", None),
+        buffer_size=getattr(args, "buffer_size", None),
+        workers=getattr(args, "workers", 1),
+    )
+
+
+def _cmd_validate(args: argparse.Namespace, out: Console) -> int:
+    genfile = load_genfile(args.genfile)
+    check(genfile)
+    rows = sum(t.records for t in genfile.tables)
+    noun = "table" if len(genfile.tables) == 1 else "tables"
+    out.print(f"{args.genfile}: ok, {len(genfile.tables)} {noun}, {rows:,} rows")
+    return EXIT_OK
+
+
+def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
+    options = _options(args)
+    genfile = load_genfile(args.genfile, target_overridden=bool(options.target))
+    check(genfile)
+    where = redact(target_url(genfile, options))
+    listing = Table(title=f"write order (partition {options.partition}) -> {where}",
+                    title_justify="left")
+    for column in ("#", "table", "rows", "of", "references", "target"):
+        listing.add_column(column, justify="right" if column in ("#", "rows", "of") else "left")
+    for number, p in enumerate(plan(genfile, options), start=1):
+        refs = ", ".join(f"{f.name} -> {f.params['ref']}" for f in p.table.references) or "-"
+        listing.add_row(str(number), p.table.name, f"{p.rows:,}", f"{p.total:,}", refs,
+                        p.table.target or where)
+    out.print(listing)
+    return EXIT_OK
+
+
+def _cmd_preview(args: argparse.Namespace, out: Console) -> int:
+    if args.rows < 0:
+        raise UsageError(f"-n must be >= 0, got {args.rows}")
+    genfile = load_genfile(args.genfile, target_overridden=True)
+    from datastorm_core.run import schema
+
+    table_schema = schema(genfile, args.table)
+    chunk = preview(genfile, args.table, args.rows, args.seed)
+    if args.format == "json":
+        lines = jsonl_chunk(chunk, table_schema).splitlines() if chunk.rows else []
+        sys.stdout.write("[\n" + ",\n".join(f"  {line}" for line in lines) + "\n]\n")
+    elif args.format == "csv":
+        sys.stdout.write(csv_header(table_schema) + (csv_chunk(chunk, table_schema)
+                                                     if chunk.rows else ""))
+    else:
+        grid = Table(title=f"{args.table} (first {chunk.rows} of "
+                     f"{genfile.table(args.table).records:,} rows)", title_justify="left")
+        texts = []
+        for col in table_schema.columns:
+            grid.add_column(f"{col.name}\n[dim]{col.type.value}", overflow="fold")
+            column = chunk.columns[col.name]
+            values = column_text(column, col, timestamp_sep=" ")
+            if column.nulls is not None:
+                values = ["NULL" if null else v for v, null in
+                          zip(values, column.nulls.tolist(), strict=True)]
+            texts.append(values)
+        for row in zip(*texts, strict=True):
+            grid.add_row(*row)
+        out.print(grid)
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace, out: Console) -> int:
+    options = _options(args)
+    genfile = load_genfile(args.genfile, target_overridden=bool(options.target))
+    live = None if not args.quiet else False
+    with ProgressDisplay(live=live) as display:
+        report = run(genfile, options, progress=None if args.quiet else display)
+    if not args.quiet:
+        render_summary(report.stats, report.target, report.seed, out)
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "preview": _cmd_preview,
+            "run": _cmd_run}
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``datastorm`` command; returns the exit code."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Console(highlight=False, soft_wrap=True)
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    # SIGTERM (docker stop, Kubernetes) is handled like Ctrl-C: roll back, exit 130.
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args, out)
+    except DatastormError as exc:
+        if debug and exc.exit_code != EXIT_USAGE:
+            traceback.print_exc()
+        err.print(f"datastorm: error: {exc}", markup=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print(f"datastorm: {Interrupted()}; nothing was written", markup=False)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `datastorm preview ... | head`
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so plainly, traceback on request
+        if debug:
+            traceback.print_exc()
+        err.print(f"datastorm: internal error: {type(exc).__name__}: {exc} "
+                  "(run with --debug for a traceback)", markup=False)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""datastorm inside Dagster: every Genfile table a software-defined asset (coming next)."""
