@@ -1,0 +1,125 @@
+"""Read-only questions about what a target holds: counts, duplicates, orphans.
+
+Asset checks and tests ask the target itself, never the generator, whether
+the data is whole. Only database targets can answer; ``open_inspector``
+raises UsageError for the others.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from datastorm_core.errors import TargetError, UsageError
+from datastorm_core.target.registry import resolve_url
+from datastorm_core.target.urls import file_url_path, redact, scheme_of
+
+__all__ = ["Inspector", "open_inspector"]
+
+
+class Inspector(ABC):
+    """Counts on a target's tables. Use as a context manager."""
+
+    def __enter__(self) -> Inspector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def _scalar(self, query: str, params: Sequence[Any] = ()) -> Any: ...
+
+    @abstractmethod
+    def quote(self, name: str) -> str: ...
+
+    @abstractmethod
+    def exists(self, table: str) -> bool: ...
+
+    def row_count(self, table: str) -> int:
+        return int(self._scalar(f"SELECT count(*) FROM {self.quote(table)}"))
+
+    def duplicate_count(self, table: str, columns: Sequence[str]) -> int:
+        """Rows beyond the first of every non-NULL value of ``columns``."""
+        cols = ", ".join(self.quote(c) for c in columns)
+        not_null = " AND ".join(f"{self.quote(c)} IS NOT NULL" for c in columns)
+        return int(self._scalar(
+            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {self.quote(table)}"
+            f" WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1) AS d"))
+
+    def orphan_count(self, table: str, column: str, parent: str, parent_column: str) -> int:
+        """Non-NULL values of ``table.column`` missing from ``parent.parent_column``."""
+        t, c = self.quote(table), self.quote(column)
+        p, pc = self.quote(parent), self.quote(parent_column)
+        return int(self._scalar(
+            f"SELECT count(*) FROM {t} AS child WHERE child.{c} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {p} AS parent WHERE parent.{pc} = child.{c})"))
+
+
+class _PostgresInspector(Inspector):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                        application_name="datastorm-inspect")
+        except psycopg.Error as exc:
+            raise TargetError(f"cannot connect to {redact(url)}: "
+                              f"{' '.join(str(exc).split())}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def quote(self, name: str) -> str:
+        return sql.Identifier(name).as_string(self.conn)
+
+    def exists(self, table: str) -> bool:
+        return self._scalar("SELECT to_regclass(%s)", (self.quote(table),)) is not None
+
+    def _scalar(self, query: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            row = self.conn.execute(query, tuple(params)).fetchone()  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            raise TargetError(f"{redact(self.url)}: {' '.join(str(exc).split())}") from exc
+        return row[0] if row else None
+
+
+class _SqliteInspector(Inspector):
+    def __init__(self, url: str) -> None:
+        self.path = file_url_path(url, "sqlite:///datastorm.db")
+        self.conn = sqlite3.connect(self.path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def exists(self, table: str) -> bool:
+        return self._scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                            "name = ?", (table,)) == 1
+
+    def _scalar(self, query: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            row = self.conn.execute(query, tuple(params)).fetchone()
+        except sqlite3.Error as exc:
+            raise TargetError(f"{self.path}: {exc}") from exc
+        return row[0] if row else None
+
+
+def open_inspector(url_or_type: str | None) -> Inspector:
+    """An inspector for a database target URL; UsageError for file-like targets."""
+    url = resolve_url(url_or_type)
+    scheme = scheme_of(url)
+    if scheme in ("postgresql", "postgres"):
+        return _PostgresInspector(url)
+    if scheme == "sqlite":
+        return _SqliteInspector(url)
+    raise UsageError(f"cannot inspect {redact(url)}: only database targets (postgresql, "
+                     "sqlite) can be checked")

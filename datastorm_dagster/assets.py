@@ -1,0 +1,164 @@
+"""One software-defined asset per Genfile table, parents before children.
+
+A materialization runs datastorm for that table (or one partition of it)
+in one transaction. Its metadata carries the table's *reference pool*: the
+small description (seed, row count, key fields, definition digest) from
+which a child computes its parent's keys. Before writing, a child reads
+its parents' pools from their latest materializations and refuses to run
+against a parent generated from another definition, whose keys would not
+match its foreign keys.
+"""
+
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster._core.definitions.metadata import TableMetadataSet
+
+from datastorm_core.core.stats import TableStats
+from datastorm_core.genfile.model import Genfile, Table
+from datastorm_core.genfile.plan import partition_range, write_order
+from datastorm_core.run import check
+from datastorm_core.target.encode.text import column_text
+from datastorm_core.target.urls import redact
+from datastorm_dagster.partitions import partition_for_key
+from datastorm_dagster.resources import DatastormResource
+from datastorm_dagster.translator import METADATA_PREFIX, DatastormTranslator
+
+__all__ = ["POOL_KEY", "build_table_assets", "reference_pool"]
+
+POOL_KEY = f"{METADATA_PREFIX}/reference_pool"
+PREVIEW_ROWS = 5
+# Log progress at most this often: a log line per batch would flood the event log.
+PROGRESS_LOG_SECONDS = 10.0
+
+
+def reference_pool(genfile: Genfile, table: Table) -> dict[str, Any]:
+    """What a child needs to know of a parent to compute its keys."""
+    return {
+        "table": table.name,
+        "keys": [f.name for f in table.fields if f.unique],
+        "rows": table.records,
+        "seed": genfile.dataset.seed,
+        "table_digest": genfile.table_digests.get(table.name, ""),
+    }
+
+
+def build_table_assets(
+    genfile: Genfile,
+    translator: DatastormTranslator,
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> list[dg.AssetsDefinition]:
+    """One asset per table, in write order (a pure function of the Genfile)."""
+    source = check(genfile)
+    return [
+        _table_asset(
+            translator.get_asset_spec(table, genfile, source.schema(table.name), partitions_def),
+            table.name,
+            {p: translator.get_asset_key(genfile.table(p)) for p in table.parents},
+        )
+        for table in write_order(genfile.tables)
+    ]
+
+
+def op_name(table: str) -> str:
+    """A valid op name for a table name (tables may be named anything)."""
+    return "datastorm_" + re.sub(r"\W", "_", table)
+
+
+def _table_asset(spec: dg.AssetSpec, table_name: str,
+                 parents: Mapping[str, dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.multi_asset(specs=[spec], name=op_name(table_name))
+    def materialize(context: AssetExecutionContext,
+                    datastorm: DatastormResource) -> Iterator[dg.MaterializeResult]:
+        genfile = datastorm.load()
+        if table_name not in genfile.table_names:
+            raise dg.Failure(f"table {table_name!r} is no longer in {datastorm.genfile}; "
+                             "reload the code location")
+        table = genfile.table(table_name)
+        _check_parent_pools(context, genfile, table, parents)
+        partition = partition_for_key(
+            genfile, context.partition_key if context.has_partition_key else None)
+        report = datastorm.write_table(genfile, table_name, partition, _logger(context))
+        stats = report.stats.tables[0]
+        start, stop = partition_range(table.records, partition)
+        yield dg.MaterializeResult(asset_key=spec.key, metadata={
+            **_table_metadata(table_name, stats.written, partition.count > 1, spec),
+            f"{METADATA_PREFIX}/seed": report.seed,
+            f"{METADATA_PREFIX}/genfile_digest": genfile.digest,
+            f"{METADATA_PREFIX}/table_digest": genfile.table_digests[table_name],
+            f"{METADATA_PREFIX}/target": redact(report.target),
+            f"{METADATA_PREFIX}/partition": str(partition),
+            f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
+            f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
+            f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),
+            POOL_KEY: dg.MetadataValue.json(reference_pool(genfile, table)),
+            f"{METADATA_PREFIX}/preview": dg.MetadataValue.md(_preview(genfile, table_name,
+                                                                        start, stop)),
+        })
+
+    return materialize
+
+
+def _table_metadata(table: str, rows: int, partitioned: bool,
+                    spec: dg.AssetSpec) -> Mapping[str, Any]:
+    schema = spec.metadata.get("dagster/column_schema")
+    counts = {"partition_row_count": rows} if partitioned else {"row_count": rows}
+    return dict(TableMetadataSet(table_name=table, column_schema=schema, **counts))
+
+
+def _check_parent_pools(context: dg.AssetExecutionContext, genfile: Genfile, table: Table,
+                        parents: Mapping[str, dg.AssetKey]) -> None:
+    """Refuse to write children against parents generated from another definition."""
+    for parent, key in parents.items():
+        event = context.instance.get_latest_materialization_event(key)
+        if event is None or event.asset_materialization is None:
+            context.log.info(f"{parent!r} has no materialization in this instance; its table "
+                             "must already exist in the target")
+            continue
+        written = event.asset_materialization.metadata.get(POOL_KEY)
+        expected = reference_pool(genfile, genfile.table(parent))
+        pool = getattr(written, "data", None) or {}
+        for field in ("seed", "rows", "table_digest"):
+            if pool.get(field) != expected[field]:
+                raise dg.Failure(
+                    f"{table.name!r} references {parent!r}, whose last materialization was "
+                    f"generated with {field} {pool.get(field)!r}, but the Genfile now says "
+                    f"{expected[field]!r}: materialize {parent!r} first",
+                    metadata={"written": pool, "expected": expected})
+
+
+def _logger(context: dg.AssetExecutionContext) -> Any:
+    last = [0.0]
+
+    def progress(stats: TableStats) -> None:
+        now = time.monotonic()
+        if stats.ended is not None or now - last[0] >= PROGRESS_LOG_SECONDS:
+            last[0] = now
+            context.log.info(f"{stats.name}: {stats.written:,}/{stats.total:,} rows, "
+                             f"{stats.rows_per_second:,.0f} rows/s")
+
+    return progress
+
+
+def _preview(genfile: Genfile, table: str, start: int, stop: int) -> str:
+    """The first rows written, as a Markdown table."""
+    from datastorm_core.run import preview, schema
+
+    chunk = preview(genfile, table, min(PREVIEW_ROWS, stop - start), start=start)
+    table_schema = schema(genfile, table)
+    header = "| " + " | ".join(table_schema.column_names) + " |"
+    rule = "|" + "---|" * len(table_schema.columns)
+    columns = []
+    for col in table_schema.columns:
+        column = chunk.columns[col.name]
+        texts = column_text(column, col, timestamp_sep=" ")
+        nulls = column.nulls.tolist() if column.nulls is not None else [False] * chunk.rows
+        columns.append(["NULL" if null else t.replace("|", "\\|") for t, null
+                        in zip(texts, nulls, strict=True)])
+    rows = ["| " + " | ".join(values) + " |" for values in zip(*columns, strict=True)]
+    return "\n".join([header, rule, *rows])

@@ -1,0 +1,111 @@
+"""The nightly refresh, and the sensor that regenerates what the Genfile changed.
+
+The sensor keeps each table's definition digest in its cursor. When the
+Genfile changes, it requests the tables whose digest changed (or that are
+new) together with every table that depends on them, and nothing else. A
+Genfile that no longer validates is reported as a skip, cursor unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+
+import dagster as dg
+
+from datastorm_core.errors import DatastormError
+from datastorm_core.genfile import load_genfile
+from datastorm_core.genfile.model import Genfile
+from datastorm_dagster.partitions import partitions_def_for
+from datastorm_dagster.translator import DatastormTranslator
+
+__all__ = [
+    "DEFAULT_REFRESH_CRON",
+    "SENSOR_INTERVAL_SECONDS",
+    "build_genfile_sensor",
+    "build_refresh_schedule",
+    "dependents",
+]
+
+DEFAULT_REFRESH_CRON = "0 2 * * *"
+# How often the daemon looks at the Genfile; a file stat and a parse are cheap.
+SENSOR_INTERVAL_SECONDS = 30
+
+
+def dependents(genfile: Genfile, tables: Iterable[str]) -> set[str]:
+    """``tables`` and every table that references them, directly or not."""
+    result = set(tables)
+    changed = True
+    while changed:
+        changed = False
+        for table in genfile.tables:
+            if table.name not in result and any(p in result for p in table.parents):
+                result.add(table.name)
+                changed = True
+    return result
+
+
+def _run_requests(genfile: Genfile, keys: Sequence[dg.AssetKey], run_key: str
+                  ) -> Iterator[dg.RunRequest]:
+    partitions = partitions_def_for(genfile)
+    if partitions is None:
+        yield dg.RunRequest(run_key=run_key, asset_selection=list(keys))
+        return
+    for partition_key in partitions.get_partition_keys():
+        yield dg.RunRequest(run_key=f"{run_key}:{partition_key}", asset_selection=list(keys),
+                            partition_key=partition_key)
+
+
+def build_refresh_schedule(genfile: Genfile, translator: DatastormTranslator
+                           ) -> dg.ScheduleDefinition:
+    """Refresh every table on ``[dagster] refresh_cron`` (default 02:00 every night)."""
+    keys = [translator.get_asset_key(t) for t in genfile.tables]
+    cron = str(genfile.dagster.get("refresh_cron", DEFAULT_REFRESH_CRON))
+
+    def requests(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
+        tick = context.scheduled_execution_time
+        stamp = tick.isoformat() if tick else "manual"
+        yield from _run_requests(genfile, keys, f"datastorm-refresh:{stamp}")
+
+    return dg.ScheduleDefinition(
+        name="datastorm_nightly_refresh",
+        cron_schedule=cron,
+        target=dg.AssetSelection.assets(*keys),
+        execution_fn=requests,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Regenerates every datastorm table ({cron}).",
+    )
+
+
+def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: DatastormTranslator
+                         ) -> dg.SensorDefinition:
+    """Request the tables whose definition changed in the Genfile, with their dependents."""
+    keys = [translator.get_asset_key(t) for t in genfile.tables]
+
+    @dg.sensor(name="datastorm_genfile_sensor", target=dg.AssetSelection.assets(*keys),
+               minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description=f"Regenerates the tables whose definition changes in {genfile_path}.")
+    def genfile_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        try:
+            current = load_genfile(genfile_path, target_overridden=True)
+        except DatastormError as exc:
+            return dg.SkipReason(f"{genfile_path} does not validate: {exc}")
+        digests = dict(current.table_digests)
+        cursor = json.dumps(digests, sort_keys=True)
+        if context.cursor is None:
+            # First look: remember the definitions; the schedule or a person loads them.
+            return dg.SensorResult(cursor=cursor, skip_reason="recorded the Genfile's tables")
+        previous = json.loads(context.cursor)
+        changed = {name for name, digest in digests.items() if previous.get(name) != digest}
+        if not changed:
+            return dg.SkipReason("no table definition changed")
+        wanted = dependents(current, changed)
+        selection = [translator.get_asset_key(current.table(t)) for t in current.table_names
+                     if t in wanted]
+        run_key = "datastorm-genfile:" + current.digest[:16]
+        context.log.info(f"changed: {sorted(changed)}; requesting {sorted(wanted)}")
+        return dg.SensorResult(run_requests=list(_run_requests(current, selection, run_key)),
+                               cursor=cursor)
+
+    return genfile_sensor

@@ -1,0 +1,118 @@
+"""Asset checks that ask the target itself whether a table is whole.
+
+Per table: the row count the Genfile promises (for a partitioned table,
+the rows of its materialized partitions), no duplicate primary key or
+unique value, and no orphan reference. A table that others reference has
+blocking checks: a broken parent stops its children from being written
+on top of it.
+"""
+
+
+import re
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster import AssetCheckExecutionContext
+
+from datastorm_core.genfile.model import Genfile, Table
+from datastorm_core.genfile.plan import Partition, partition_range
+from datastorm_dagster.resources import DatastormResource
+from datastorm_dagster.translator import DatastormTranslator
+
+__all__ = ["build_table_checks"]
+
+
+def _identifier(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+def _name(kind: str, field: str | None = None) -> str:
+    return kind if field is None else f"{kind}_{_identifier(field)}"
+
+
+def build_table_checks(genfile: Genfile, translator: DatastormTranslator
+                       ) -> list[dg.AssetChecksDefinition]:
+    """One multi-check per table: row count, keys, unique fields, references."""
+    referenced = {parent for t in genfile.tables for parent in t.parents}
+    checks = []
+    for table in genfile.tables:
+        key = translator.get_asset_key(table)
+        blocking = translator.settings.blocking_checks and table.name in referenced
+        specs = [dg.AssetCheckSpec("row_count", asset=key, blocking=blocking,
+                                   description="as many rows as the Genfile says")]
+        if table.primary_key:
+            specs.append(dg.AssetCheckSpec("primary_key_unique", asset=key, blocking=blocking,
+                                           description="no duplicate primary key"))
+        for f in table.fields:
+            if f.unique and f.name not in table.primary_key:
+                specs.append(dg.AssetCheckSpec(_name("unique", f.name), asset=key,
+                                               blocking=blocking,
+                                               description=f"no duplicate {f.name}"))
+        for f in table.references:
+            specs.append(dg.AssetCheckSpec(_name("no_orphan", f.name), asset=key,
+                                           blocking=blocking, additional_deps=[
+                                               translator.get_asset_key(
+                                                   genfile.table(f.ref[0]))] if f.ref else [],
+                                           description=f"every {f.name} exists in "
+                                           f"{f.params.get('ref')}"))
+        checks.append(_table_checks(table.name, key, specs))
+    return checks
+
+
+def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSpec]
+                  ) -> dg.AssetChecksDefinition:
+    @dg.multi_asset_check(specs=specs, name=f"datastorm_{_identifier(table_name)}_checks",
+                          can_subset=True)
+    def run_checks(context: AssetCheckExecutionContext,
+                   datastorm: DatastormResource) -> Iterator[dg.AssetCheckResult]:
+        genfile = datastorm.load()
+        table = genfile.table(table_name)
+        selected = {k.name for k in context.selected_asset_check_keys}
+        with datastorm.inspector(genfile) as inspect:
+            if not inspect.exists(table_name):
+                for name in sorted(selected):
+                    yield dg.AssetCheckResult(asset_key=key, check_name=name, passed=False,
+                                              metadata={"reason": "table does not exist"})
+                return
+            if "row_count" in selected:
+                expected = _expected_rows(context, genfile, table, key)
+                actual = inspect.row_count(table_name)
+                yield dg.AssetCheckResult(asset_key=key, check_name="row_count",
+                                          passed=actual == expected,
+                                          metadata={"expected": expected, "actual": actual})
+            if "primary_key_unique" in selected:
+                duplicates = inspect.duplicate_count(table_name, table.primary_key)
+                yield dg.AssetCheckResult(asset_key=key, check_name="primary_key_unique",
+                                          passed=duplicates == 0,
+                                          metadata={"duplicates": duplicates})
+            for f in table.fields:
+                name = _name("unique", f.name)
+                if name in selected:
+                    duplicates = inspect.duplicate_count(table_name, [f.name])
+                    yield dg.AssetCheckResult(asset_key=key, check_name=name,
+                                              passed=duplicates == 0,
+                                              metadata={"duplicates": duplicates})
+            for f in table.references:
+                name = _name("no_orphan", f.name)
+                if name in selected and f.ref is not None:
+                    parent, column = f.ref
+                    orphans = inspect.orphan_count(table_name, f.name, parent, column)
+                    yield dg.AssetCheckResult(asset_key=key, check_name=name,
+                                              passed=orphans == 0,
+                                              metadata={"orphans": orphans})
+
+    return run_checks
+
+
+def _expected_rows(context: dg.AssetCheckExecutionContext, genfile: Genfile, table: Table,
+                   key: dg.AssetKey) -> int:
+    """The Genfile's row count; for partitions, the rows of those materialized so far."""
+    count = genfile.dataset.partitions or 1
+    if count < 2:
+        return table.records
+    done = context.instance.get_materialized_partitions(key)
+    total = 0
+    for partition_key in done:
+        start, stop = partition_range(table.records, Partition(int(partition_key), count))
+        total += stop - start
+    return total

@@ -1,0 +1,5 @@
+"""Dagster Components of datastorm."""
+
+from datastorm_dagster.components.genfile.component import DatastormGenfileComponent
+
+__all__ = ["DatastormGenfileComponent"]

@@ -1,0 +1,38 @@
+"""A Dagster Component for ``defs.yaml`` users: a Genfile becomes its asset graph.
+
+It wraps ``build_definitions`` and adds nothing, like dagster-sling's
+replication component, so YAML users and Python users get the same graph::
+
+    type: datastorm_dagster.DatastormGenfileComponent
+    attributes:
+      genfile: Genfile.toml                     # relative to this defs.yaml
+      target: "{{ env.DATASTORM_TARGET }}"      # optional; default: the Genfile's [target]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from datastorm_dagster.factory import build_definitions
+from datastorm_dagster.translator import DatastormTranslator, DatastormTranslatorSettings
+
+__all__ = ["DatastormGenfileComponent"]
+
+
+class DatastormGenfileComponent(dg.Component, dg.Resolvable, dg.Model):
+    """Every table of a Genfile as a software-defined asset, with checks and automation."""
+
+    genfile: str = "Genfile.toml"
+    target: str | None = None
+    key_prefix: tuple[str, ...] = ()
+    group_name: str = "datastorm"
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        path = Path(self.genfile)
+        if not path.is_absolute():
+            path = context.path / path
+        translator = DatastormTranslator(DatastormTranslatorSettings(
+            key_prefix=tuple(self.key_prefix), group_name=self.group_name))
+        return build_definitions(path, target=self.target or None, translator=translator)

@@ -1,0 +1,47 @@
+"""The factory: assets, checks, schedule and sensor of one Genfile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from datastorm_core.genfile import load_genfile
+from datastorm_dagster.assets import build_table_assets
+from datastorm_dagster.automation import build_genfile_sensor, build_refresh_schedule
+from datastorm_dagster.checks import build_table_checks
+from datastorm_dagster.partitions import partitions_def_for
+from datastorm_dagster.resources import DatastormResource
+from datastorm_dagster.translator import DatastormTranslator
+
+__all__ = ["build_definitions"]
+
+
+def build_definitions(
+    genfile: str | os.PathLike[str],
+    *,
+    target: str | dg.EnvVar | None = None,
+    translator: DatastormTranslator | None = None,
+) -> dg.Definitions:
+    """Assets, checks, the nightly schedule and the Genfile sensor of one Genfile.
+
+    Args:
+        genfile: path of the Genfile.toml.
+        target: the target URL, or an ``EnvVar`` naming it; None: the Genfile's [target].
+        translator: how tables become asset specs (subclass to change keys or groups).
+
+    Examples:
+        defs = build_definitions("Genfile.toml", target=dg.EnvVar("DATASTORM_TARGET"))
+    """
+    path = str(Path(genfile).resolve())
+    translator = translator or DatastormTranslator()
+    parsed = load_genfile(path, target_overridden=target is not None)
+    partitions_def = partitions_def_for(parsed)
+    return dg.Definitions(
+        assets=build_table_assets(parsed, translator, partitions_def),
+        asset_checks=build_table_checks(parsed, translator),
+        schedules=[build_refresh_schedule(parsed, translator)],
+        sensors=[build_genfile_sensor(path, parsed, translator)],
+        resources={"datastorm": DatastormResource(genfile=path, target=target)},
+    )

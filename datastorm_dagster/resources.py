@@ -1,0 +1,48 @@
+"""The datastorm resource: which Genfile, and which target, from the environment.
+
+The target URL never comes from code: it is ``DATASTORM_TARGET`` when set
+(``definitions.py`` wires it with ``EnvVar``), else the Genfile's own
+``[target]`` (whose URL may itself be ``${DATABASE_URL}``).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from datastorm_core.core.stats import ProgressCallback
+from datastorm_core.genfile import load_genfile
+from datastorm_core.genfile.model import Genfile
+from datastorm_core.genfile.plan import Partition
+from datastorm_core.run import RunOptions, RunReport, run, target_url
+from datastorm_core.target.inspect import Inspector, open_inspector
+
+__all__ = ["DatastormResource"]
+
+
+class DatastormResource(dg.ConfigurableResource):
+    """Runs datastorm for one table (or partition) against the configured target."""
+
+    genfile: str
+    target: str | None = None  # a URL; None: the Genfile's [target]
+
+    def load(self) -> Genfile:
+        """The Genfile as it is now on disk, validated."""
+        return load_genfile(self.genfile, target_overridden=bool(self.target))
+
+    def target_url(self, genfile: Genfile) -> str:
+        return target_url(genfile, RunOptions(target=self.target))
+
+    def write_table(self, genfile: Genfile, table: str, partition: Partition,
+                    progress: ProgressCallback | None = None) -> RunReport:
+        """Generate and write one table (or one partition of it), all or nothing.
+
+        A partition is written in append mode: rows are upserted by primary
+        key, so rematerializing a partition rewrites exactly its rows and
+        leaves the other partitions alone.
+        """
+        mode = "append" if partition.count > 1 else None
+        options = RunOptions(target=self.target, tables=[table], partition=partition, mode=mode)
+        return run(genfile, options, progress)
+
+    def inspector(self, genfile: Genfile) -> Inspector:
+        return open_inspector(self.target_url(genfile))

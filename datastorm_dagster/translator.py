@@ -1,0 +1,116 @@
+"""From Genfile tables to Dagster asset specs: a pure translation, no I/O.
+
+Like dagster-dbt's and dagster-sling's translators, every part of a spec
+comes from one ``get_*`` method, so a subclass can change one of them (a
+key prefix, a group) and keep the rest. Note the term clash: a datastorm
+*target* (where rows go) is unrelated to Dagster's run *targets*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from datastorm_core.core.schema import ColumnType, TableSchema
+from datastorm_core.genfile.model import Genfile, Table
+
+__all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings"]
+
+METADATA_PREFIX = "datastorm"
+
+
+@dataclass(frozen=True)
+class DatastormTranslatorSettings:
+    """Switches of the default translation."""
+
+    key_prefix: tuple[str, ...] = ()
+    group_name: str = "datastorm"
+    blocking_checks: bool = True
+
+
+class DatastormTranslator:
+    """Translates one Genfile table into an ``AssetSpec``."""
+
+    def __init__(self, settings: DatastormTranslatorSettings | None = None) -> None:
+        self.settings = settings or DatastormTranslatorSettings()
+
+    def get_asset_key(self, table: Table) -> dg.AssetKey:
+        """The asset's key; its last part is always the table's name."""
+        return dg.AssetKey([*self.settings.key_prefix, table.name])
+
+    def get_deps(self, table: Table, genfile: Genfile) -> list[dg.AssetKey]:
+        return [self.get_asset_key(genfile.table(parent)) for parent in table.parents]
+
+    def get_group_name(self, table: Table) -> str:
+        return self.settings.group_name
+
+    def get_description(self, table: Table) -> str:
+        described = table.options.get("description")
+        columns = ", ".join(f"{f.name} ({f.type})" for f in table.fields)
+        head = f"{described}\n\n" if described else ""
+        return f"{head}Synthetic table `{table.name}`: {table.records:,} rows; {columns}."
+
+    def get_metadata(self, table: Table, genfile: Genfile,
+                     schema: TableSchema | None = None) -> Mapping[str, Any]:
+        metadata: dict[str, Any] = {
+            f"{METADATA_PREFIX}/records": table.records,
+            f"{METADATA_PREFIX}/table_digest": genfile.table_digests.get(table.name, ""),
+        }
+        if genfile.path:
+            metadata[f"{METADATA_PREFIX}/genfile"] = genfile.path
+        if schema is not None:
+            metadata["dagster/column_schema"] = column_schema(schema)
+            metadata["dagster/table_name"] = table.name
+        return metadata
+
+    def get_kinds(self, table: Table, genfile: Genfile) -> set[str]:
+        return {"datastorm", genfile.target.type}
+
+    def get_asset_spec(self, table: Table, genfile: Genfile,
+                       schema: TableSchema | None = None,
+                       partitions_def: dg.PartitionsDefinition | None = None) -> dg.AssetSpec:
+        return dg.AssetSpec(
+            key=self.get_asset_key(table),
+            deps=self.get_deps(table, genfile),
+            description=self.get_description(table),
+            metadata=self.get_metadata(table, genfile, schema),
+            group_name=self.get_group_name(table),
+            kinds=self.get_kinds(table, genfile),
+            code_version=genfile.table_digests.get(table.name, "")[:16] or None,
+            partitions_def=partitions_def,
+        )
+
+
+_DAGSTER_TYPES = {
+    ColumnType.BIGINT: "bigint",
+    ColumnType.DOUBLE: "double precision",
+    ColumnType.BOOLEAN: "boolean",
+    ColumnType.DATE: "date",
+    ColumnType.TIMESTAMP: "timestamp",
+    ColumnType.UUID: "uuid",
+    ColumnType.TEXT: "text",
+}
+
+
+def column_schema(schema: TableSchema) -> dg.TableSchema:
+    """A datastorm table schema as Dagster's column schema metadata."""
+    columns = []
+    for col in schema.columns:
+        kind = (f"numeric({col.precision}, {col.scale})" if col.type is ColumnType.NUMERIC
+                else _DAGSTER_TYPES[col.type])
+        other = []
+        if col.name in schema.primary_key:
+            other.append("primary key")
+        for fk in schema.foreign_keys:
+            if fk.column == col.name:
+                other.append(f"references {fk.parent_table}.{fk.parent_column}")
+        constraints = dg.TableColumnConstraints(
+            nullable=col.nullable,
+            unique=col.name in schema.primary_key or col.name in schema.unique,
+            other=other,
+        )
+        columns.append(dg.TableColumn(col.name, kind, constraints=constraints))
+    return dg.TableSchema(columns=columns)
