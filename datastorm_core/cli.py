@@ -167,6 +167,9 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
         report = run(genfile, options, progress=None if args.quiet else display)
     if not args.quiet:
         render_summary(report.stats, report.target, report.seed, out)
+    for warning in report.warnings:
+        Console(stderr=True, highlight=False).print(f"datastorm: warning: {warning}",
+                                                    markup=False)
     return EXIT_OK
 
 

@@ -50,6 +50,7 @@ class RunReport:
     seed: int
     partition: Partition
     plans: tuple[TablePlan, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def check(genfile: Genfile, source: Source | None = None,
@@ -129,7 +130,7 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     ]
     stats = Runner(target, settings, progress).run(jobs)
     return RunReport(stats, target.describe(), source.context.seed, options.partition,
-                     tuple(plans))
+                     tuple(plans), tuple(target.warnings))
 
 
 def schema(genfile: Genfile, table: str) -> TableSchema:

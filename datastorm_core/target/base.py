@@ -146,6 +146,8 @@ class BaseTarget(abc.ABC):
             )
         self.schemas: dict[str, TableSchema] = {}
         self._finished = False
+        #: Things a user should know about a run that still succeeded.
+        self.warnings: list[str] = []
 
     @property
     def append(self) -> bool:

@@ -81,6 +81,9 @@ class PostgresTarget(BaseTarget):
         self._staging: dict[str, str] = {}
         self._aborted = False
         self._in_flight = 0  # statements running now (another thread may be stuck in one)
+        # (child table, constraint name, definition) of foreign keys that tables
+        # outside the run hold on tables this run replaces.
+        self._outside_keys: list[tuple[str, str, str]] = []
 
     def describe(self) -> str:
         return redact(self.url)
@@ -104,6 +107,7 @@ class PostgresTarget(BaseTarget):
                 for schema in schemas:
                     cur.execute(q.create_table(schema, with_keys=True, if_not_exists=True))
                 return
+            self._outside_keys = self._foreign_keys_from_outside(cur, schemas)
             cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
             keys_now = self.constraints == "immediate"
             for schema in schemas:
@@ -149,6 +153,7 @@ class PostgresTarget(BaseTarget):
     def commit(self) -> None:
         if self._conn is None:
             return
+        self._restore_outside_keys()
         try:
             self._conn.commit()
         except psycopg.Error as exc:
@@ -196,6 +201,41 @@ class PostgresTarget(BaseTarget):
                         f"table {schema.name!r} references {fk.parent_table!r}, which is not "
                         f"in this run and does not exist in {self.describe()}: write "
                         f"{fk.parent_table!r} first, or include it in the run")
+
+    def _foreign_keys_from_outside(self, cur: psycopg.Cursor[Any],
+                                   schemas: Sequence[TableSchema]) -> list[tuple[str, str, str]]:
+        existing = []
+        for schema in schemas:
+            name = sql.Identifier(schema.name).as_string(cur)
+            cur.execute("SELECT to_regclass(%s)::text", (name,))
+            row = cur.fetchone()
+            if row is not None and row[0] is not None:
+                existing.append(row[0])
+        if not existing:
+            return []
+        cur.execute(q.OUTSIDE_FOREIGN_KEYS, {"replaced": existing})
+        return [(child, name, definition) for child, name, definition in cur.fetchall()]
+
+    def _restore_outside_keys(self) -> None:
+        """Add back the foreign keys that replacing their parents dropped.
+
+        Each is validated when its child's rows still match the new parent
+        (the usual case: same seed, same keys). If they no longer do (the
+        parent's definition changed), it comes back NOT VALID: new rows are
+        checked, and the child's asset check reports the orphans until the
+        child is regenerated too.
+        """
+        for child, name, definition in self._outside_keys:
+            with self._cursor(f"restoring foreign key {name} of {child}") as cur:
+                try:
+                    with self._conn.transaction():  # type: ignore[union-attr]  # a savepoint
+                        cur.execute(q.restore_foreign_key(child, name, definition, valid=True))
+                except psycopg.errors.ForeignKeyViolation:
+                    cur.execute(q.restore_foreign_key(child, name, definition, valid=False))
+                    self.warnings.append(
+                        f"{child} holds rows whose {name} no longer matches the replaced "
+                        "parent; the key is back as NOT VALID: regenerate the child too")
+        self._outside_keys = []
 
     @contextmanager
     def _cursor(self, doing: str) -> Iterator[psycopg.Cursor[Any]]:

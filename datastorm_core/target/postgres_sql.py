@@ -130,3 +130,22 @@ def upsert_from(schema: TableSchema, staging: str) -> sql.Composed:
     return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
         sql.Identifier(schema.name), _names(names), _names(names), sql.Identifier(staging),
         _names(schema.primary_key), action)
+
+
+# Foreign keys held by tables outside a run on the tables the run replaces:
+# DROP ... CASCADE removes them, so they are read first and added back after.
+OUTSIDE_FOREIGN_KEYS = """
+SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint AS c
+WHERE c.contype = 'f'
+  AND c.confrelid = ANY(%(replaced)s::regclass[])
+  AND NOT c.conrelid = ANY(%(replaced)s::regclass[])
+ORDER BY 1, 2
+"""
+
+
+def restore_foreign_key(child: str, name: str, definition: str, *, valid: bool) -> sql.Composed:
+    """Add back a foreign key read from pg_constraint; ``child`` is already quoted."""
+    return sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}{}").format(
+        sql.SQL(child), sql.Identifier(name), sql.SQL(definition),
+        sql.SQL("" if valid else " NOT VALID"))
