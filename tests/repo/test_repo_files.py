@@ -64,3 +64,49 @@ def test_pyproject_declares_the_command_and_both_packages() -> None:
     names = " ".join(project["project"]["dependencies"])
     for dependency in ("dagster", "psycopg", "faker", "numpy", "pandas"):
         assert dependency in names
+
+
+def test_compose_wires_dagster_to_postgres_and_the_code_location() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"postgres", "code", "webserver", "daemon"} <= set(services)
+    dagster_yaml = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    storage = dagster_yaml["storage"]["postgres"]["postgres_db"]
+    wanted = {value["env"] for value in storage.values() if isinstance(value, dict)}
+    init_sql = (ROOT / "docker" / "init-databases.sql").read_text(encoding="utf-8")
+    for name in ("code", "webserver", "daemon"):
+        env = services[name]["environment"]
+        assert wanted <= set(env), f"{name} lacks {wanted - set(env)}"
+        assert env["DAGSTER_PG_HOST"] == "postgres"
+        assert f"CREATE DATABASE {env['DAGSTER_PG_DB']}" in init_sql
+        target = env["DATASTORM_TARGET"]
+        db_env = services["postgres"]["environment"]
+        assert target.endswith(f"@postgres:5432/{db_env['POSTGRES_DB']}")
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "3000:3000" in services["webserver"]["ports"]
+    # The webserver and daemon reach the code server over gRPC, on its port.
+    grpc = yaml.safe_load((ROOT / "docker" / "workspace.yaml").read_text())["load_from"][0]
+    code_command = services["code"]["command"]
+    assert grpc["grpc_server"]["host"] == "code"
+    assert str(grpc["grpc_server"]["port"]) == code_command[code_command.index("-p") + 1]
+    for name in ("webserver", "daemon"):
+        assert "/opt/datastorm/docker/workspace.yaml" in services[name]["command"]
+    # The Genfile the code location reads is the host's, so the sensor sees edits.
+    genfile = services["code"]["environment"]["DATASTORM_GENFILE"]
+    assert any(v.split(":")[1] == genfile for v in services["code"]["volumes"])
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY docker/workspace.yaml" in dockerfile and "DAGSTER_HOME" in dockerfile
+
+
+def test_dagster_yaml_keeps_storage_in_postgres_with_psycopg2() -> None:
+    dagster_yaml = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    db = dagster_yaml["storage"]["postgres"]["postgres_db"]
+    assert db["scheme"] == "postgresql+psycopg2"
+    assert all(isinstance(db[k], dict) and "env" in db[k]
+               for k in ("username", "password", "hostname", "db_name", "port"))
+
+
+def test_workspace_loads_the_definitions_module() -> None:
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text(encoding="utf-8"))
+    module = workspace["load_from"][0]["python_module"]["module_name"]
+    assert module == "datastorm_dagster.definitions"

@@ -1,0 +1,13 @@
+# One image for the code location, the webserver and the daemon.
+FROM python:3.11-slim
+
+WORKDIR /opt/datastorm
+COPY pyproject.toml README.md ./
+COPY datastorm_core ./datastorm_core
+COPY datastorm_dagster ./datastorm_dagster
+RUN pip install --no-cache-dir .
+
+COPY Genfile.toml workspace.yaml ./
+COPY docker/workspace.yaml ./docker/workspace.yaml
+ENV DAGSTER_HOME=/opt/dagster/home
+COPY dagster.yaml /opt/dagster/home/dagster.yaml
