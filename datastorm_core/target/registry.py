@@ -14,6 +14,7 @@ from datastorm_core.errors import UsageError
 from datastorm_core.target.base import BaseTarget, PartitionLike
 from datastorm_core.target.console import ConsoleTarget
 from datastorm_core.target.files import CsvTarget, JsonlTarget
+from datastorm_core.target.null import NullTarget
 from datastorm_core.target.postgres import PostgresTarget
 from datastorm_core.target.sqlite import SqliteTarget
 from datastorm_core.target.urls import redact, scheme_of
@@ -32,6 +33,7 @@ TARGET_CLASSES: dict[str, type[BaseTarget]] = {
     "csv": CsvTarget,
     "jsonl": JsonlTarget,
     "console": ConsoleTarget,
+    "null": NullTarget,
 }
 
 # A bare type name (the Genfile's ``type`` without a ``url``) means this URL.
@@ -43,12 +45,13 @@ _TYPE_DEFAULTS = {
     "csv": "csv:///out",
     "jsonl": "jsonl:///out",
     "console": "console:",
+    "null": "null:",
 }
 
 ACCEPTED_FORMS = (
     "postgresql://user@host:port/db (or postgres://), sqlite:///relative/file.db or "
-    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, console:, or a type name "
-    "(postgres, sqlite, csv, jsonl, console)"
+    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, console:, null: (generate "
+    "only), or a type name (postgres, sqlite, csv, jsonl, console, null)"
 )
 
 
