@@ -1,0 +1,279 @@
+"""Benchmark datastorm against the references that matter, in one run.
+
+    python bench/bench.py --rows 1000000 [--database-url URL] [--json out.json]
+
+Every method runs in its own process, so its peak RSS is its own, on the bank schema of ``bench/bank.toml``: N customers and 2N
+accounts. Methods:
+
+- ``datastorm -> postgres``: ``datastorm run`` into a fresh database.
+- ``datastorm generate only``: the same run into ``null:`` (the generator's ceiling).
+- ``faker + executemany``: Faker pt_BR row by row, psycopg ``executemany``
+  (the naive loader most teams start with), on ``--naive-rows`` customers.
+- ``COPY binary ceiling``: the same rows, pre-encoded by PostgreSQL itself
+  (COPY TO binary, untimed), loaded back with COPY binary and keys added
+  after the load: what the server can ingest on one connection.
+- ``snowfakery``: an equivalent recipe to CSV, when Snowfakery is installed.
+
+Prints a table of rows/s, peak RSS and ratios; ``--json`` keeps the figures
+to compare across commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import urlsplit
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+GENFILE = HERE / "bank.toml"
+DEFAULT_URL = os.environ.get("DATASTORM_BENCH_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _genfile(rows: int) -> Any:
+    from datastorm_core.genfile import loads_genfile
+
+    text = GENFILE.read_text(encoding="utf-8")
+    text = text.replace("records = 1000000", f"records = {rows}")
+    text = text.replace("records = 2000000", f"records = {2 * rows}")
+    return loads_genfile(text)
+
+
+def _fresh_database(server_url: str) -> str:
+    import psycopg
+
+    name = f"ds_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlsplit(server_url)._replace(path=f"/{name}").geturl()
+
+
+def _drop_database(server_url: str, url: str) -> None:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- methods (each runs in a child process) -------------------------------------
+
+
+def method_datastorm(rows: int, server_url: str, target: str | None) -> dict[str, Any]:
+    from datastorm_core.run import RunOptions, run
+
+    url = target or _fresh_database(server_url)
+    try:
+        started = time.perf_counter()
+        report = run(_genfile(rows), RunOptions(target=url))
+        seconds = time.perf_counter() - started
+        return {"rows": report.stats.rows, "seconds": seconds}
+    finally:
+        if target is None:
+            _drop_database(server_url, url)
+
+
+def method_faker(rows: int, server_url: str) -> dict[str, Any]:
+    import random
+
+    import psycopg
+    from faker import Faker
+
+    fake = Faker("pt_BR")
+    Faker.seed(2024)
+    rnd = random.Random(2024)
+    url = _fresh_database(server_url)
+    try:
+        with psycopg.connect(url) as conn:
+            conn.execute("""CREATE TABLE customer (id bigint PRIMARY KEY, name text, email text
+                UNIQUE, birth_date date, income numeric(7,2), segment text, phone_code text,
+                active boolean, created_at timestamp)""")
+            conn.execute("""CREATE TABLE account (id bigint PRIMARY KEY, customer_id bigint
+                REFERENCES customer(id), branch bigint, balance numeric(8,2), kind text,
+                opened_at timestamp)""")
+            started = time.perf_counter()
+            with conn.cursor() as cur:
+                customers = [
+                    (i, fake.name(), f"{i}.{fake.email()}", fake.date_of_birth(),
+                     round(rnd.uniform(1200, 60000), 2), rnd.choice(["varejo", "alta_renda"]),
+                     fake.phone_number(), rnd.random() < 0.92, fake.date_time_between("-10y"))
+                    for i in range(1, rows + 1)
+                ]
+                cur.executemany("INSERT INTO customer VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                                customers)
+                accounts = [
+                    (i, rnd.randint(1, rows), rnd.randint(1, 9999),
+                     round(rnd.uniform(-5000, 250000), 2), rnd.choice(["corrente", "poupanca"]),
+                     fake.date_time_between("-10y"))
+                    for i in range(1, 2 * rows + 1)
+                ]
+                cur.executemany("INSERT INTO account VALUES (%s,%s,%s,%s,%s,%s)", accounts)
+            conn.commit()
+            seconds = time.perf_counter() - started
+        return {"rows": 3 * rows, "seconds": seconds}
+    finally:
+        _drop_database(server_url, url)
+
+
+def method_copy_ceiling(rows: int, server_url: str) -> dict[str, Any]:
+    import psycopg
+
+    from datastorm_core.run import RunOptions, run
+
+    source_url = _fresh_database(server_url)
+    load_url = _fresh_database(server_url)
+    try:
+        run(_genfile(rows), RunOptions(target=source_url))  # untimed: only makes the bytes
+        dumps: dict[str, Path] = {}
+        ddl: dict[str, str] = {}
+        with psycopg.connect(source_url) as conn, tempfile.TemporaryDirectory() as tmp:
+            for table in ("customer", "account"):
+                columns = conn.execute(
+                    "SELECT string_agg(quote_ident(column_name) || ' ' || "
+                    "format_type(atttypid, atttypmod), ', ' ORDER BY ordinal_position) "
+                    "FROM information_schema.columns c JOIN pg_attribute a ON "
+                    "a.attrelid = c.table_name::regclass AND a.attname = c.column_name "
+                    "WHERE table_name = %s", (table,)).fetchone()[0]
+                ddl[table] = f"CREATE TABLE {table} ({columns})"
+                path = Path(tmp) / f"{table}.bin"
+                with path.open("wb") as out, conn.cursor().copy(
+                        f"COPY {table} TO STDOUT (FORMAT binary)") as copy:
+                    for block in copy:
+                        out.write(block)
+                dumps[table] = path
+            with psycopg.connect(load_url) as load:
+                started = time.perf_counter()
+                for table in ("customer", "account"):
+                    load.execute(ddl[table])
+                    with load.cursor().copy(f"COPY {table} FROM STDIN (FORMAT binary)") as copy, \
+                            dumps[table].open("rb") as data:
+                        while block := data.read(1 << 20):
+                            copy.write(block)
+                load.execute("ALTER TABLE customer ADD PRIMARY KEY (id), ADD UNIQUE (email)")
+                load.execute("ALTER TABLE account ADD PRIMARY KEY (id), ADD FOREIGN KEY "
+                             "(customer_id) REFERENCES customer (id)")
+                load.commit()
+                seconds = time.perf_counter() - started
+        return {"rows": 3 * rows, "seconds": seconds}
+    finally:
+        _drop_database(server_url, source_url)
+        _drop_database(server_url, load_url)
+
+
+def method_snowfakery(rows: int) -> dict[str, Any]:
+    try:
+        from snowfakery import generate_data  # type: ignore[import-not-found]
+    except ImportError:
+        return {"skipped": "snowfakery is not installed (pip install snowfakery)"}
+    recipe = f"""
+- object: customer
+  count: {rows}
+  fields:
+    name: ${{{{fake.name}}}}
+    email: ${{{{fake.email}}}}
+    birth_date: ${{{{date_between(start_date='-80y', end_date='-18y')}}}}
+  friends:
+    - object: account
+      count: 2
+      fields:
+        customer_id:
+          reference: customer
+        balance: ${{{{random_number(min=-5000, max=250000)}}}}
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "recipe.yml"
+        path.write_text(recipe)
+        started = time.perf_counter()
+        generate_data(str(path), output_format="csv", output_folder=tmp)
+        seconds = time.perf_counter() - started
+    return {"rows": 3 * rows, "seconds": seconds}
+
+
+# -- the driver -------------------------------------------------------------------
+
+
+def _child(method: str, rows: int, server_url: str) -> dict[str, Any]:
+    """Run one method in a child process; its result plus its own peak RSS."""
+    # The child reports its own peak RSS (RUSAGE_SELF): a figure per method.
+    code = ("import json, resource, sys; sys.path.insert(0, %r); import bench; "
+            "r = bench.%s; r['peak_rss_kb'] = resource.getrusage(resource.RUSAGE_SELF)"
+            ".ru_maxrss; print(json.dumps(r))")
+    call = {
+        "datastorm-postgres": f"method_datastorm({rows}, {server_url!r}, None)",
+        "datastorm-generate": f"method_datastorm({rows}, {server_url!r}, 'null:')",
+        "faker-executemany": f"method_faker({rows}, {server_url!r})",
+        "copy-binary-ceiling": f"method_copy_ceiling({rows}, {server_url!r})",
+        "snowfakery-csv": f"method_snowfakery({rows})",
+    }[method]
+    proc = subprocess.run([sys.executable, "-c", code % (str(HERE), call)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {proc.returncode}: {last}"}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = round(result.pop("peak_rss_kb") / 1024, 1)
+    if "seconds" in result:
+        result["rows_per_second"] = round(result["rows"] / result["seconds"])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="customers (accounts: 2x)")
+    parser.add_argument("--naive-rows", type=int, default=20_000,
+                        help="customers for the Faker loader, which is ~100x slower")
+    parser.add_argument("--database-url", default=DEFAULT_URL,
+                        help="a server where fresh databases can be created")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--skip", default="", help="comma-separated methods to skip")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    plan = [("datastorm-postgres", args.rows), ("datastorm-generate", args.rows),
+            ("copy-binary-ceiling", args.rows), ("faker-executemany", args.naive_rows),
+            ("snowfakery-csv", args.naive_rows)]
+    results: dict[str, dict[str, Any]] = {}
+    for method, rows in plan:
+        if method in skip:
+            continue
+        print(f"running {method} on {rows:,} customers ...", file=sys.stderr, flush=True)
+        results[method] = {"customers": rows, **_child(method, rows, args.database_url)}
+    _report(results, args)
+
+
+def _report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    ours = results.get("datastorm-postgres", {}).get("rows_per_second")
+    print(f"\n{'method':<22} {'customers':>10} {'rows':>10} {'seconds':>8} {'rows/s':>11} "
+          f"{'peak RSS':>9} {'datastorm/x':>11}")
+    for method, r in results.items():
+        if "rows_per_second" not in r:
+            print(f"{method:<22} {r.get('skipped') or r.get('error')}")
+            continue
+        ratio = f"{ours / r['rows_per_second']:.2f}" if ours else "-"
+        print(f"{method:<22} {r['customers']:>10,} {r['rows']:>10,} {r['seconds']:>8.2f} "
+              f"{r['rows_per_second']:>11,} {r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
+    if args.json:
+        record = {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                                     capture_output=True, text=True).stdout.strip(),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "rows": args.rows,
+            "results": results,
+        }
+        Path(args.json).write_text(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()
