@@ -2,8 +2,8 @@
 
     python bench/bench.py --rows 1000000 [--database-url URL] [--json out.json]
 
-Every method runs in its own process, so its peak RSS is its own, on the bank schema of ``bench/bank.toml``: N customers and 2N
-accounts. Methods:
+Every method runs in its own process, so its peak RSS is its own, on the
+bank schema of ``bench/bank.toml``: N customers and 2N accounts. Methods:
 
 - ``datastorm -> postgres``: ``datastorm run`` into a fresh database.
 - ``datastorm generate only``: the same run into ``null:`` (the generator's ceiling).
@@ -29,9 +29,9 @@ import sys
 import tempfile
 import time
 import uuid
-from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 GENFILE = HERE / "bank.toml"
