@@ -135,6 +135,8 @@ def run(genfile: Genfile, options: RunOptions | None = None,
 
 def schema(genfile: Genfile, table: str) -> TableSchema:
     """The schema a target creates for ``table``."""
+    # An unknown table is the user's mistake (exit 2), not a KeyError from the source.
+    _check_tables(genfile, [table])
     return check(genfile, tables=[table]).schema(table)
 
 

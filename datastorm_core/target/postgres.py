@@ -105,7 +105,12 @@ class PostgresTarget(BaseTarget):
             self._check_outside_parents(cur, schemas)
             if self.append:
                 for schema in schemas:
-                    cur.execute(q.create_table(schema, with_keys=True, if_not_exists=True))
+                    # A partition's rows may reference parent rows of partitions not
+                    # written yet (references draw from the whole parent), so a table
+                    # a partitioned run creates gets its foreign keys only once no
+                    # orphan is left: see _add_foreign_keys_when_whole.
+                    cur.execute(q.create_table(schema, with_keys=True, if_not_exists=True,
+                                               with_foreign_keys=self.partition.is_whole))
                 return
             self._outside_keys = self._foreign_keys_from_outside(cur, schemas)
             cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
@@ -138,6 +143,7 @@ class PostgresTarget(BaseTarget):
             staging = self._staging.pop(schema.name)
             with self._cursor(f"finishing table {schema.name!r}") as cur:
                 cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staging)))
+            self._add_foreign_keys_when_whole(schema)
             return
         if self.constraints != "after_load":
             return
@@ -201,6 +207,24 @@ class PostgresTarget(BaseTarget):
                         f"table {schema.name!r} references {fk.parent_table!r}, which is not "
                         f"in this run and does not exist in {self.describe()}: write "
                         f"{fk.parent_table!r} first, or include it in the run")
+
+    def _add_foreign_keys_when_whole(self, schema: TableSchema) -> None:
+        """In append mode, add each missing foreign key once every reference resolves.
+
+        Partitions of a parent may still be missing while one of its child's
+        partitions is written; the key comes when the last one is in.
+        """
+        for fk in schema.foreign_keys:
+            with self._cursor(f"adding the foreign keys of table {schema.name!r}") as cur:
+                names = {"child": sql.Identifier(schema.name).as_string(cur),
+                         "parent": sql.Identifier(fk.parent_table).as_string(cur),
+                         "column": fk.column, "parent_column": fk.parent_column}
+                exists = cur.execute(q.HAS_FOREIGN_KEY, names).fetchone()
+                if exists is not None and exists[0]:
+                    continue
+                orphans = cur.execute(q.has_orphans(schema, fk)).fetchone()
+                if orphans is not None and not orphans[0]:
+                    cur.execute(q.add_foreign_key(schema, fk))
 
     def _foreign_keys_from_outside(self, cur: psycopg.Cursor[Any],
                                    schemas: Sequence[TableSchema]) -> list[tuple[str, str, str]]:

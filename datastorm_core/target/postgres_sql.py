@@ -10,10 +10,12 @@ from collections.abc import Sequence
 
 from psycopg import sql
 
-from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+from datastorm_core.core.schema import ColumnSchema, ColumnType, ForeignKey, TableSchema
 from datastorm_core.target.encode.numeric import INT64_DIGITS
 
 __all__ = [
+    "HAS_FOREIGN_KEY",
+    "add_foreign_key",
     "add_foreign_keys",
     "add_keys",
     "column_type",
@@ -21,6 +23,7 @@ __all__ = [
     "create_staging",
     "create_table",
     "drop_tables",
+    "has_orphans",
     "unique_columns",
     "upsert_from",
 ]
@@ -60,25 +63,33 @@ def _key_clauses(schema: TableSchema) -> list[sql.Composable]:
     return clauses
 
 
+def _foreign_key_clause(fk: ForeignKey) -> sql.Composed:
+    return sql.SQL("FOREIGN KEY ({}) REFERENCES {} ({})").format(
+        sql.Identifier(fk.column), sql.Identifier(fk.parent_table),
+        sql.Identifier(fk.parent_column))
+
+
 def _foreign_key_clauses(schema: TableSchema) -> list[sql.Composable]:
-    return [
-        sql.SQL("FOREIGN KEY ({}) REFERENCES {} ({})").format(
-            sql.Identifier(fk.column), sql.Identifier(fk.parent_table),
-            sql.Identifier(fk.parent_column))
-        for fk in schema.foreign_keys
-    ]
+    return [_foreign_key_clause(fk) for fk in schema.foreign_keys]
 
 
-def create_table(schema: TableSchema, *, with_keys: bool, if_not_exists: bool = False
-                 ) -> sql.Composed:
-    """CREATE TABLE; keys inline when ``with_keys``, else added after the load."""
+def create_table(schema: TableSchema, *, with_keys: bool, if_not_exists: bool = False,
+                 with_foreign_keys: bool | None = None) -> sql.Composed:
+    """CREATE TABLE; keys inline when ``with_keys``, else added after the load.
+
+    ``with_foreign_keys`` (default: ``with_keys``) says whether the foreign
+    keys are inline too.
+    """
     parts: list[sql.Composable] = [
         sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(column_type(c)),
                                   sql.SQL("" if c.nullable else " NOT NULL"))
         for c in schema.columns
     ]
+    foreign_keys = with_keys if with_foreign_keys is None else with_foreign_keys
     if with_keys:
-        parts += _key_clauses(schema) + _foreign_key_clauses(schema)
+        parts += _key_clauses(schema)
+    if foreign_keys:
+        parts += _foreign_key_clauses(schema)
     head = "CREATE TABLE IF NOT EXISTS" if if_not_exists else "CREATE TABLE"
     return sql.SQL(head + " {} ({})").format(sql.Identifier(schema.name),
                                              sql.SQL(", ").join(parts))
@@ -104,6 +115,34 @@ def add_keys(schema: TableSchema) -> sql.Composed | None:
 def add_foreign_keys(schema: TableSchema) -> sql.Composed | None:
     """ALTER TABLE adding the foreign keys after the load (None if none)."""
     return _alter_add(schema, _foreign_key_clauses(schema))
+
+
+def add_foreign_key(schema: TableSchema, fk: ForeignKey) -> sql.Composed:
+    """ALTER TABLE adding one foreign key (the server checks every row)."""
+    return sql.SQL("ALTER TABLE {} ADD {}").format(sql.Identifier(schema.name),
+                                                   _foreign_key_clause(fk))
+
+
+# Whether the table %(child)s (a quoted name) already has this one-column foreign key.
+HAS_FOREIGN_KEY = """
+SELECT EXISTS (
+  SELECT 1 FROM pg_constraint AS c
+  JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+  JOIN pg_attribute AS p ON p.attrelid = c.confrelid AND p.attnum = c.confkey[1]
+  WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
+    AND c.conrelid = %(child)s::regclass AND c.confrelid = %(parent)s::regclass
+    AND a.attname = %(column)s AND p.attname = %(parent_column)s)
+"""
+
+
+def has_orphans(schema: TableSchema, fk: ForeignKey) -> sql.Composed:
+    """Whether a row of ``schema`` references a parent row that does not exist."""
+    return sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM {} AS c WHERE c.{} IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM {} AS p WHERE p.{} = c.{}))").format(
+        sql.Identifier(schema.name), sql.Identifier(fk.column),
+        sql.Identifier(fk.parent_table), sql.Identifier(fk.parent_column),
+        sql.Identifier(fk.column))
 
 
 def copy_from_stdin(table: str, columns: Sequence[str], fmt: str) -> sql.Composed:

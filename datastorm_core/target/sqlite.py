@@ -7,7 +7,9 @@ check them. With ``constraints="after_load"`` foreign keys are checked at
 commit (``PRAGMA defer_foreign_keys``): that lets a replaced parent be
 dropped and reloaded under children outside the run, and lets a table
 reference rows of itself that come later. Append mode upserts by primary
-key (``ON CONFLICT DO UPDATE``).
+key (``ON CONFLICT DO UPDATE``). A partition (``--partition K/N``) may
+reference parent rows of partitions not written yet, so its run leaves
+foreign keys unchecked; they hold once every partition is in.
 
 Types: BIGINT is INTEGER (a single-column INTEGER primary key becomes the
 rowid, the fastest layout), DOUBLE REAL, NUMERIC ``NUMERIC(p, s)`` (stored
@@ -132,7 +134,12 @@ class SqliteTarget(BaseTarget):
                 "timeout", BUSY_TIMEOUT_SECONDS)), isolation_level=None,
                 check_same_thread=False)
             self._conn = conn  # from here on, close() releases it whatever happens
-            conn.execute("PRAGMA foreign_keys = ON")
+            # A partition's rows may reference parent rows of partitions not written
+            # yet (references draw from the whole parent), and sqlite cannot add a key
+            # later: a partitioned run declares the keys but leaves them unchecked;
+            # they hold once every partition is in.
+            checked = "ON" if self.partition.is_whole else "OFF"
+            conn.execute(f"PRAGMA foreign_keys = {checked}")
             conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-run
             if self.constraints == "after_load":
                 conn.execute("PRAGMA defer_foreign_keys = ON")  # lasts until COMMIT
