@@ -26,7 +26,7 @@ from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYP
 __all__ = ["RESERVED", "TARGET_TYPES", "WRITE_MODES", "validate"]
 
 RESERVED = ("dataset", "target", "targets", "dagster")
-TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console")
+TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null")
 WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key")
@@ -156,6 +156,10 @@ def _target(
     if not isinstance(spec, dict):
         out.add(f"[{section}] must be a table")
         return TargetConfig()
+    # An unset variable in `url` is one mistake: it is reported as unset
+    # below, not a second time as an empty url.
+    url_unset: list[Problem] = []
+    expand_env(spec.get("url"), url_unset, environ)
     env_problems: list[Problem] = []
     spec = expand_env(spec, env_problems, environ, (section, None))
     if not skip_env:
@@ -167,6 +171,8 @@ def _target(
     url = spec.get("url")
     if url is not None and not isinstance(url, str):
         out.add(f"url must be a string, got {_toml(url)}", section)
+        url = None
+    elif url is not None and not url.strip() and url_unset:
         url = None
     elif url is not None and not url.strip() and not (skip_env and section == "target"):
         out.add("url is empty (is the environment variable it names set to \"\"?)", section)
@@ -275,6 +281,10 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
             continue
         if not _matches(value, param):
             out.add(f"{key} must be {param.describe_kinds()}, got {_toml(value)}", table, name)
+            continue
+        # TOML has inf and nan; no bound, mean or probability can be one.
+        if isinstance(value, float) and not math.isfinite(value):
+            out.add(f"{key} must be a finite number, got {_toml(value)}", table, name)
             continue
         if param.choices and value not in param.choices:
             allowed = ", ".join(map(str, param.choices))
@@ -398,7 +408,9 @@ def _check_references(tables: list[Table], out: _Collector) -> list[Table]:
     by_name = {t.name: t for t in tables}
     for table in tables:
         for f in table.references:
-            if f.ref is None or "ref" not in f.params:
+            # A malformed ref ("p", "p.") is already reported by _check_params;
+            # looking it up would report the same mistake a second time.
+            if f.ref is None or "ref" not in f.params or not all(f.ref):
                 continue
             parent_name, column = f.ref
             if parent_name == table.name:

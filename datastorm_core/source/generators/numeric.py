@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from decimal import Decimal
 
 import numpy as np
 
@@ -16,8 +17,21 @@ __all__ = ["BoolGenerator", "DecimalGenerator", "FloatGenerator", "IntGenerator"
            "SequenceGenerator"]
 
 DEFAULT_INT_MAX = 1_000_000
-# Without a scale, unique floats are points of a grid this fine over [min, max].
-FLOAT_GRID = 1 << 52
+# Unique floats with a scale are n / 10**scale for integers |n| below this:
+# there, consecutive quotients are further apart than a double's spacing, so
+# distinct n give distinct doubles. Wider ranges use the binary grid below.
+_DECIMAL_GRID_LIMIT = 1 << 52
+
+
+def _units(low: float, high: float, scale: int) -> tuple[int, int]:
+    """The integers n with n / 10**scale in [low, high]: ``(first, last)``.
+
+    Computed in decimal from each bound's shortest repr, which is what the
+    Genfile wrote: 0.1 * 10 is exactly 1, and a tiny positive min is not
+    rounded down to 0 (as rounding float products to absorb their noise did).
+    """
+    factor = Decimal(10) ** scale
+    return math.ceil(Decimal(repr(low)) * factor), math.floor(Decimal(repr(high)) * factor)
 
 
 def _distribution_problem(gen: Generator) -> list[str]:
@@ -65,27 +79,63 @@ class FloatGenerator(Generator):
         return float(self.field.param("min", 0.0)), float(self.field.param("max", 1.0))
 
     def problems(self) -> list[str]:
+        grid = self._decimal_grid()
+        if grid is not None and grid[0] > grid[1]:
+            return [f"no value with {self.field.param('scale')} decimal places lies in "
+                    "[min, max]"]
         return _distribution_problem(self)
 
-    def space(self) -> int:
-        low, high = self.bounds
+    def _decimal_grid(self) -> tuple[int, int] | None:
+        """``[first, last]``: the n with n / 10**scale in [min, max]; None if unscaled.
+
+        Also None where |n| reaches 2**52: there doubles are as coarse as
+        10**-scale, so rounding to `scale` places means nothing (and
+        min * 10**scale may not even be finite).
+        """
         scale = self.field.param("scale")
         if scale is None:
-            return FLOAT_GRID if high > low else 1
-        return math.floor(round((high - low) * 10**scale, 6)) + 1
+            return None
+        first, last = _units(*self.bounds, scale)
+        if max(abs(first), abs(last)) >= _DECIMAL_GRID_LIMIT:
+            return None
+        return first, last
+
+    def _grid(self) -> tuple[int, int, float, float]:
+        """Unique values: integers n in [first, last], each giving n * multiplier / divisor.
+
+        Distinct n must give distinct doubles within [min, max]. A grid of
+        2**52 points spread evenly over [min, max] does not: far from zero,
+        doubles are coarser than its step and neighbouring points collapse
+        into one value. So the grid is either n / 10**scale for |n| <
+        2**52, or multiples of the spacing of doubles at the bounds'
+        magnitude (a power of two), which are exact doubles.
+        """
+        grid = self._decimal_grid()
+        if grid is not None:
+            return grid[0], grid[1], 1.0, float(10 ** self.field.param("scale"))
+        low, high = self.bounds
+        unit = math.ulp(max(abs(low), abs(high)))
+        return math.ceil(low / unit), math.floor(high / unit), unit, 1.0
+
+    def space(self) -> int:
+        first, last, _, _ = self._grid()
+        return max(0, last - first + 1)
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
-        low, high = self.bounds
-        scale = self.field.param("scale")
-        if scale is None:
-            return low + ordinals.astype(np.float64) * ((high - low) / (FLOAT_GRID - 1))
-        return np.round(low + ordinals.astype(np.float64) / 10**scale, scale)
+        first, _, multiplier, divisor = self._grid()
+        n = (ordinals + np.int64(first)).astype(np.float64)
+        return n * multiplier / divisor
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         low, high = self.bounds
         values = draw_continuous(self.stream, indices, low, high, self.field.params)
+        grid = self._decimal_grid()
+        if grid is None:
+            return values
+        # Clip to the bounds rounded inwards to `scale` places: clipping to a
+        # bound with more decimals than `scale` would let it through as it is.
         scale = self.field.param("scale")
-        return np.clip(np.round(values, scale), low, high) if scale is not None else values
+        return np.clip(np.round(values, scale), grid[0] / 10**scale, grid[1] / 10**scale)
 
 
 class DecimalGenerator(Generator):
@@ -96,9 +146,8 @@ class DecimalGenerator(Generator):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.scale = self.field.param("scale", 2)
-        factor = 10**self.scale
-        self.low = math.ceil(round(self.field.param("min", 0) * factor, 6))
-        self.high = math.floor(round(self.field.param("max", 1000) * factor, 6))
+        self.low, self.high = _units(self.field.param("min", 0), self.field.param("max", 1000),
+                                     self.scale)
         digits = len(str(max(abs(self.low), abs(self.high), 1)))
         self.precision = self.field.param("precision", max(digits, self.scale + 1))
 

@@ -119,7 +119,8 @@ class EmailGenerator(_DictionaryGenerator):
         # string work is proportional to the widest element.
         if self.field.unique:
             numbers = self.unique_suffix(indices).astype(f"U{self.suffix_digits}")
-            suffix = np.strings.zfill(numbers, self.suffix_digits)
+            # zfill reduces over its input and raises on an empty one (an empty chunk).
+            suffix = np.strings.zfill(numbers, self.suffix_digits) if len(numbers) else numbers
         else:
             numbered = self.stream.sub("numbered").below(indices, NUMBERED_SHARE)
             numbers = self.stream.sub("number").integers(indices, 1, 99).astype("U2")
@@ -131,7 +132,8 @@ class EmailGenerator(_DictionaryGenerator):
 def _local_parts(names: np.ndarray) -> np.ndarray:
     """Local parts for a column of names, folding each distinct name once."""
     distinct, inverse = np.unique(names.astype(str), return_inverse=True)
-    return np.array([_local_part(name) for name in distinct.tolist()])[inverse]
+    # dtype=str: an empty chunk has no names, and np.array([]) would be float.
+    return np.array([_local_part(name) for name in distinct.tolist()], dtype=str)[inverse]
 
 
 def _slugs(words: Dictionary) -> np.ndarray:

@@ -19,6 +19,9 @@ from datastorm_core.source.services.randomness import Stream
 __all__ = ["DEFAULT_ZIPF_EXPONENT", "draw_continuous", "draw_integers", "zipf_ranks"]
 
 DEFAULT_ZIPF_EXPONENT = 1.2
+# The int64 range as floats that convert back without overflow.
+_INT64_MIN_FLOAT = -(2.0**63)
+_INT64_MAX_FLOAT = math.nextafter(2.0**63, 0.0)
 
 
 def zipf_ranks(stream: Stream, indices: np.ndarray, n: int, exponent: float) -> np.ndarray:
@@ -46,7 +49,11 @@ def draw_integers(stream: Stream, indices: np.ndarray, low: int, high: int,
         exponent = params.get("exponent", DEFAULT_ZIPF_EXPONENT)
         return zipf_ranks(stream, indices, high - low + 1, exponent) + np.int64(low)
     values = draw_continuous(stream, indices, float(low), float(high) + 1.0, params)
-    return np.clip(np.floor(values), low, high).astype(np.int64)
+    # Clip as integers: beyond 2**53 float(low) and float(high) round past
+    # the bounds (and 2**63 itself does not fit an int64), so a float clip
+    # would let values out of [low, high].
+    floored = np.clip(np.floor(values), _INT64_MIN_FLOAT, _INT64_MAX_FLOAT)
+    return np.clip(floored.astype(np.int64), low, high)
 
 
 def draw_continuous(stream: Stream, indices: np.ndarray, low: float, high: float,

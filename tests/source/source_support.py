@@ -1,0 +1,178 @@
+"""Shared by the source tests: a Genfile using every field type, and ways to read columns."""
+
+from __future__ import annotations
+
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.genfile import Genfile, loads_genfile
+from datastorm_core.source import Source
+
+# Every field type, with null_rate and unique fields, across a parent and a child.
+# `kitchen` is the table under test; `parent` gives its references something to point at.
+EVERY_TYPE = """
+[dataset]
+seed = 20240917
+locale = "pt_BR"
+
+[parent]
+records = 300
+
+[parent.id]
+type = "sequence"
+
+[parent.code]
+type = "string"
+pattern = "P-9999"
+unique = true
+
+[kitchen]
+records = 1500
+
+[kitchen.id]
+type = "sequence"
+start = 100
+step = 7
+
+[kitchen.int_uniform]
+type = "int"
+min = -50
+max = 50
+null_rate = 0.2
+
+[kitchen.int_unique]
+type = "int"
+min = 0
+max = 9999
+unique = true
+
+[kitchen.int_normal]
+type = "int"
+min = 0
+max = 100
+distribution = "normal"
+mean = 30
+stddev = 8
+
+[kitchen.int_zipf]
+type = "int"
+min = 1
+max = 1000
+distribution = "zipf"
+
+[kitchen.int_exponential]
+type = "int"
+min = 0
+max = 500
+distribution = "exponential"
+mean = 20
+
+[kitchen.float_full]
+type = "float"
+min = -1.5
+max = 2.5
+
+[kitchen.float_scaled]
+type = "float"
+min = 0
+max = 10
+scale = 2
+null_rate = 0.3
+
+[kitchen.money]
+type = "decimal"
+min = -10.5
+max = 99.99
+scale = 2
+
+[kitchen.money_unique]
+type = "decimal"
+min = 0
+max = 100
+scale = 2
+unique = true
+
+[kitchen.flag]
+type = "bool"
+probability = 0.2
+
+[kitchen.status]
+type = "choice"
+values = ["open", "pending", "closed"]
+weights = [1, 2, 7]
+
+[kitchen.plate]
+type = "string"
+pattern = 'AAa-99\\9'
+unique = true
+
+[kitchen.blurb]
+type = "string"
+length = [3, 8]
+chars = "xyz"
+null_rate = 0.1
+
+[kitchen.token]
+type = "uuid"
+
+[kitchen.born]
+type = "date"
+start = "-30y"
+end = "-18y"
+unique = true
+
+[kitchen.seen_at]
+type = "timestamp"
+start = "-30d"
+null_rate = 0.25
+
+[kitchen.full_name]
+type = "name"
+unique = true
+
+[kitchen.first]
+type = "first_name"
+
+[kitchen.last]
+type = "last_name"
+
+[kitchen.email]
+type = "email"
+from = "full_name"
+unique = true
+
+[kitchen.other_email]
+type = "email"
+null_rate = 0.5
+
+[kitchen.parent_id]
+type = "reference"
+ref = "parent.id"
+
+[kitchen.hot_parent]
+type = "reference"
+ref = "parent.code"
+distribution = "zipf"
+null_rate = 0.1
+"""
+
+
+def every_type(text: str = EVERY_TYPE) -> Genfile:
+    return loads_genfile(text, environ={})
+
+
+def whole(source: Source, table: str) -> Chunk:
+    """Every row of ``table``."""
+    return source.chunk(table, 0, source.genfile.table(table).records)
+
+
+def values(chunk: Chunk, name: str) -> list[object]:
+    """A column as Python values, None where NULL."""
+    return chunk.columns[name].to_pylist()
+
+
+def present(chunk: Chunk, name: str) -> list[object]:
+    """A column's non-NULL values."""
+    return [v for v in values(chunk, name) if v is not None]
+
+
+def load(text: str) -> Genfile:
+    return loads_genfile(text, environ={})

@@ -1,0 +1,95 @@
+"""The language's type catalogue and the source's generators agree, type by type."""
+
+from __future__ import annotations
+
+import pytest
+from source_support import load, whole
+
+from datastorm_core import run
+from datastorm_core.core.schema import ColumnType
+from datastorm_core.genfile.types import FIELD_TYPES, PLANNED_TYPES
+from datastorm_core.source.generators import GENERATORS, Generator
+
+# The smallest field of each type. A type added to the catalogue without a
+# case here fails test_every_type_has_a_case (as dagster-sling's
+# test_translation_is_comprehensive does for its translator).
+MINIMAL_FIELDS: dict[str, str] = {
+    "sequence": 'type = "sequence"',
+    "int": 'type = "int"',
+    "float": 'type = "float"',
+    "decimal": 'type = "decimal"',
+    "bool": 'type = "bool"',
+    "choice": 'type = "choice"\nvalues = ["a", "b"]',
+    "string": 'type = "string"\npattern = "A9"',
+    "uuid": 'type = "uuid"',
+    "date": 'type = "date"',
+    "timestamp": 'type = "timestamp"',
+    "name": 'type = "name"',
+    "first_name": 'type = "first_name"',
+    "last_name": 'type = "last_name"',
+    "email": 'type = "email"',
+    "reference": 'type = "reference"\nref = "parent.id"',
+}
+
+# numpy kinds a column type's values may have (U: str, M: datetime64).
+NUMPY_KINDS = {
+    ColumnType.BIGINT: "i",
+    ColumnType.DOUBLE: "f",
+    ColumnType.NUMERIC: "i",  # unscaled counts of 10**-scale
+    ColumnType.BOOLEAN: "b",
+    ColumnType.DATE: "M",
+    ColumnType.TIMESTAMP: "M",
+    ColumnType.UUID: "U",
+    ColumnType.TEXT: "U",
+}
+
+
+def test_every_catalogue_type_has_a_generator_and_vice_versa() -> None:
+    assert set(FIELD_TYPES) == set(GENERATORS)
+    for name, generator in GENERATORS.items():
+        assert issubclass(generator, Generator), name
+
+
+def test_no_planned_type_has_a_generator() -> None:
+    assert not set(PLANNED_TYPES) & set(GENERATORS)
+
+
+def test_every_type_has_a_case() -> None:
+    assert set(MINIMAL_FIELDS) == set(FIELD_TYPES)
+
+
+@pytest.mark.parametrize("kind", sorted(FIELD_TYPES))
+def test_generator_makes_the_catalogues_column_type(kind: str) -> None:
+    genfile = load(f'[parent]\nrecords = 10\n[parent.id]\ntype = "sequence"\n'
+                   f"[t]\nrecords = 50\n[t.x]\n{MINIMAL_FIELDS[kind]}\n")
+    source = run.check(genfile)
+    column = source.schema("t").column("x")
+    declared = FIELD_TYPES[kind].column_type
+    if declared is not None:  # None: decided by the parameters (choice, reference)
+        assert column.type is declared
+    made = whole(source, "t").columns["x"].values
+    assert len(made) == 50
+    assert made.dtype.kind == NUMPY_KINDS[column.type]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [("[true, false]", ColumnType.BOOLEAN), ("[1, 2]", ColumnType.BIGINT),
+     ("[1, 2.5]", ColumnType.DOUBLE), ('["a", 1]', ColumnType.TEXT),
+     ('["a", "b"]', ColumnType.TEXT)],
+)
+def test_choice_column_type_is_the_narrowest_holding_every_value(values: str,
+                                                                 expected: ColumnType) -> None:
+    source = run.check(load(f'[t]\nrecords = 20\n[t.x]\ntype = "choice"\nvalues = {values}\n'))
+    assert source.schema("t").column("x").type is expected
+    made = whole(source, "t").columns["x"].values
+    assert made.dtype.kind == NUMPY_KINDS[expected]
+    if expected is ColumnType.TEXT and values == '["a", 1]':
+        assert set(made.tolist()) <= {"a", "1"}
+
+
+def test_zero_length_strings_are_empty_text() -> None:
+    source = run.check(load('[t]\nrecords = 3\n[t.x]\ntype = "string"\nlength = 0\n'))
+    made = whole(source, "t").columns["x"].values
+    assert made.dtype.kind == "U"
+    assert made.tolist() == ["", "", ""]
