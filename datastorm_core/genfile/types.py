@@ -110,7 +110,8 @@ FIELD_TYPES: dict[str, FieldType] = {
                   reads=_reads_from),
         FieldType("reference", (Param("ref", (str,), required=True),
                                 Param("distribution", (str,), choices=("uniform", "zipf")),
-                                Param("exponent", _NUM)),
+                                Param("exponent", _NUM), Param("per_parent", (list,)),
+                                Param("root_rate", _NUM)),
                   None, "a foreign key: a value of the parent's key"),
     )
 }
