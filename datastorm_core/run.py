@@ -19,6 +19,7 @@ from datastorm_core.core.stats import ProgressCallback, RunStats
 from datastorm_core.errors import GenfileError, UsageError
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables
+from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
 from datastorm_core.target.base import BaseTarget
 from datastorm_core.target.registry import open_target, resolve_url
@@ -110,8 +111,9 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     for name, value in (("batch size", options.batch_size), ("buffer size", options.buffer_size)):
         if value is not None and value < 1:
             raise UsageError(f"{name} must be at least 1, got {value}")
+    genfile = with_seed(genfile, options.seed)
     plans = plan(genfile, options)
-    source = check(genfile, Source(genfile, options.seed), [p.table.name for p in plans])
+    source = check(genfile, Source(genfile), [p.table.name for p in plans])
     target = prepare_target(genfile, options)
 
     widest = max((len(p.table.fields) for p in plans), default=1)
@@ -144,7 +146,8 @@ def preview(genfile: Genfile, table: str, rows: int = 10, seed: int | None = Non
             start: int = 0) -> Chunk:
     """The first ``rows`` rows of a table, generated without any target."""
     _check_tables(genfile, [table])
-    source = check(genfile, Source(genfile, seed), [table])
+    genfile = with_seed(genfile, seed)
+    source = check(genfile, Source(genfile), [table])
     total = genfile.table(table).records
     stop = min(total, start + max(0, rows))
     return source.chunk(table, min(start, stop), stop)

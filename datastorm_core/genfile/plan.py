@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datastorm_core.genfile.model import Genfile, Table
 
-__all__ = ["Partition", "TablePlan", "partition_range", "table_cycles", "write_order"]
+__all__ = ["Partition", "TablePlan", "partition_range", "plan_tables", "table_cycles",
+           "table_partition_range", "write_order"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,26 @@ def table_cycles(tables: Iterable[Table]) -> list[list[str]]:
     return cycles
 
 
+def table_partition_range(genfile: Genfile, name: str, partition: Partition) -> tuple[int, int]:
+    """Rows of partition K/N of one table.
+
+    A table tied to its parent by ``per_parent`` follows the parent's
+    partition: partition K holds the children of the parent's partition K,
+    so a parent and its children are written (and rewritten) together.
+    """
+    from datastorm_core.genfile.sizing import tie_of, tied_cardinality
+
+    table = genfile.table(name)
+    tie = tie_of(table)
+    if tie is None or tie.ref is None or partition.count == 1:
+        return partition_range(table.records, partition)
+    parent = genfile.table(tie.ref[0])
+    first, last = table_partition_range(genfile, parent.name, partition)
+    tied = tied_cardinality(genfile.dataset.seed, table, parent.records)
+    assert tied is not None
+    return tied.first_child(first), tied.first_child(last)
+
+
 def plan_tables(
     genfile: Genfile,
     selected: Sequence[str] | None = None,
@@ -123,6 +144,6 @@ def plan_tables(
     plans = []
     for table in write_order(genfile.tables):
         if table.name in names:
-            start, stop = partition_range(table.records, partition)
+            start, stop = table_partition_range(genfile, table.name, partition)
             plans.append(TablePlan(table, start, stop, table.records))
     return plans

@@ -20,6 +20,7 @@ from datastorm_core.errors import GenfileError, Problem
 from datastorm_core.genfile.model import Dataset, Field, Genfile, Table, TargetConfig
 from datastorm_core.genfile.parse import RawGenfile, expand_env
 from datastorm_core.genfile.plan import table_cycles
+from datastorm_core.genfile.sizing import size_tables
 from datastorm_core.genfile.timeexpr import TimeExprError, parse_anchor, resolve_time
 from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYPES, Param
 
@@ -92,6 +93,7 @@ def validate(
     if out.problems:
         ordered = sorted(out.problems, key=lambda p: (p.line is None, p.line or 0))
         raise GenfileError(ordered, raw.path)
+    tables = size_tables(tables, dataset.seed)
     return Genfile(
         dataset=dataset,
         target=target,
@@ -236,19 +238,21 @@ def _table(
                 out.add("a field cannot be derived from itself", name, f.name)
     marked = tuple(f.name for f in fields if f.primary_key)
     primary_key = marked or (("id",) if "id" in names else ())
-    if len(primary_key) > 1:
-        out.add(f"a primary key of several fields ({', '.join(primary_key)}) is not supported "
-                "yet; mark one field primary_key = true", name)
+    by_name = {f.name: f for f in fields}
+    # A key of several fields is a link table's: references whose combination
+    # is unique by construction (pairs drawn from a permutation), not each one.
+    composite = len(primary_key) > 1
+    if composite and not all(by_name[k].type == "reference" for k in primary_key
+                             if k in by_name):
+        out.add(f"a primary key of several fields ({', '.join(primary_key)}) must be made of "
+                "references (a link table); mark one field primary_key = true otherwise", name)
     for i, f in enumerate(fields):
         if f.name in primary_key:
             if f.null_rate > 0:
                 out.add("a primary key cannot have a null_rate", name, f.name)
-            if f.type == "reference":
-                out.add("a reference cannot be the primary key yet (one-to-one tables come "
-                        "with per_parent); rename the field or mark another primary_key = true",
-                        name, f.name)
-            # A primary key is unique by construction, like any unique field.
-            fields[i] = replace(f, unique=True)
+            if not composite:
+                # A primary key is unique by construction, like any unique field.
+                fields[i] = replace(f, unique=True)
     return Table(name=name, records=int(records), fields=tuple(fields), primary_key=primary_key,
                  target=target, options=options)
 
@@ -309,7 +313,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
         flags[flag] = value
     _check_params(table, name, kind, params, dataset, out)
     return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
-                 unique=flags["unique"] or flags["primary_key"],
+                 unique=flags["unique"],
                  primary_key=flags["primary_key"])
 
 
@@ -404,39 +408,78 @@ def _check_string(p: dict[str, Any], bad: Any) -> None:
 
 
 def _check_references(tables: list[Table], out: _Collector) -> list[Table]:
-    """References must point at a primary key or unique field of a known table."""
+    """References must point at a primary key or unique field of a known table.
+
+    Also the rules of cardinality: at most one ``per_parent`` reference per
+    table (it decides the table's row count), self-references that stay
+    acyclic, and one-to-one references (unique) only through ``per_parent``.
+    """
     by_name = {t.name: t for t in tables}
     for table in tables:
+        tied = [f for f in table.references if "per_parent" in f.params]
+        if len(tied) > 1:
+            out.add(f"only one reference may set per_parent (the table's row count follows "
+                    f"from it); found {', '.join(f.name for f in tied)}", table.name)
+        if tied and "records" in table.options:
+            out.add(f"records is set, but the row count follows from {tied[0].name}'s "
+                    "per_parent: remove records", table.name)
         for f in table.references:
             # A malformed ref ("p", "p.") is already reported by _check_params;
             # looking it up would report the same mistake a second time.
             if f.ref is None or "ref" not in f.params or not all(f.ref):
                 continue
-            parent_name, column = f.ref
-            if parent_name == table.name:
-                out.add("a table cannot reference itself yet (self-references come with "
-                        "acyclic hierarchies)", table.name, f.name)
-                continue
-            parent = by_name.get(parent_name)
-            if parent is None:
-                out.add(f"ref {f.params['ref']!r}: there is no table {parent_name!r}",
-                        table.name, f.name)
-                continue
-            if column not in parent.field_names:
-                out.add(f"ref {f.params['ref']!r}: table {parent_name!r} has no field "
-                        f"{column!r}", table.name, f.name)
-                continue
-            target = parent.field(column)
-            if column not in parent.primary_key and not target.unique:
-                out.add(f"ref {f.params['ref']!r}: {parent_name}.{column} is neither a primary "
-                        "key nor unique; mark it `unique = true`", table.name, f.name)
-            if target.null_rate > 0:
-                out.add(f"ref {f.params['ref']!r}: {parent_name}.{column} has a null_rate; "
-                        "a referenced key cannot be null", table.name, f.name)
-            if f.unique and f.name not in table.primary_key:
-                out.add("a unique reference (one-to-one) comes with per_parent; remove "
-                        "`unique`", table.name, f.name)
+            _check_reference(table, f, by_name, out)
     return tables
+
+
+def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Collector) -> None:
+    def bad(message: str) -> None:
+        out.add(message, table.name, f.name)
+
+    assert f.ref is not None
+    parent_name, column = f.ref
+    parent = by_name.get(parent_name)
+    if parent is None:
+        bad(f"ref {f.params['ref']!r}: there is no table {parent_name!r}")
+        return
+    if column not in parent.field_names:
+        bad(f"ref {f.params['ref']!r}: table {parent_name!r} has no field {column!r}")
+        return
+    target = parent.field(column)
+    if column not in parent.primary_key and not target.unique:
+        bad(f"ref {f.params['ref']!r}: {parent_name}.{column} is neither a primary key nor "
+            "unique; mark it `unique = true`")
+    if target.null_rate > 0:
+        bad(f"ref {f.params['ref']!r}: {parent_name}.{column} has a null_rate; a referenced "
+            "key cannot be null")
+    if target.type == "reference":
+        bad(f"ref {f.params['ref']!r}: {parent_name}.{column} is itself a reference; point at "
+            "the key it references instead")
+    per_parent = f.params.get("per_parent")
+    self_reference = parent_name == table.name
+    if "root_rate" in f.params:
+        if not self_reference:
+            bad("root_rate applies to a self-reference (a hierarchy) only")
+        elif not 0 <= f.params["root_rate"] <= 1:
+            bad(f"root_rate must be between 0 and 1, got {f.params['root_rate']}")
+    if per_parent is not None:
+        if (len(per_parent) != 2 or not all(_is_int(v) for v in per_parent)
+                or not 0 <= per_parent[0] <= per_parent[1]):
+            bad(f"per_parent must be [min, max] with 0 <= min <= max, got {_toml(per_parent)}")
+        if self_reference:
+            bad("per_parent cannot tie a table to itself")
+        if f.params.get("distribution", "uniform") != "uniform":
+            bad("per_parent decides which parent each row has: remove `distribution`")
+        if f.null_rate > 0:
+            bad("with per_parent every row has its parent: remove null_rate")
+    one_to_one = per_parent is not None and len(per_parent) == 2 and per_parent[1] == 1
+    if f.unique and len(table.primary_key) < 2 and not one_to_one:
+        bad("a unique reference (one-to-one) needs per_parent = [0, 1] or [1, 1]")
+    if self_reference:
+        if f.name in table.primary_key:
+            bad("a self-reference cannot be the primary key")
+        if column == f.name:
+            bad("a field cannot reference itself")
 
 
 # -- helpers ----------------------------------------------------------------

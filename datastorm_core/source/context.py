@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from functools import cached_property
 
+from datastorm_core.core.hashing import field_key
 from datastorm_core.genfile.model import Field, Genfile
 from datastorm_core.source.generators import GeneratorContext
-from datastorm_core.source.services.randomness import Stream, derive_key
+from datastorm_core.source.services.randomness import Stream
 from datastorm_core.source.services.references import ReferencePool
 from datastorm_core.source.table import CompiledTable
 
@@ -32,15 +34,16 @@ class SourceContext:
 
     def stream(self, table: str, field: str) -> Stream:
         """The random stream of one field: a function of (seed, table, field) only."""
-        return Stream(derive_key("datastorm/v1", self.seed, table, field))
+        return Stream(field_key(self.seed, table, field))
 
     def compiled(self, name: str) -> CompiledTable:
         with self._lock:
             if name not in self._tables:
                 table = self.genfile.table(name)
-                self._tables[name] = CompiledTable(
-                    table, lambda f, table=table: self._generator_context(table.name,
-                                                                          table.records, f))
+                compiled = CompiledTable(table)
+                # Cached before compiling: a self-reference asks for its own table's pool.
+                self._tables[name] = compiled
+                compiled.compile(lambda f: self._generator_context(table.name, table.records, f))
             return self._tables[name]
 
     def reference_pool(self, table: str, field: str) -> ReferencePool:
@@ -73,4 +76,6 @@ class SourceContext:
             locale=self.locale,
             now=self.genfile.dataset.now,
             reference_pool=self.reference_pool,
+            base_dir=os.path.dirname(os.path.abspath(self.genfile.path))
+            if self.genfile.path else None,
         )

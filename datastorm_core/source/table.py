@@ -9,7 +9,7 @@ derived field reads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from datastorm_core.errors import Problem
 from datastorm_core.genfile.model import Field, Table
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators import GENERATORS, Generator, GeneratorContext
+from datastorm_core.source.generators.reference import JointDraw, ReferenceGenerator
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 
 __all__ = ["CompiledField", "CompiledTable"]
@@ -37,19 +38,25 @@ class CompiledField:
         g = self.generator
         precision, scale = (g.precision, g.scale) if g.column_type is ColumnType.NUMERIC \
             else (None, None)
-        nullable = self.field.null_rate > 0 or any(True for _ in self.reads)
+        # NULLs come from null_rate, from a hierarchy's roots, or from a NULL in a
+        # field this one is derived from.
+        g_self_reference = getattr(g, "self_reference", False)
+        nullable = self.field.null_rate > 0 or g_self_reference or bool(self.reads)
         return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
                             precision=precision, scale=scale)
 
     def values(self, indices: np.ndarray, row: dict[str, Column]) -> Column:
         g, f = self.generator, self.field
+        nulls = None
         if self.permutation is not None:
             values = g.from_ordinals(self.permutation(indices), indices)
         else:
             values = g.generate(indices, row)
-        nulls = None
+            if isinstance(values, Column):  # a generator that makes its own NULLs
+                values, nulls = values.values, values.nulls
         if f.null_rate > 0:
-            nulls = g.stream.sub("null").below(indices, f.null_rate)
+            drawn = g.stream.sub("null").below(indices, f.null_rate)
+            nulls = drawn if nulls is None else nulls | drawn
         for name in self.reads:  # derived from a NULL is NULL
             source = row[name].nulls
             if source is not None:
@@ -62,15 +69,43 @@ class CompiledField:
 class CompiledTable:
     """Generators of one table, ready to compute any of its columns for any rows."""
 
-    def __init__(self, table: Table, make_context: callable) -> None:  # type: ignore[valid-type]
+    def __init__(self, table: Table) -> None:
         self.table = table
         self.fields: dict[str, CompiledField] = {}
         self.problems: list[Problem] = []
-        for f in table.fields:
+        self.order: list[str] = []
+
+    def compile(self, make_context: Callable[[Field], GeneratorContext]) -> None:
+        """Build the generators. Two-phase because a self-reference needs the
+        table's own pool while the table compiles: the fields it points at are
+        compiled first."""
+        def pointed_at_by_self(f: Field) -> bool:
+            return any(r.ref == (self.table.name, f.name) for r in self.table.references)
+
+        for f in sorted(self.table.fields, key=lambda f: not pointed_at_by_self(f)):
             compiled = self._compile(f, make_context(f))
             if compiled is not None:
                 self.fields[f.name] = compiled
+        self._tie_link_keys()
         self.order = self._evaluation_order()
+
+    def _tie_link_keys(self) -> None:
+        """A link table's composite key: its references draw distinct parent tuples."""
+        key = self.table.primary_key
+        if len(key) < 2 or not all(k in self.fields for k in key):
+            return
+        generators = [self.fields[k].generator for k in key]
+        if not all(isinstance(g, ReferenceGenerator) for g in generators):
+            return
+        draw = JointDraw([g.pool.rows for g in generators],  # type: ignore[attr-defined]
+                         generators[0].stream.sub("link").key)
+        if draw.space < self.table.records:
+            self.problems.append(Problem(
+                f"the primary key ({', '.join(key)}) has only {draw.space:,} distinct "
+                f"combinations of parents, for {self.table.records:,} rows", self.table.name))
+            return
+        for position, g in enumerate(generators):
+            g.joint = (draw, position)  # type: ignore[attr-defined]
 
     def _compile(self, f: Field, ctx: GeneratorContext) -> CompiledField | None:
         def problem(message: str) -> None:

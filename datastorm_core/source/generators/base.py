@@ -41,6 +41,9 @@ class GeneratorContext:
     now: datetime
     # For references: (parent table, parent field) -> (rows, lookup, column spec)
     reference_pool: Callable[[str, str], ReferencePoolLike]
+    # The Genfile's directory: relative paths (user dictionaries) are read from
+    # there. None (a Genfile given as text): the current directory.
+    base_dir: str | None = None
 
 
 class ReferencePoolLike(ABC):
@@ -83,5 +86,9 @@ class Generator(ABC):
         raise TypeError(f"type {self.field.type} cannot enumerate its values")
 
     @abstractmethod
-    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
-        """Values for ``indices``; ``row`` holds the fields this one reads."""
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray | Column:
+        """Values for ``indices``; ``row`` holds the fields this one reads.
+
+        A generator whose values are NULL by construction (a hierarchy's
+        roots) returns a Column with its NULL mask.
+        """

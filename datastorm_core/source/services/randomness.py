@@ -9,37 +9,16 @@ order, on arrays of indices.
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
 
-__all__ = ["Stream", "derive_key", "mix64"]
+from datastorm_core.core.hashing import MASK64, derive_key, hash_bits, mix64, uniform
 
-MASK64 = (1 << 64) - 1
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TWO_POW_MINUS_53 = 2.0**-53
+__all__ = ["MASK64", "Stream", "derive_key", "mix64"]
+
 # Above this span, floor(u * span) would skip values: use a modulo instead.
 _EXACT_FLOAT_SPAN = 1 << 53
-
-
-def derive_key(*parts: object) -> int:
-    """A 64-bit key from names and numbers (stable across processes, unlike hash())."""
-    text = "\x1f".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
-
-
-def mix64(z: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, applied in place to a uint64 array and returned."""
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    z ^= z >> _S31
-    return z
 
 
 class Stream:
@@ -56,14 +35,11 @@ class Stream:
 
     def bits(self, indices: np.ndarray) -> np.ndarray:
         """64 random bits per index."""
-        z = indices.astype(np.uint64, copy=True)
-        z *= _GOLDEN
-        z += np.uint64(self.key)
-        return mix64(z)
+        return hash_bits(self.key, indices)
 
     def uniform(self, indices: np.ndarray) -> np.ndarray:
         """Floats in [0, 1) with 53 random bits."""
-        return (self.bits(indices) >> _S11).astype(np.float64) * _TWO_POW_MINUS_53
+        return uniform(self.key, indices)
 
     def integers(self, indices: np.ndarray, low: int, high: int) -> np.ndarray:
         """Integers in [low, high] (both included), uniformly."""
