@@ -45,15 +45,15 @@ def dependents(genfile: Genfile, tables: Iterable[str]) -> set[str]:
     return result
 
 
-def _run_requests(genfile: Genfile, keys: Sequence[dg.AssetKey], run_key: str
+def _run_requests(genfile: Genfile, keys: Sequence[dg.AssetKey], run_key: str | None
                   ) -> Iterator[dg.RunRequest]:
     partitions = partitions_def_for(genfile)
     if partitions is None:
         yield dg.RunRequest(run_key=run_key, asset_selection=list(keys))
         return
     for partition_key in partitions.get_partition_keys():
-        yield dg.RunRequest(run_key=f"{run_key}:{partition_key}", asset_selection=list(keys),
-                            partition_key=partition_key)
+        yield dg.RunRequest(run_key=f"{run_key}:{partition_key}" if run_key else None,
+                            asset_selection=list(keys), partition_key=partition_key)
 
 
 def build_refresh_schedule(genfile: Genfile, translator: DatastormTranslator
@@ -103,9 +103,12 @@ def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: Datast
         wanted = dependents(current, changed)
         selection = [translator.get_asset_key(current.table(t)) for t in current.table_names
                      if t in wanted]
-        run_key = "datastorm-genfile:" + current.digest[:16]
         context.log.info(f"changed: {sorted(changed)}; requesting {sorted(wanted)}")
-        return dg.SensorResult(run_requests=list(_run_requests(current, selection, run_key)),
+        # No run key: the daemon drops a request whose run key any earlier run of this
+        # sensor used, so a key made of the Genfile's digest would silently swallow a
+        # change made again after a revert (A -> B -> A -> B). The cursor, committed
+        # with the requests, already keeps one change from being requested twice.
+        return dg.SensorResult(run_requests=list(_run_requests(current, selection, None)),
                                cursor=cursor)
 
     return genfile_sensor
