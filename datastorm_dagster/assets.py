@@ -21,7 +21,7 @@ from dagster._core.definitions.metadata import TableMetadataSet
 
 from datastorm_core.core.stats import TableStats
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import partition_range, write_order
+from datastorm_core.genfile.plan import table_partition_range, write_order
 from datastorm_core.run import check
 from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.urls import redact
@@ -85,7 +85,7 @@ def _table_asset(spec: dg.AssetSpec, table_name: str,
             genfile, context.partition_key if context.has_partition_key else None)
         report = datastorm.write_table(genfile, table_name, partition, _logger(context))
         stats = report.stats.tables[0]
-        start, stop = partition_range(table.records, partition)
+        start, stop = table_partition_range(genfile, table_name, partition)
         yield dg.MaterializeResult(asset_key=spec.key, metadata={
             **_table_metadata(table_name, stats.written, partition.count > 1, spec),
             f"{METADATA_PREFIX}/seed": report.seed,

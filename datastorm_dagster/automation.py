@@ -81,6 +81,7 @@ def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: Datast
                          ) -> dg.SensorDefinition:
     """Request the tables whose definition changed in the Genfile, with their dependents."""
     keys = [translator.get_asset_key(t) for t in genfile.tables]
+    loaded = set(keys)
 
     @dg.sensor(name="datastorm_genfile_sensor", target=dg.AssetSelection.assets(*keys),
                minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
@@ -103,6 +104,12 @@ def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: Datast
         wanted = dependents(current, changed)
         selection = [translator.get_asset_key(current.table(t)) for t in current.table_names
                      if t in wanted]
+        unloaded = [k.to_user_string() for k in selection if k not in loaded]
+        if unloaded:
+            # Assets this code location has not loaded cannot be requested; the
+            # cursor stays, so the change is requested once the location reloads.
+            return dg.SkipReason(f"{', '.join(unloaded)} are new in {genfile_path}: reload "
+                                 "the code location to load their assets")
         context.log.info(f"changed: {sorted(changed)}; requesting {sorted(wanted)}")
         # No run key: the daemon drops a request whose run key any earlier run of this
         # sensor used, so a key made of the Genfile's digest would silently swallow a

@@ -15,7 +15,7 @@ import dagster as dg
 from dagster import AssetCheckExecutionContext
 
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import Partition, partition_range
+from datastorm_core.genfile.plan import Partition, table_partition_range
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.translator import DatastormTranslator
 
@@ -55,12 +55,13 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
                                                    genfile.table(f.ref[0]))] if f.ref else [],
                                            description=f"every {f.name} exists in "
                                            f"{f.params.get('ref')}"))
-        checks.append(_table_checks(table.name, key, specs))
+        parents = {p: translator.get_asset_key(genfile.table(p)) for p in table.parents}
+        checks.append(_table_checks(table.name, key, specs, parents))
     return checks
 
 
-def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSpec]
-                  ) -> dg.AssetChecksDefinition:
+def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSpec],
+                  parents: dict[str, dg.AssetKey]) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name=f"datastorm_{_identifier(table_name)}_checks",
                           can_subset=True)
     def run_checks(context: AssetCheckExecutionContext,
@@ -97,11 +98,28 @@ def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSp
                 if name in selected and f.ref is not None:
                     parent, column = f.ref
                     orphans = inspect.orphan_count(table_name, f.name, parent, column)
-                    yield dg.AssetCheckResult(asset_key=key, check_name=name,
-                                              passed=orphans == 0,
-                                              metadata={"orphans": orphans})
+                    missing = _missing_partitions(context, genfile, parents[parent])
+                    # A child draws parents from every partition: until all of the
+                    # parent's partitions are in, orphans are expected, not an error.
+                    severity = (dg.AssetCheckSeverity.WARN if missing
+                                else dg.AssetCheckSeverity.ERROR)
+                    yield dg.AssetCheckResult(
+                        asset_key=key, check_name=name, passed=orphans == 0,
+                        severity=severity,
+                        metadata={"orphans": orphans,
+                                  "parent_partitions_missing": len(missing)})
 
     return run_checks
+
+
+def _missing_partitions(context: AssetCheckExecutionContext, genfile: Genfile,
+                        parent_key: dg.AssetKey) -> list[str]:
+    """Partition keys of a partitioned parent that were never materialized."""
+    count = genfile.dataset.partitions or 1
+    if count < 2:
+        return []
+    done = context.instance.get_materialized_partitions(parent_key)
+    return [str(k) for k in range(count) if str(k) not in done]
 
 
 def _expected_rows(context: dg.AssetCheckExecutionContext, genfile: Genfile, table: Table,
@@ -113,6 +131,7 @@ def _expected_rows(context: dg.AssetCheckExecutionContext, genfile: Genfile, tab
     done = context.instance.get_materialized_partitions(key)
     total = 0
     for partition_key in done:
-        start, stop = partition_range(table.records, Partition(int(partition_key), count))
+        start, stop = table_partition_range(genfile, table.name, Partition(int(partition_key),
+                                                                            count))
         total += stop - start
     return total

@@ -20,6 +20,11 @@ class Column:
 
     values: np.ndarray
     nulls: np.ndarray | None = None
+    # Dictionary encoding, when the values were drawn from a word list:
+    # values == categories[codes]. Targets ignore it; a derived field (an
+    # e-mail from a name) works once per category instead of once per row.
+    codes: np.ndarray | None = None
+    categories: np.ndarray | None = None
 
     def to_pylist(self) -> list[object]:
         """Python values with None for NULL (for row-wise targets and previews)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,7 @@ WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key")
 DEFAULT_RECORDS = 1000
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Defaults of min and max; the generators use the same (see source.generators).
 _DEFAULT_BOUNDS = {"int": (0, 1_000_000), "float": (0.0, 1.0), "decimal": (0, 1000)}
 # Decimals travel as int64 counts of 10**-scale: the range must fit.
@@ -208,6 +210,11 @@ def _table(
 ) -> Table | None:
     fields: list[Field] = []
     options: dict[str, Any] = {}
+    if not _TABLE_NAME.match(name):
+        # A table becomes an SQL table, a file name and a Dagster asset: the name
+        # must be valid for all of them.
+        out.add(f"table name {name!r} must be letters, digits and underscores, not starting "
+                "with a digit (it names an SQL table, files and a Dagster asset)", name)
     for key, value in spec.items():
         if isinstance(value, dict):
             built = _field(name, key, value, dataset, out)

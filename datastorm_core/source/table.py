@@ -49,11 +49,14 @@ class CompiledField:
         g, f = self.generator, self.field
         nulls = None
         if self.permutation is not None:
-            values = g.from_ordinals(self.permutation(indices), indices)
+            made = g.from_ordinals(self.permutation(indices), indices)
         else:
-            values = g.generate(indices, row)
-            if isinstance(values, Column):  # a generator that makes its own NULLs
-                values, nulls = values.values, values.nulls
+            made = g.generate(indices, row)
+        codes = categories = None
+        if isinstance(made, Column):  # own NULLs (a hierarchy's roots) or a dictionary encoding
+            values, nulls, codes, categories = made.values, made.nulls, made.codes, made.categories
+        else:
+            values = made
         if f.null_rate > 0:
             drawn = g.stream.sub("null").below(indices, f.null_rate)
             nulls = drawn if nulls is None else nulls | drawn
@@ -63,7 +66,7 @@ class CompiledField:
                 nulls = source.copy() if nulls is None else nulls | source
         if nulls is not None and not nulls.any():
             nulls = None
-        return Column(values, nulls)
+        return Column(values, nulls, codes, categories)
 
 
 class CompiledTable:

@@ -247,3 +247,20 @@ def test_schedule_requests_every_partition(tmp_path: Path) -> None:
     # Distinct ticks give distinct run keys, so no night is deduplicated away.
     other = _schedule_tick(defs, datetime(2026, 3, 2, 2, 0))
     assert not {r.run_key for r in requests} & {r.run_key for r in other.run_requests or []}
+
+
+def test_sensor_waits_for_a_reload_when_the_genfile_gains_a_table(
+        watched: tuple[Path, dg.Definitions, str], instance: dg.DagsterInstance) -> None:
+    genfile, defs, cursor = watched
+    genfile.write_text(genfile.read_text(encoding="utf-8")
+                       + '\n[branch.id]\ntype = "sequence"\n', encoding="utf-8")
+
+    stale = _tick(defs, cursor, instance)  # the code location has no `branch` asset yet
+    assert not stale.run_requests
+    assert stale.skip_message and "branch" in stale.skip_message
+    assert "reload" in stale.skip_message
+    assert stale.cursor in (None, cursor)
+
+    reloaded = build_definitions(genfile)  # what a reload of the code location builds
+    data = _tick(reloaded, cursor, instance)
+    assert [_tables(r) for r in data.run_requests] == [["branch"]]

@@ -81,25 +81,8 @@ def test_original_design_example_loads_as_it_is() -> None:
     assert genfile.dataset.seed == 0  # the contract's default
 
 
-@pytest.mark.xfail(strict=True, raises=GenfileError,
-                   reason="type cpf and per_parent are planned, not implemented "
-                          "(docs/genfile.md, Planned)")
 def test_contract_shape_example_loads_as_it_is() -> None:
-    loads_genfile(CONTRACT_SHAPE, environ=SHAPE_ENV)
-
-
-def test_contract_shape_example_fails_only_on_its_planned_features() -> None:
-    # Until cpf exists, it is the only thing refused, with a message that says
-    # so; everything else in the example (per_parent included) is valid.
-    with pytest.raises(GenfileError) as caught:
-        loads_genfile(CONTRACT_SHAPE, environ=SHAPE_ENV)
-    problems = {(p.table, p.field): p.message for p in caught.value.problems}
-    assert set(problems) == {("customer", "cpf")}
-    assert "planned" in problems["customer", "cpf"]
-
-    without_planned = CONTRACT_SHAPE.replace('type = "cpf"', 'type = "string"\npattern = '
-                                             '"999.999.999-99"')
-    genfile = loads_genfile(without_planned, environ=SHAPE_ENV)
+    genfile = loads_genfile(CONTRACT_SHAPE, environ=SHAPE_ENV)
     assert genfile.dataset.seed == 42
     assert genfile.dataset.locale == "pt_BR"
     assert genfile.dataset.batch_size == 10000

@@ -500,3 +500,10 @@ def test_table_digest_changes_only_with_the_table_or_the_dataset() -> None:
     assert changed_b.table_digests["b"] != before.table_digests["b"]
     assert reseeded.table_digests["a"] != before.table_digests["a"]
     assert extra_table.digest != before.digest
+
+
+@pytest.mark.parametrize("name", ['"order line"', '"transação"', '"2024_sales"'])
+def test_table_names_must_suit_sql_files_and_assets(name: str) -> None:
+    with pytest.raises(GenfileError) as caught:
+        loads_genfile(f'[{name}.id]\ntype = "sequence"\n')
+    assert any("letters, digits and underscores" in p.message for p in caught.value.problems)

@@ -14,8 +14,20 @@ import math
 import numpy as np
 
 from datastorm_core.core.hashing import MASK64, derive_key, hash_bits, mix64, uniform
+from datastorm_core.source.services.memo import IdentityCache
+from datastorm_core.source.services.sampling import AliasTable
 
 __all__ = ["MASK64", "Stream", "derive_key", "mix64"]
+
+# Alias tables of the weight arrays seen so far (word lists, choices): few, long-lived.
+_ALIAS_TABLES: IdentityCache[AliasTable] = IdentityCache()
+
+
+def _alias_table(cumulative: np.ndarray) -> AliasTable:
+    """The alias table of a cumulative weight array, built once per array."""
+    return _ALIAS_TABLES.get(
+        cumulative, lambda: AliasTable(np.diff(np.concatenate(([0.0], cumulative)))))
+
 
 # Above this span, floor(u * span) would skip values: use a modulo instead.
 _EXACT_FLOAT_SPAN = 1 << 53
@@ -58,8 +70,7 @@ class Stream:
 
     def weighted(self, indices: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
         """Positions drawn with probabilities given by a cumulative weight array."""
-        u = self.uniform(indices) * cumulative[-1]
-        return np.minimum(np.searchsorted(cumulative, u, side="right"), len(cumulative) - 1)
+        return _alias_table(cumulative).draw(self.key, indices)
 
     def below(self, indices: np.ndarray, probability: float) -> np.ndarray:
         """True with the given probability (null masks, booleans)."""
