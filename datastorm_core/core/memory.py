@@ -7,13 +7,15 @@ import os
 __all__ = ["available_memory_bytes", "default_buffer_rows"]
 
 # Share of free memory the buffer may use by default: small, because the
-# buffer only smooths the speed difference between source and target.
-BUFFER_MEMORY_SHARE = 0.02
+# buffer only smooths the speed difference between source and target (the
+# source is about 10x faster than PostgreSQL, so a bigger buffer just fills
+# up and costs memory).
+BUFFER_MEMORY_SHARE = 0.005
 # A generated row costs about this much per column in numpy arrays
 # (strings are UCS-4, so a 20-character name is 80 bytes).
 BYTES_PER_CELL = 64
 MIN_BUFFER_ROWS = 16_384
-MAX_BUFFER_ROWS = 1_048_576
+MAX_BUFFER_ROWS = 131_072  # 16 chunks of 8192 rows: plenty to absorb jitter
 
 
 def available_memory_bytes() -> int:

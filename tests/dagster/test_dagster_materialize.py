@@ -143,7 +143,8 @@ def test_checks_fail_on_a_broken_database_with_their_evidence(
                       ("account", "row_count"), ("product", "row_count")}
     evidence = {key: {k: metadata_value(v) for k, v in checks[key].metadata.items()}
                 for key in failed}
-    assert evidence["account", "no_orphan_customer_id"] == {"orphans": 1}
+    assert evidence["account", "no_orphan_customer_id"] == {"orphans": 1,
+                                                            "parent_partitions_missing": 0}
     assert evidence["customer", "unique_email"] == {"duplicates": 1}
     assert evidence["product", "primary_key_unique"] == {"duplicates": 1}
     assert evidence["payment", "row_count"] == {"expected": 450, "actual": 440}

@@ -138,13 +138,6 @@ def test_missing_type() -> None:
     assert "missing `type`" in p.message
 
 
-@pytest.mark.parametrize("planned", PLANNED_TYPES)
-def test_planned_types_say_they_are_planned(planned: str) -> None:
-    p = field_problem(f'[t.x]\ntype = "{planned}"\n')
-    assert (p.table, p.field) == ("t", "x")
-    assert f"type '{planned}' is planned but not available in this version" in p.message
-
-
 def test_planned_and_available_types_do_not_overlap() -> None:
     assert not set(PLANNED_TYPES) & set(FIELD_TYPES)
 

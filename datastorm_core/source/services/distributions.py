@@ -66,10 +66,12 @@ def draw_continuous(stream: Stream, indices: np.ndarray, low: float, high: float
         stddev = params.get("stddev", width / 6 if width > 0 else 1.0)
         return np.clip(mean + stddev * stream.normal(indices), low, high)
     if distribution == "exponential":
-        scale = params.get("mean", width / 4 if width > 0 else 1.0)
+        scale = params.get("mean", width / 4)
+        if not width > 0 or not scale > 0:  # a point range, or one too narrow to divide
+            return np.full(len(indices), low, dtype=np.float64)
         u = stream.uniform(indices)
         # Truncated exponential: invert the CDF restricted to [0, width].
-        tail = -math.expm1(-width / scale) if width > 0 else 0.0
+        tail = -math.expm1(-width / scale)
         return np.minimum(low - scale * np.log1p(-u * tail), high)
     if distribution == "zipf":
         exponent = params.get("exponent", DEFAULT_ZIPF_EXPONENT)
