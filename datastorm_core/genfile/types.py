@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from datastorm_core.core.schema import ColumnType
+from datastorm_core.genfile import fieldspecs
 
 __all__ = [
     "COMMON_PARAMS",
@@ -27,8 +28,7 @@ __all__ = [
 
 DISTRIBUTIONS = ("uniform", "normal", "zipf", "exponential")
 # In the contract, not in this version yet: refused with a message that says so.
-PLANNED_TYPES = ("hash", "template", "cpf", "cnpj", "cep", "phone", "city", "state", "address",
-                 "company", "text")
+PLANNED_TYPES: tuple[str, ...] = ()
 COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description")
 
 
@@ -56,6 +56,8 @@ class FieldType:
     column_type: ColumnType | None  # None: decided by parameters (choice, reference)
     summary: str
     reads: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda params: ()
+    # Problems of the parameters beyond their TOML types (a template's syntax).
+    check: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda params: ()
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -113,6 +115,41 @@ FIELD_TYPES: dict[str, FieldType] = {
                                 Param("exponent", _NUM), Param("per_parent", (list,)),
                                 Param("root_rate", _NUM)),
                   None, "a foreign key: a value of the parent's key"),
+        FieldType("cpf", (Param("formatted", (bool,)),), ColumnType.TEXT,
+                  "a CPF with valid check digits: XXX.XXX.XXX-XX"),
+        FieldType("cnpj", (Param("formatted", (bool,)),), ColumnType.TEXT,
+                  "a CNPJ with valid check digits: XX.XXX.XXX/XXXX-XX"),
+        FieldType("cep", (Param("formatted", (bool,)), Param("state", (str,))), ColumnType.TEXT,
+                  "a CEP (XXXXX-XXX) in a state's range, of the row's `state` field if set",
+                  reads=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+        FieldType("phone", (Param("format", (str,), choices=("international", "national",
+                                                               "digits", "e164")),
+                            Param("state", (str,)), _LOCALE), ColumnType.TEXT,
+                  "a Brazilian mobile number with a real area code: +55 11 91234-5678",
+                  reads=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+        FieldType("state", (Param("format", (str,), choices=("code", "name")), _LOCALE),
+                  ColumnType.TEXT, "a state (pt_BR: UF code or name, by population)"),
+        FieldType("city", (Param("state", (str,)), _LOCALE), ColumnType.TEXT,
+                  "a real city (pt_BR: a municipality by population, in the row's `state`)",
+                  reads=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+        FieldType("address", (Param("complement", _NUM), _LOCALE), ColumnType.TEXT,
+                  "a composed street address: Rua Francisco Souza, 123 (pt_BR)"),
+        FieldType("company", (_LOCALE,), ColumnType.TEXT,
+                  "a company name from the locale's formats: Souza Ltda."),
+        FieldType("text", (Param("words", (int, list)), _LOCALE), ColumnType.TEXT,
+                  "sentences of the locale's lorem words, `words = [min, max]`"),
+        FieldType("template", (Param("template", (str,), required=True),), ColumnType.TEXT,
+                  "a string built from fields of the same row: \"{first}.{last}\"",
+                  reads=fieldspecs.template_reads, check=fieldspecs.template_problems),
+        FieldType("hash", (Param("of", (list,), required=True),
+                           Param("algorithm", (str,), choices=tuple(fieldspecs.HASH_ALGORITHMS)),
+                           Param("length", (int,))),
+                  ColumnType.TEXT, "hex digest of the fields listed in `of`",
+                  reads=fieldspecs.hash_reads, check=fieldspecs.hash_problems),
+        FieldType("word", (Param("dictionary", (str,), required=True), Param("column", (str,)),
+                           Param("weight_column", (str,))),
+                  ColumnType.TEXT, "a value from a user dictionary file (.txt or .csv)",
+                  check=fieldspecs.word_problems),
     )
 }
 

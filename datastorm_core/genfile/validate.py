@@ -243,6 +243,9 @@ def _table(
                         name, f.name)
             elif dependency == f.name:
                 out.add("a field cannot be derived from itself", name, f.name)
+    for cycle in _read_cycles(fields):
+        out.add("fields are derived from each other in a cycle: " + " -> ".join(cycle),
+                name, cycle[0])
     marked = tuple(f.name for f in fields if f.primary_key)
     primary_key = marked or (("id",) if "id" in names else ())
     by_name = {f.name: f for f in fields}
@@ -331,6 +334,8 @@ def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: 
     def bad(message: str) -> None:
         out.add(message, table, name)
 
+    for message in FIELD_TYPES[kind].check(p):  # the type's own checks (templates, hashes)
+        bad(message)
     if kind in _DEFAULT_BOUNDS and ("min" in p or "max" in p):
         low = p.get("min", _DEFAULT_BOUNDS[kind][0])
         high = p.get("max", _DEFAULT_BOUNDS[kind][1])
@@ -393,6 +398,37 @@ def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: 
         parent, dot, column = p["ref"].partition(".")
         if not dot or not parent or not column:
             bad(f"ref must name a parent field as \"table.field\", got {p['ref']!r}")
+
+
+def _read_cycles(fields: list[Field]) -> list[list[str]]:
+    """Cycles among fields of one table that read each other (a -> b -> a)."""
+    reads = {f.name: [d for d in FIELD_TYPES[f.type].reads(f.params) if d != f.name]
+             for f in fields}
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        path.append(name)
+        for dependency in reads.get(name, []):
+            if dependency not in reads:
+                continue
+            if state.get(dependency) == 1:
+                cycle = [*path[path.index(dependency):], dependency]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    cycles.append(cycle)
+            elif dependency not in state:
+                visit(dependency)
+        path.pop()
+        state[name] = 2
+
+    for name in reads:
+        if name not in state:
+            visit(name)
+    return cycles
 
 
 def _check_string(p: dict[str, Any], bad: Any) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.genfile import Genfile, loads_genfile
 from datastorm_core.source import Source
+
+# A user dictionary (type = "word").
+WORDS = (Path(__file__).parent.parent / "fixtures" / "words.txt").as_posix()
 
 # Every field type, with null_rate and unique fields, across a parent and a child.
 # `kitchen` is the table under test; `parent` gives its references something to point at.
@@ -143,6 +148,43 @@ unique = true
 type = "email"
 null_rate = 0.5
 
+[kitchen.cpf]
+type = "cpf"
+unique = true
+
+[kitchen.cnpj]
+type = "cnpj"
+formatted = false
+null_rate = 0.1
+
+[kitchen.uf]
+type = "state"
+
+[kitchen.city]
+type = "city"
+state = "uf"
+
+[kitchen.cep]
+type = "cep"
+state = "uf"
+
+[kitchen.phone]
+type = "phone"
+format = "national"
+
+[kitchen.street]
+type = "address"
+complement = 0.2
+
+[kitchen.company]
+type = "company"
+unique = true
+
+[kitchen.notes]
+type = "text"
+words = [3, 8]
+null_rate = 0.2
+
 [kitchen.parent_id]
 type = "reference"
 ref = "parent.id"
@@ -151,6 +193,19 @@ ref = "parent.id"
 type = "reference"
 ref = "parent.code"
 distribution = "zipf"
+null_rate = 0.1
+""" + f"""
+[kitchen.login]
+type = "template"
+template = "{{first}}.{{last}}-{{int_uniform:04}}/{{money}}"
+
+[kitchen.fingerprint]
+type = "hash"
+of = ["full_name", "born", "seen_at"]
+
+[kitchen.fruit]
+type = "word"
+dictionary = "{WORDS}"
 null_rate = 0.1
 """
 

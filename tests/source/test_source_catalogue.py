@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from source_support import load, whole
 
@@ -9,6 +11,9 @@ from datastorm_core import run
 from datastorm_core.core.schema import ColumnType
 from datastorm_core.genfile.types import FIELD_TYPES, PLANNED_TYPES
 from datastorm_core.source.generators import GENERATORS, Generator
+
+# A user dictionary for `word`.
+WORDS = (Path(__file__).parent.parent / "fixtures" / "words.txt").as_posix()
 
 # The smallest field of each type. A type added to the catalogue without a
 # case here fails test_every_type_has_a_case (as dagster-sling's
@@ -29,6 +34,19 @@ MINIMAL_FIELDS: dict[str, str] = {
     "last_name": 'type = "last_name"',
     "email": 'type = "email"',
     "reference": 'type = "reference"\nref = "parent.id"',
+    "template": 'type = "template"\ntemplate = "constant"',
+    # A field to hash, written after the one under test.
+    "hash": 'type = "hash"\nof = ["y"]\n[t.y]\ntype = "int"',
+    "word": f'type = "word"\ndictionary = "{WORDS}"',
+    "cpf": 'type = "cpf"',
+    "cnpj": 'type = "cnpj"',
+    "cep": 'type = "cep"',
+    "phone": 'type = "phone"\nlocale = "pt_BR"',  # Brazilian numbers only
+    "state": 'type = "state"',
+    "city": 'type = "city"\nlocale = "pt_BR"',  # en_US has no real city list
+    "address": 'type = "address"\nlocale = "pt_BR"',
+    "company": 'type = "company"',
+    "text": 'type = "text"',
 }
 
 # numpy kinds a column type's values may have (U: str, M: datetime64).

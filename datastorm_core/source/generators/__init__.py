@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from datastorm_core.source.generators.base import Generator, GeneratorContext
+from datastorm_core.source.generators.brazil import (
+    CepGenerator,
+    CnpjGenerator,
+    CpfGenerator,
+    PhoneGenerator,
+)
+from datastorm_core.source.generators.business import CompanyGenerator, TextGenerator
 from datastorm_core.source.generators.choice import ChoiceGenerator
+from datastorm_core.source.generators.derived import HashGenerator, TemplateGenerator
 from datastorm_core.source.generators.numeric import (
     BoolGenerator,
     DecimalGenerator,
@@ -17,9 +25,15 @@ from datastorm_core.source.generators.person import (
     LastNameGenerator,
     NameGenerator,
 )
+from datastorm_core.source.generators.places import (
+    AddressGenerator,
+    CityGenerator,
+    StateGenerator,
+)
 from datastorm_core.source.generators.reference import ReferenceGenerator
 from datastorm_core.source.generators.strings import StringGenerator, UuidGenerator
 from datastorm_core.source.generators.temporal import DateGenerator, TimestampGenerator
+from datastorm_core.source.generators.words import WordGenerator
 
 __all__ = ["GENERATORS", "Generator", "GeneratorContext"]
 
@@ -39,4 +53,16 @@ GENERATORS: dict[str, type[Generator]] = {
     "last_name": LastNameGenerator,
     "email": EmailGenerator,
     "reference": ReferenceGenerator,
+    "cpf": CpfGenerator,
+    "cnpj": CnpjGenerator,
+    "cep": CepGenerator,
+    "phone": PhoneGenerator,
+    "state": StateGenerator,
+    "city": CityGenerator,
+    "address": AddressGenerator,
+    "company": CompanyGenerator,
+    "text": TextGenerator,
+    "template": TemplateGenerator,
+    "hash": HashGenerator,
+    "word": WordGenerator,
 }

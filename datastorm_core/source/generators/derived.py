@@ -1,0 +1,157 @@
+"""Fields computed from other fields of the same row: template and hash.
+
+Both read their fields' columns (``row``), turn each into text once per
+chunk (``services.formatting``) and work on whole arrays. A NULL in any
+field they read makes them NULL; the compiled table does that, from the
+catalogue's ``reads``. Neither can be unique: two rows may read the same
+values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+import numpy as np
+
+from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ColumnType
+from datastorm_core.genfile import fieldspecs
+from datastorm_core.genfile.fieldspecs import Padding
+from datastorm_core.genfile.types import FIELD_TYPES
+from datastorm_core.source.generators.base import Generator
+from datastorm_core.source.services.formatting import values_text
+
+__all__ = ["HASH_SEPARATOR", "HashGenerator", "TemplateGenerator", "pad"]
+
+# Joins the texts of the fields a hash reads (ASCII unit separator). A single
+# field is hashed as its text alone: sha256(email) is the SHA-256 of the address.
+HASH_SEPARATOR = "\x1f"
+
+_DATETIME_UNITS_OF_A_DATE = ("Y", "M", "W", "D")
+
+
+class _DerivedGenerator(Generator):
+    """Reads fields of the row as text."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._scales: dict[str, tuple[ColumnType, int | None]] = {}
+
+    def problems(self) -> list[str]:
+        return list(FIELD_TYPES[self.field.type].check(self.field.params))
+
+    def text(self, name: str, column: Column) -> np.ndarray:
+        """The values of field ``name`` as text (ISO dates, decimals with their scale)."""
+        values = column.values
+        kind = values.dtype.kind
+        if kind == "U":
+            return values
+        if kind == "b":
+            return values_text(values, ColumnType.BOOLEAN)
+        if kind == "f":
+            return values_text(values, ColumnType.DOUBLE)
+        if kind == "M":
+            unit = np.datetime_data(values.dtype)[0]
+            dated = ColumnType.DATE if unit in _DATETIME_UNITS_OF_A_DATE else ColumnType.TIMESTAMP
+            return values_text(values, dated)
+        if kind in "iu":  # bigint, or a NUMERIC's unscaled count: only the schema tells
+            column_type, scale = self._integer_column(name)
+            return values_text(values, column_type, scale)
+        return values_text(values, ColumnType.TEXT)
+
+    def _integer_column(self, name: str) -> tuple[ColumnType, int | None]:
+        if name not in self._scales:
+            # The pool of (this table, name) describes the sibling's column; the
+            # table is compiled by the time a chunk is generated.
+            pool = self.ctx.reference_pool(self.ctx.table, name)
+            scale = pool.scale if pool.column_type is ColumnType.NUMERIC else None
+            self._scales[name] = (pool.column_type, scale)
+        return self._scales[name]
+
+
+def pad(text: np.ndarray, padding: Padding) -> np.ndarray:
+    """``format(value, spec)`` of Python for the specs templates accept, on whole arrays."""
+    if not len(text):
+        return text
+    width, fill = padding.width, padding.fill
+    if padding.align == "<":
+        return np.strings.ljust(text, width, fill)
+    if padding.align == ">":
+        return np.strings.rjust(text, width, fill)
+    if padding.align == "0":
+        return np.strings.zfill(text, width)
+    # "^": like format(), the odd padding character goes to the right (str.center
+    # would put it on the left).
+    lengths = np.strings.str_len(text)
+    left = np.maximum(width - lengths, 0) // 2
+    return np.strings.ljust(np.strings.rjust(text, lengths + left, fill), width, fill)
+
+
+class TemplateGenerator(_DerivedGenerator):
+    """``template = "{first_name}.{last_name}@corp.com"``: literal text and fields, joined."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        try:
+            self.parts = fieldspecs.parse_template(self.field.param("template", ""))
+        except fieldspecs.TemplateError:
+            self.parts = ()  # reported by problems()
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        result: np.ndarray | str = ""  # a str until the first field: literals are joined once
+        texts: dict[str, np.ndarray] = {}
+        for part in self.parts:
+            if isinstance(result, str):
+                result += part.literal
+            elif part.literal:
+                result = np.strings.add(result, part.literal)
+            if part.field is None:
+                continue
+            if part.field not in texts:
+                texts[part.field] = self.text(part.field, row[part.field])
+            value = texts[part.field]
+            if part.padding is not None:
+                value = pad(value, part.padding)
+            result = np.strings.add(result, value)
+        if isinstance(result, str):  # no field: a constant
+            return np.full(len(indices), result, dtype=f"<U{max(len(result), 1)}")
+        return result
+
+
+class HashGenerator(_DerivedGenerator):
+    """Hex digest (sha256, md5, sha1, blake2b) of the fields listed in ``of``.
+
+    The input is the UTF-8 of the fields' texts joined by U+001F, so it can
+    be recomputed elsewhere, e.g. in PostgreSQL
+    ``encode(sha256(convert_to(concat_ws(chr(31), a, b), 'UTF8')), 'hex')``.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.of = [f for f in self.field.param("of", []) if isinstance(f, str)]
+        self.algorithm = self.field.param("algorithm", "sha256")
+        self.digits = fieldspecs.HASH_ALGORITHMS.get(self.algorithm, 64)
+        length = self.field.param("length")
+        self.length = length if isinstance(length, int) and 1 <= length <= self.digits \
+            else self.digits
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        texts: dict[str, np.ndarray] = {}
+        joined: np.ndarray | None = None
+        for name in self.of:
+            if name not in texts:
+                texts[name] = self.text(name, row[name])
+            joined = texts[name] if joined is None else \
+                np.strings.add(np.strings.add(joined, HASH_SEPARATOR), texts[name])
+        if joined is None:
+            joined = np.full(len(indices), "", dtype="<U1")
+        digest = getattr(hashlib, self.algorithm)
+        # One Python call per row: hashlib has no vectorised form. The joined
+        # texts are built for the whole chunk first, so the loop does only this.
+        texts = joined.tolist()
+        if self.length == self.digits:
+            hexes = [digest(text.encode()).hexdigest() for text in texts]
+        else:
+            hexes = [digest(text.encode()).hexdigest()[:self.length] for text in texts]
+        return np.array(hexes, dtype=f"<U{self.length}")
