@@ -10,7 +10,7 @@ derived field reads.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class CompiledField:
         # NULLs come from null_rate, from a hierarchy's roots, or from a NULL in a
         # field this one is derived from.
         g_self_reference = getattr(g, "self_reference", False)
-        nullable = self.field.null_rate > 0 or g_self_reference or bool(self.reads)
+        nullable = self.field.null_rate > 0 or g_self_reference
         return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
                             precision=precision, scale=scale)
 
@@ -119,11 +119,13 @@ class CompiledTable:
         except (KeyError, LookupError, ValueError) as exc:
             problem(str(exc))
             return None
-        for message in generator.problems():
+        found = generator.problems()
+        for message in found:
             problem(message)
         reads = FIELD_TYPES[f.type].reads(f.params)
         compiled = CompiledField(f, generator, reads)
-        if f.unique and not generator.unique_by_nature:
+        # A generator that cannot work (a refused locale) has no space worth reporting.
+        if f.unique and not generator.unique_by_nature and not found:
             space = generator.space()
             if space is None:
                 problem(f"type {f.type} cannot be unique")
@@ -151,7 +153,14 @@ class CompiledTable:
 
     @property
     def schema_columns(self) -> tuple[ColumnSchema, ...]:
-        return tuple(self.fields[f.name].column for f in self.table.fields)
+        # A derived field is NULL where a field it reads is: nullable only if one is.
+        columns: dict[str, ColumnSchema] = {}
+        for name in self.order:
+            column = self.fields[name].column
+            if any(columns[r].nullable for r in self.fields[name].reads if r in columns):
+                column = replace(column, nullable=True)
+            columns[name] = column
+        return tuple(columns[f.name] for f in self.table.fields if f.name in columns)
 
     def columns(self, indices: np.ndarray, names: Iterable[str] | None = None
                 ) -> dict[str, Column]:
