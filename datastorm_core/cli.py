@@ -12,6 +12,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import date
 from types import FrameType
 
 from rich.console import Console
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--batch-size", type=int, help="rows per write to the target")
     go.add_argument("--buffer-size", type=int, help="rows the buffer may hold")
     go.add_argument("--workers", type=int, default=1, help="source threads (default 1)")
+    go.add_argument("--day", help="write one day (YYYY-MM-DD) of the tables partitioned by day")
     go.add_argument("--quiet", action="store_true", help="print only errors")
     return parser
 
@@ -89,6 +91,12 @@ def _options(args: argparse.Namespace) -> RunOptions:
         except ValueError as exc:
             raise UsageError(f"--partition: {exc}") from None
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+    day = None
+    if getattr(args, "day", None):
+        try:
+            day = date.fromisoformat(args.day)
+        except ValueError:
+            raise UsageError(f"--day must be a date like 2026-01-31, got {args.day!r}") from None
     return RunOptions(
         target=getattr(args, "target", None),
         seed=getattr(args, "seed", None),
@@ -98,6 +106,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
         batch_size=getattr(args, "batch_size", None),
         buffer_size=getattr(args, "buffer_size", None),
         workers=getattr(args, "workers", 1),
+        day=day,
     )
 
 

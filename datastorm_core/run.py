@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.memory import default_buffer_rows
@@ -40,6 +41,7 @@ class RunOptions:
     batch_size: int | None = None
     buffer_size: int | None = None
     workers: int = 1
+    day: date | None = None  # one day of the tables partitioned by day
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,25 @@ def plan(genfile: Genfile, options: RunOptions | None = None) -> list[TablePlan]
     """The tables of a run in write order, each with the rows it writes."""
     options = options or RunOptions()
     _check_tables(genfile, options.tables)
-    return plan_tables(genfile, options.tables, options.partition)
+    plans = plan_tables(genfile, options.tables, options.partition)
+    if options.day is None:
+        return plans
+    undated = [p.table.name for p in plans if p.table.daily is None]
+    if undated:
+        raise UsageError(f"--day writes one day of tables partitioned by day; "
+                         f"{', '.join(undated)} {'is' if len(undated) == 1 else 'are'} not: "
+                         "select the daily tables with --tables")
+    if options.partition.count > 1:
+        raise UsageError("--day and --partition cannot be combined")
+    days = []
+    for p in plans:
+        assert p.table.daily is not None
+        if options.day < p.table.daily.start:
+            raise UsageError(f"table {p.table.name!r} starts on {p.table.daily.start}; "
+                             f"there is no day {options.day}")
+        start, stop = p.table.daily.rows_of(options.day)
+        days.append(TablePlan(p.table, start, stop, p.total))
+    return days
 
 
 def target_url(genfile: Genfile, options: RunOptions) -> str:
@@ -86,11 +106,13 @@ def prepare_target(genfile: Genfile, options: RunOptions) -> BaseTarget:
                 "version: remove `target` from the table")
     url = target_url(genfile, options)
     genfile_url = resolve_url(genfile.target.url or genfile.target.type)
+    # A day is added to what is there (and rewritten on a rerun): append.
+    mode = "append" if options.day is not None else (options.mode or genfile.target.mode)
     # The Genfile's target options belong to its target type only.
     same_kind = scheme_of(url) == scheme_of(genfile_url)
     return open_target(
         url,
-        mode=options.mode or genfile.target.mode,
+        mode=mode,
         constraints=genfile.dataset.constraints,
         partition=(options.partition.index, options.partition.count),
         options=genfile.target.options if same_kind else None,

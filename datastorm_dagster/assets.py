@@ -13,6 +13,7 @@ match its foreign keys.
 import re
 import time
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -21,11 +22,11 @@ from dagster._core.definitions.metadata import TableMetadataSet
 
 from datastorm_core.core.stats import TableStats
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import table_partition_range, write_order
+from datastorm_core.genfile.plan import Partition, table_partition_range, write_order
 from datastorm_core.run import check
 from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.urls import redact
-from datastorm_dagster.partitions import partition_for_key
+from datastorm_dagster.partitions import partition_for_key, table_partitions_def
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.translator import METADATA_PREFIX, DatastormTranslator
 
@@ -48,16 +49,14 @@ def reference_pool(genfile: Genfile, table: Table) -> dict[str, Any]:
     }
 
 
-def build_table_assets(
-    genfile: Genfile,
-    translator: DatastormTranslator,
-    partitions_def: dg.PartitionsDefinition | None = None,
-) -> list[dg.AssetsDefinition]:
+def build_table_assets(genfile: Genfile, translator: DatastormTranslator
+                       ) -> list[dg.AssetsDefinition]:
     """One asset per table, in write order (a pure function of the Genfile)."""
     source = check(genfile)
     return [
         _table_asset(
-            translator.get_asset_spec(table, genfile, source.schema(table.name), partitions_def),
+            translator.get_asset_spec(table, genfile, source.schema(table.name),
+                                      table_partitions_def(genfile, table)),
             table.name,
             {p: translator.get_asset_key(genfile.table(p)) for p in table.parents},
         )
@@ -81,18 +80,25 @@ def _table_asset(spec: dg.AssetSpec, table_name: str,
                              "reload the code location")
         table = genfile.table(table_name)
         _check_parent_pools(context, genfile, table, parents)
-        partition = partition_for_key(
-            genfile, context.partition_key if context.has_partition_key else None)
-        report = datastorm.write_table(genfile, table_name, partition, _logger(context))
+        if table.daily is not None:
+            day = date.fromisoformat(context.partition_key)
+            report = datastorm.write_day(genfile, table_name, day, _logger(context))
+            partition = Partition(0, 2)  # a part of the table: partition_row_count
+            start, stop = table.daily.rows_of(day)
+        else:
+            partition = partition_for_key(
+                genfile, context.partition_key if context.has_partition_key else None)
+            report = datastorm.write_table(genfile, table_name, partition, _logger(context))
+            start, stop = table_partition_range(genfile, table_name, partition)
         stats = report.stats.tables[0]
-        start, stop = table_partition_range(genfile, table_name, partition)
         yield dg.MaterializeResult(asset_key=spec.key, metadata={
             **_table_metadata(table_name, stats.written, partition.count > 1, spec),
             f"{METADATA_PREFIX}/seed": report.seed,
             f"{METADATA_PREFIX}/genfile_digest": genfile.digest,
             f"{METADATA_PREFIX}/table_digest": genfile.table_digests[table_name],
             f"{METADATA_PREFIX}/target": redact(report.target),
-            f"{METADATA_PREFIX}/partition": str(partition),
+            f"{METADATA_PREFIX}/partition": (context.partition_key if table.daily is not None
+                                             else str(partition)),
             f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
             f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
             f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 
 from datastorm_core.errors import DatastormError
 from datastorm_core.genfile import load_genfile
-from datastorm_core.genfile.model import Genfile
+from datastorm_core.genfile.model import Genfile, Table
 from datastorm_dagster.partitions import partitions_def_for
 from datastorm_dagster.translator import DatastormTranslator
 
@@ -45,27 +46,43 @@ def dependents(genfile: Genfile, tables: Iterable[str]) -> set[str]:
     return result
 
 
-def _run_requests(genfile: Genfile, keys: Sequence[dg.AssetKey], run_key: str | None
-                  ) -> Iterator[dg.RunRequest]:
+def _run_requests(genfile: Genfile, selection: Sequence[tuple[Table, dg.AssetKey]],
+                  run_key: str | None, day: date) -> Iterator[dg.RunRequest]:
+    """Runs for the selected tables: every partition of the static ones, and ``day``
+    (the day that just ended) of the tables partitioned by day.
+
+    A run has one partitions definition, so daily tables go in runs of their
+    own, one per start date.
+    """
+    static = [key for table, key in selection if table.daily is None]
     partitions = partitions_def_for(genfile)
-    if partitions is None:
-        yield dg.RunRequest(run_key=run_key, asset_selection=list(keys))
-        return
-    for partition_key in partitions.get_partition_keys():
-        yield dg.RunRequest(run_key=f"{run_key}:{partition_key}" if run_key else None,
-                            asset_selection=list(keys), partition_key=partition_key)
+    if static and partitions is None:
+        yield dg.RunRequest(run_key=run_key, asset_selection=static)
+    elif static and partitions is not None:
+        for partition_key in partitions.get_partition_keys():
+            yield dg.RunRequest(run_key=f"{run_key}:{partition_key}" if run_key else None,
+                                asset_selection=static, partition_key=partition_key)
+    by_start: dict[date, list[dg.AssetKey]] = {}
+    for table, key in selection:
+        if table.daily is not None and table.daily.start <= day:
+            by_start.setdefault(table.daily.start, []).append(key)
+    for start, keys in by_start.items():
+        yield dg.RunRequest(run_key=f"{run_key}:{start}:{day}" if run_key else None,
+                            asset_selection=keys, partition_key=day.isoformat())
 
 
 def build_refresh_schedule(genfile: Genfile, translator: DatastormTranslator
                            ) -> dg.ScheduleDefinition:
     """Refresh every table on ``[dagster] refresh_cron`` (default 02:00 every night)."""
-    keys = [translator.get_asset_key(t) for t in genfile.tables]
+    selection = [(t, translator.get_asset_key(t)) for t in genfile.tables]
+    keys = [key for _, key in selection]
     cron = str(genfile.dagster.get("refresh_cron", DEFAULT_REFRESH_CRON))
 
     def requests(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
         tick = context.scheduled_execution_time
-        stamp = tick.isoformat() if tick else "manual"
-        yield from _run_requests(genfile, keys, f"datastorm-refresh:{stamp}")
+        # Event tables get the day that just ended: the tick's date minus one.
+        yield from _run_requests(genfile, selection, f"datastorm-refresh:{tick.isoformat()}",
+                                 tick.date() - timedelta(days=1))
 
     return dg.ScheduleDefinition(
         name="datastorm_nightly_refresh",
@@ -115,7 +132,9 @@ def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: Datast
         # sensor used, so a key made of the Genfile's digest would silently swallow a
         # change made again after a revert (A -> B -> A -> B). The cursor, committed
         # with the requests, already keeps one change from being requested twice.
-        return dg.SensorResult(run_requests=list(_run_requests(current, selection, None)),
+        chosen = [(current.table(key.path[-1]), key) for key in selection]
+        yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+        return dg.SensorResult(run_requests=list(_run_requests(current, chosen, None, yesterday)),
                                cursor=cursor)
 
     return genfile_sensor

@@ -125,6 +125,9 @@ def _missing_partitions(context: AssetCheckExecutionContext, genfile: Genfile,
 def _expected_rows(context: dg.AssetCheckExecutionContext, genfile: Genfile, table: Table,
                    key: dg.AssetKey) -> int:
     """The Genfile's row count; for partitions, the rows of those materialized so far."""
+    if table.daily is not None:
+        days = context.instance.get_materialized_partitions(key)
+        return len(days) * table.daily.rows_per_day
     count = genfile.dataset.partitions or 1
     if count < 2:
         return table.records

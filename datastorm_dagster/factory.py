@@ -11,7 +11,6 @@ from datastorm_core.genfile import load_genfile
 from datastorm_dagster.assets import build_table_assets
 from datastorm_dagster.automation import build_genfile_sensor, build_refresh_schedule
 from datastorm_dagster.checks import build_table_checks
-from datastorm_dagster.partitions import partitions_def_for
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.translator import DatastormTranslator
 
@@ -37,9 +36,8 @@ def build_definitions(
     path = str(Path(genfile).resolve())
     translator = translator or DatastormTranslator()
     parsed = load_genfile(path, target_overridden=target is not None)
-    partitions_def = partitions_def_for(parsed)
     return dg.Definitions(
-        assets=build_table_assets(parsed, translator, partitions_def),
+        assets=build_table_assets(parsed, translator),
         asset_checks=build_table_checks(parsed, translator),
         schedules=[build_refresh_schedule(parsed, translator)],
         sensors=[build_genfile_sensor(path, parsed, translator)],

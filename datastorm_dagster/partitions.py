@@ -1,4 +1,4 @@
-"""Static partitions: partition "K" of an asset is ``--partition K/N``.
+"""Partitions: static ("K" is ``--partition K/N``) or daily (``--day``) for event tables.
 
 Rows are pure functions of their index and a partition is a range of
 indices, so every partition is seeded deterministically by construction:
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from datastorm_core.genfile.model import Genfile
+from datastorm_core.genfile.model import Genfile, Table
 from datastorm_core.genfile.plan import Partition
 
-__all__ = ["partition_for_key", "partitions_def_for"]
+__all__ = ["partition_for_key", "partitions_def_for", "table_partitions_def"]
 
 
 def partitions_def_for(genfile: Genfile) -> dg.StaticPartitionsDefinition | None:
@@ -30,3 +30,11 @@ def partition_for_key(genfile: Genfile, key: str | None) -> Partition:
     if key is None or count < 2:
         return Partition()
     return Partition(int(key), count)
+
+
+def table_partitions_def(genfile: Genfile, table: Table) -> dg.PartitionsDefinition | None:
+    """A table's partitions: one a day for an event table partitioned by day,
+    else the Genfile's static partitions (or none)."""
+    if table.daily is not None:
+        return dg.DailyPartitionsDefinition(start_date=table.daily.start.isoformat())
+    return partitions_def_for(genfile)

@@ -7,6 +7,8 @@ The target URL never comes from code: it is ``DATASTORM_TARGET`` when set
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 
 from datastorm_core.core.stats import ProgressCallback
@@ -43,6 +45,11 @@ class DatastormResource(dg.ConfigurableResource):
         mode = "append" if partition.count > 1 else None
         options = RunOptions(target=self.target, tables=[table], partition=partition, mode=mode)
         return run(genfile, options, progress)
+
+    def write_day(self, genfile: Genfile, table: str, day: date,
+                  progress: ProgressCallback | None = None) -> RunReport:
+        """Write one day of an event table partitioned by day (upserted: a rerun rewrites it)."""
+        return run(genfile, RunOptions(target=self.target, tables=[table], day=day), progress)
 
     def inspector(self, genfile: Genfile) -> Inspector:
         return open_inspector(self.target_url(genfile))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-__all__ = ["Dataset", "Field", "Genfile", "Table", "TargetConfig"]
+__all__ = ["DailyPartitioning", "Dataset", "Field", "Genfile", "Table", "TargetConfig"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,25 @@ class Field:
 
 
 @dataclass(frozen=True)
+class DailyPartitioning:
+    """An event table cut in days: day *d* is rows ``[d * rows_per_day, (d + 1) * rows_per_day)``
+    and its ``time_field`` falls inside that day."""
+
+    time_field: str
+    start: date
+    rows_per_day: int
+
+    def day_of(self, day: date) -> int:
+        """The index of a day (0 for ``start``)."""
+        return (day - self.start).days
+
+    def rows_of(self, day: date) -> tuple[int, int]:
+        """Row indices ``[start, stop)`` of one day."""
+        index = self.day_of(day)
+        return index * self.rows_per_day, (index + 1) * self.rows_per_day
+
+
+@dataclass(frozen=True)
 class Table:
     """A table: its fields in file order, its row count and options."""
 
@@ -48,6 +67,7 @@ class Table:
     primary_key: tuple[str, ...] = ()
     target: str | None = None  # a named target; None is the default [target]
     options: Mapping[str, Any] = field(default_factory=dict)
+    daily: DailyPartitioning | None = None  # an event table partitioned by day
 
     def field(self, name: str) -> Field:
         for f in self.fields:

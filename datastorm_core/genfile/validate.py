@@ -18,7 +18,14 @@ from dataclasses import replace
 from typing import Any
 
 from datastorm_core.errors import GenfileError, Problem
-from datastorm_core.genfile.model import Dataset, Field, Genfile, Table, TargetConfig
+from datastorm_core.genfile.model import (
+    DailyPartitioning,
+    Dataset,
+    Field,
+    Genfile,
+    Table,
+    TargetConfig,
+)
 from datastorm_core.genfile.parse import RawGenfile, expand_env
 from datastorm_core.genfile.plan import table_cycles
 from datastorm_core.genfile.sizing import size_tables
@@ -31,7 +38,9 @@ RESERVED = ("dataset", "target", "targets", "dagster")
 TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null")
 WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
-TABLE_OPTIONS = ("records", "target", "description", "key")
+TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "time_field",
+                 "start_date", "rows_per_day")
+DAILY_OPTIONS = ("time_field", "start_date", "rows_per_day")
 DEFAULT_RECORDS = 1000
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Defaults of min and max; the generators use the same (see source.generators).
@@ -229,6 +238,10 @@ def _table(
     if not _is_int(records) or records < 0:
         out.add(f"records must be a whole number >= 0, got {records!r}", name)
         records = 0
+    daily = _daily(name, options, fields, dataset, out)
+    if daily is not None:
+        # The days from start_date up to [dataset] now: what a whole run writes.
+        records = daily.rows_per_day * max(0, (dataset.now.date() - daily.start).days)
     target = options.get("target")
     if target is not None and target not in targets:
         out.add(f"target {target!r} is not defined: add [targets.{target}]", name)
@@ -264,7 +277,7 @@ def _table(
                 # A primary key is unique by construction, like any unique field.
                 fields[i] = replace(f, unique=True)
     return Table(name=name, records=int(records), fields=tuple(fields), primary_key=primary_key,
-                 target=target, options=options)
+                 target=target, options=options, daily=daily)
 
 
 def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
@@ -400,6 +413,46 @@ def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: 
             bad(f"ref must name a parent field as \"table.field\", got {p['ref']!r}")
 
 
+def _daily(table: str, options: dict[str, Any], fields: list[Field], dataset: Dataset,
+           out: _Collector) -> DailyPartitioning | None:
+    """``partition_by = "day"``: an event table whose rows are cut in days."""
+    given = [k for k in DAILY_OPTIONS if k in options]
+    if options.get("partition_by") is None:
+        if given:
+            out.add(f"{', '.join(given)} go with partition_by = \"day\"", table)
+        return None
+    if options["partition_by"] != "day":
+        out.add(f"partition_by must be \"day\", got {_toml(options['partition_by'])}", table)
+        return None
+    missing = [k for k in DAILY_OPTIONS if k not in options]
+    if missing:
+        out.add(f"partition_by = \"day\" needs {', '.join(missing)}", table)
+        return None
+    if "records" in options:
+        out.add("records is set, but a daily table has rows_per_day rows a day: remove records",
+                table)
+    rows = options["rows_per_day"]
+    if not _is_int(rows) or rows < 1:
+        out.add(f"rows_per_day must be a whole number >= 1, got {_toml(rows)}", table)
+        return None
+    try:
+        start = resolve_time(options["start_date"], dataset.now).date()
+    except TimeExprError as exc:
+        out.add(f"start_date: {exc}", table)
+        return None
+    by_name = {f.name: f for f in fields}
+    time_field = by_name.get(options["time_field"])
+    if time_field is None or time_field.type not in ("timestamp", "date"):
+        out.add(f"time_field {_toml(options['time_field'])} must name a timestamp or date field "
+                "of this table", table)
+        return None
+    placed = [k for k in ("start", "end", "distribution") if k in time_field.params]
+    if placed:
+        out.add(f"the time field falls inside its partition's day: remove {', '.join(placed)}",
+                table, time_field.name)
+    return DailyPartitioning(time_field.name, start, rows)
+
+
 def _read_cycles(fields: list[Field]) -> list[list[str]]:
     """Cycles among fields of one table that read each other (a -> b -> a)."""
     reads = {f.name: [d for d in FIELD_TYPES[f.type].reads(f.params) if d != f.name]
@@ -488,6 +541,11 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
     if column not in parent.field_names:
         bad(f"ref {f.params['ref']!r}: table {parent_name!r} has no field {column!r}")
         return
+    if parent.daily is not None:
+        bad(f"ref {f.params['ref']!r}: {parent_name} is partitioned by day (its rows grow "
+            "every day); events can reference masters, not the other way round")
+    if table.daily is not None and "per_parent" in f.params:
+        bad("a daily table has rows_per_day rows a day: remove per_parent")
     target = parent.field(column)
     if column not in parent.primary_key and not target.unique:
         bad(f"ref {f.params['ref']!r}: {parent_name}.{column} is neither a primary key nor "

@@ -21,6 +21,7 @@ from datastorm_core.genfile.model import Field, Table
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators import GENERATORS, Generator, GeneratorContext
 from datastorm_core.source.generators.reference import JointDraw, ReferenceGenerator
+from datastorm_core.source.generators.temporal import DailyTimeGenerator
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 
 __all__ = ["CompiledField", "CompiledTable"]
@@ -115,7 +116,11 @@ class CompiledTable:
             self.problems.append(Problem(message, self.table.name, f.name))
 
         try:
-            generator = GENERATORS[f.type](f, ctx)
+            daily = self.table.daily
+            if daily is not None and f.name == daily.time_field:
+                generator: Generator = DailyTimeGenerator(f, ctx, daily)
+            else:
+                generator = GENERATORS[f.type](f, ctx)
         except (KeyError, LookupError, ValueError) as exc:
             problem(str(exc))
             return None

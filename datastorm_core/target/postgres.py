@@ -11,13 +11,17 @@ rolls it back and the database is exactly as before the run.
 - append: create missing tables with their keys, COPY each batch into a
   temporary staging table, then upsert by primary key, so a rerun of the
   same partition rewrites its rows instead of duplicating them.
+
+COPY goes in PostgreSQL's binary format by default (``encode/copy_binary``):
+the server parses it in about 1.9 us a row against 2.8 us for text. The
+``copy_format = "text"`` option switches back to ``encode/copy_text``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -28,10 +32,17 @@ from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.target import postgres_sql as q
 from datastorm_core.target.base import BaseTarget, PartitionLike, require_primary_keys
-from datastorm_core.target.encode import copy_text
+from datastorm_core.target.encode import copy_binary, copy_text
 from datastorm_core.target.urls import redact
 
-__all__ = ["APPLICATION_NAME", "CONNECT_TIMEOUT_SECONDS", "PostgresTarget"]
+__all__ = [
+    "APPLICATION_NAME",
+    "CONNECT_TIMEOUT_SECONDS",
+    "COPY_ENCODERS",
+    "DEFAULT_COPY_FORMAT",
+    "CopyEncoder",
+    "PostgresTarget",
+]
 
 # Fail fast on an unreachable server instead of libpq's default of waiting forever;
 # a URL's own connect_timeout (or the connect_timeout option) wins.
@@ -42,6 +53,27 @@ CANCEL_TIMEOUT_SECONDS = 5.0
 APPLICATION_NAME = "datastorm"
 
 
+class CopyEncoder(Protocol):
+    """A COPY format: a module such as ``encode.copy_binary`` or ``encode.copy_text``.
+
+    One COPY statement sends ``HEADER``, the ``encode_chunk`` payloads of
+    its chunks, then ``TRAILER`` (both empty for text).
+    """
+
+    FORMAT: str
+    HEADER: bytes
+    TRAILER: bytes
+
+    def encode_chunk(self, chunk: Chunk, schema: TableSchema) -> bytes: ...
+
+
+#: The encoders the ``copy_format`` option chooses from.
+COPY_ENCODERS: dict[str, CopyEncoder] = {"binary": copy_binary, "text": copy_text}
+# Binary is about 1.4x faster end to end (docs: design notes); text is kept
+# for comparison and for servers or poolers that get in binary's way.
+DEFAULT_COPY_FORMAT = "binary"
+
+
 class PostgresTarget(BaseTarget):
     """Writes a run into PostgreSQL with COPY, all or nothing."""
 
@@ -49,9 +81,9 @@ class PostgresTarget(BaseTarget):
     # COPY's cost per statement is small, but a batch is one round of encoding in
     # memory: 50k rows of ~10 columns is a few MB, and keeps the server busy.
     default_batch_size = 50_000
-    accepted_options = ("connect_timeout",)
-    # The encoder: a module with FORMAT and encode_chunk(chunk, schema) -> bytes.
-    encoder = copy_text
+    accepted_options = ("connect_timeout", "copy_format")
+    #: The COPY format when the ``copy_format`` option does not name one.
+    encoder: CopyEncoder = COPY_ENCODERS[DEFAULT_COPY_FORMAT]
 
     def __init__(
         self,
@@ -76,6 +108,12 @@ class PostgresTarget(BaseTarget):
         self._params.setdefault(
             "connect_timeout", self.options.get("connect_timeout", CONNECT_TIMEOUT_SECONDS))
         self._params.setdefault("application_name", APPLICATION_NAME)
+        if "copy_format" in self.options:
+            fmt = self.options["copy_format"]
+            if fmt not in COPY_ENCODERS:
+                raise UsageError(f"copy_format must be one of {', '.join(COPY_ENCODERS)}, "
+                                 f"got {fmt!r}")
+            self.encoder = COPY_ENCODERS[fmt]
         self.url = url
         self._conn: psycopg.Connection[Any] | None = None
         self._staging: dict[str, str] = {}
@@ -127,13 +165,21 @@ class PostgresTarget(BaseTarget):
         self._staging[schema.name] = staging
 
     def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
-        payloads = [self.encoder.encode_chunk(chunk, schema) for chunk in chunks]
+        encoder = self.encoder
+        try:
+            payloads = [encoder.encode_chunk(chunk, schema) for chunk in chunks]
+        except ValueError as exc:  # a value the column type cannot hold
+            raise TargetError(f"encoding rows of table {schema.name!r} for COPY: {exc}"
+                              ) from exc
         into = self._staging.get(schema.name, schema.name)
         with self._cursor(f"loading table {schema.name!r}") as cur:
-            with cur.copy(q.copy_from_stdin(into, schema.column_names, self.encoder.FORMAT)
+            with cur.copy(q.copy_from_stdin(into, schema.column_names, encoder.FORMAT)
                           ) as copy:
+                # Header and trailer frame the whole statement, once (binary only).
+                copy.write(encoder.HEADER)
                 for payload in payloads:
                     copy.write(payload)
+                copy.write(encoder.TRAILER)
             if self.append:
                 cur.execute(q.upsert_from(schema, into))
                 cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(into)))

@@ -9,11 +9,12 @@ import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnType
+from datastorm_core.genfile.model import DailyPartitioning, Field
 from datastorm_core.genfile.timeexpr import resolve_time
-from datastorm_core.source.generators.base import Generator
+from datastorm_core.source.generators.base import Generator, GeneratorContext
 from datastorm_core.source.services.distributions import draw_integers
 
-__all__ = ["DateGenerator", "TimestampGenerator"]
+__all__ = ["DailyTimeGenerator", "DateGenerator", "TimestampGenerator"]
 
 _EPOCH = datetime(1970, 1, 1)
 DEFAULT_START, DEFAULT_END = "-5y", "now"
@@ -58,3 +59,26 @@ class DateGenerator(_TimeGenerator):
 
 class TimestampGenerator(_TimeGenerator):
     column_type = ColumnType.TIMESTAMP
+
+
+class DailyTimeGenerator(Generator):
+    """The time field of a table partitioned by day: row *i* falls inside its day.
+
+    Day *d* holds rows ``[d * R, (d + 1) * R)``; inside a day the times rise
+    with the row index (as an event log's do), each row at a random second
+    of its own slice of the day.
+    """
+
+    def __init__(self, field: Field, ctx: GeneratorContext, daily: DailyPartitioning) -> None:
+        super().__init__(field, ctx)
+        self.column_type = ColumnType.DATE if field.type == "date" else ColumnType.TIMESTAMP
+        self.first_day = (daily.start - _EPOCH.date()).days
+        self.rows_per_day = daily.rows_per_day
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        days = np.int64(self.first_day) + indices // self.rows_per_day
+        if self.column_type is ColumnType.DATE:
+            return days.astype("datetime64[D]")
+        slot = (indices % self.rows_per_day).astype(np.float64) + self.stream.uniform(indices)
+        seconds = np.floor(slot * (86_400 / self.rows_per_day)).astype(np.int64)
+        return (days * 86_400 + seconds).astype("datetime64[s]")

@@ -2,8 +2,9 @@
 
 Rows end in newline, fields are separated by tabs, NULL is ``\\N``, and
 backslash, tab, newline and carriage return inside a value are escaped
-with a backslash. A binary encoder (``copy_binary``) can sit beside this
-one behind the same ``encode_chunk(chunk, schema) -> bytes`` shape.
+with a backslash. ``copy_binary`` sits beside this one behind the same
+shape: ``HEADER``, ``encode_chunk(chunk, schema) -> bytes`` per chunk,
+``TRAILER`` (both empty here: text COPY from STDIN needs no framing).
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.target.encode.text import apply_nulls, column_text
 
-__all__ = ["COPY_NULL", "FORMAT", "copy_text_fields", "encode_chunk", "escape_copy_text"]
+__all__ = ["COPY_NULL", "FORMAT", "HEADER", "TRAILER", "copy_text_fields", "encode_chunk",
+           "escape_copy_text"]
 
 #: The word PostgreSQL's COPY statement uses for this format.
 FORMAT = "text"
+#: Written once before and after a COPY statement's rows: nothing, for text.
+HEADER = b""
+TRAILER = b""
 COPY_NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPECIAL = ("\\", "\t", "\n", "\r")
