@@ -14,8 +14,9 @@ from typing import Any
 
 import dagster as dg
 
-from datastorm_core.core.schema import ColumnType, TableSchema
+from datastorm_core.core.schema import TableSchema
 from datastorm_core.genfile.model import Genfile, Table
+from datastorm_core.target.postgres_sql import column_type
 
 __all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings"]
 
@@ -84,23 +85,13 @@ class DatastormTranslator:
         )
 
 
-_DAGSTER_TYPES = {
-    ColumnType.BIGINT: "bigint",
-    ColumnType.DOUBLE: "double precision",
-    ColumnType.BOOLEAN: "boolean",
-    ColumnType.DATE: "date",
-    ColumnType.TIMESTAMP: "timestamp",
-    ColumnType.UUID: "uuid",
-    ColumnType.TEXT: "text",
-}
 
 
 def column_schema(schema: TableSchema) -> dg.TableSchema:
     """A datastorm table schema as Dagster's column schema metadata."""
     columns = []
     for col in schema.columns:
-        kind = (f"numeric({col.precision}, {col.scale})" if col.type is ColumnType.NUMERIC
-                else _DAGSTER_TYPES[col.type])
+        kind = column_type(col)  # the type PostgreSQL shows for it
         other = []
         if col.name in schema.primary_key:
             other.append("primary key")
