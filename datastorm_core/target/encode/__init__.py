@@ -1,8 +1,8 @@
 """Pure encoders: chunks of columns in, text or bytes or Python values out.
 
 Nothing here opens a file or a connection (style rule 2), so each format
-is tested on its own and the targets stay thin (``copy_binary`` and
-``copy_text`` are the two COPY formats of the PostgreSQL target). One module per format;
+is tested on its own and the targets stay thin. One module per format
+(``copy_binary`` and ``copy_text`` are the PostgreSQL target's two);
 ``numeric`` is the single place that formats decimals, ``text`` the
 canonical text every format starts from.
 """
