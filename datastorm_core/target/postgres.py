@@ -49,6 +49,12 @@ __all__ = [
 CONNECT_TIMEOUT_SECONDS = 10
 # Seconds abort() waits for the server to acknowledge a cancel request.
 CANCEL_TIMEOUT_SECONDS = 5.0
+# Serializes datastorm's DDL across runs started side by side (any fixed number
+# works: it only has to be the same in every run).
+DDL_LOCK_KEY = 0x64617461_73746F72 & 0x7FFFFFFFFFFFFFFF  # "datastor"
+# A run adding foreign keys while other partitions still load gives up after
+# this; the last partition to finish adds them.
+FOREIGN_KEY_LOCK_TIMEOUT = "2s"
 # Shown in pg_stat_activity, so a DBA can tell what is loading.
 APPLICATION_NAME = "datastorm"
 
@@ -123,6 +129,8 @@ class PostgresTarget(BaseTarget):
         # (child table, constraint name, definition) of foreign keys that tables
         # outside the run hold on tables this run replaces.
         self._outside_keys: list[tuple[str, str, str]] = []
+        # Append mode: tables whose foreign keys are added after the commit.
+        self._keys_to_complete: list[TableSchema] = []
 
     def describe(self) -> str:
         return redact(self.url)
@@ -140,16 +148,11 @@ class PostgresTarget(BaseTarget):
         super().prepare(schemas)
         if self.append:
             require_primary_keys(schemas)
+        if self.append:
+            self._create_missing_tables(schemas)
         with self._cursor("preparing the tables") as cur:
             self._check_outside_parents(cur, schemas)
             if self.append:
-                for schema in schemas:
-                    # A partition's rows may reference parent rows of partitions not
-                    # written yet (references draw from the whole parent), so a table
-                    # a partitioned run creates gets its foreign keys only once no
-                    # orphan is left: see _add_foreign_keys_when_whole.
-                    cur.execute(q.create_table(schema, with_keys=True, if_not_exists=True,
-                                               with_foreign_keys=self.partition.is_whole))
                 return
             self._outside_keys = self._foreign_keys_from_outside(cur, schemas)
             cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
@@ -190,7 +193,7 @@ class PostgresTarget(BaseTarget):
             staging = self._staging.pop(schema.name)
             with self._cursor(f"finishing table {schema.name!r}") as cur:
                 cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staging)))
-            self._add_foreign_keys_when_whole(schema)
+            self._keys_to_complete.append(schema)  # after the commit: see commit()
             return
         if self.constraints != "after_load":
             return
@@ -212,6 +215,7 @@ class PostgresTarget(BaseTarget):
         except psycopg.Error as exc:
             raise TargetError(f"committing the run ({self.describe()}): "
                               f"{_server_message(exc)}") from exc
+        self._complete_foreign_keys()
 
     def rollback(self) -> None:
         if self._conn is None or self._conn.closed:
@@ -255,23 +259,58 @@ class PostgresTarget(BaseTarget):
                         f"in this run and does not exist in {self.describe()}: write "
                         f"{fk.parent_table!r} first, or include it in the run")
 
-    def _add_foreign_keys_when_whole(self, schema: TableSchema) -> None:
-        """In append mode, add each missing foreign key once every reference resolves.
+    def _create_missing_tables(self, schemas: Sequence[TableSchema]) -> None:
+        """Append mode: create missing tables in a short transaction of their own.
 
-        Partitions of a parent may still be missing while one of its child's
-        partitions is written; the key comes when the last one is in.
+        Partition runs started side by side (a Dagster backfill) would race
+        to create the same tables; an advisory lock serializes the creation,
+        and committing it at once lets every run see the tables. An empty
+        table left by a run that fails later is harmless. Foreign keys wait:
+        a partition may reference parent rows of partitions not written yet.
         """
-        for fk in schema.foreign_keys:
-            with self._cursor(f"adding the foreign keys of table {schema.name!r}") as cur:
-                names = {"child": sql.Identifier(schema.name).as_string(cur),
-                         "parent": sql.Identifier(fk.parent_table).as_string(cur),
-                         "column": fk.column, "parent_column": fk.parent_column}
-                exists = cur.execute(q.HAS_FOREIGN_KEY, names).fetchone()
-                if exists is not None and exists[0]:
-                    continue
-                orphans = cur.execute(q.has_orphans(schema, fk)).fetchone()
-                if orphans is not None and not orphans[0]:
-                    cur.execute(q.add_foreign_key(schema, fk))
+        with self._cursor("creating the tables") as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
+            for schema in schemas:
+                cur.execute(q.create_table(schema, with_keys=True, if_not_exists=True,
+                                           with_foreign_keys=self.partition.is_whole))
+        self._commit_step("creating the tables")
+
+    def _complete_foreign_keys(self) -> None:
+        """After an append run commits, add each foreign key that now holds.
+
+        Outside the data transaction, under the DDL lock, with a lock
+        timeout: a run that ends while other partitions are still loading does
+        not wait for them; the last one to finish adds the key.
+        """
+        schemas, self._keys_to_complete = self._keys_to_complete, []
+        for schema in schemas:
+            try:
+                with self._cursor(f"adding the foreign keys of table {schema.name!r}") as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
+                    cur.execute(f"SET LOCAL lock_timeout = '{FOREIGN_KEY_LOCK_TIMEOUT}'")
+                    for fk in schema.foreign_keys:
+                        names = {"child": sql.Identifier(schema.name).as_string(cur),
+                                 "parent": sql.Identifier(fk.parent_table).as_string(cur),
+                                 "column": fk.column, "parent_column": fk.parent_column}
+                        exists = cur.execute(q.HAS_FOREIGN_KEY, names).fetchone()
+                        if exists is not None and exists[0]:
+                            continue
+                        orphans = cur.execute(q.has_orphans(schema, fk)).fetchone()
+                        if orphans is not None and not orphans[0]:
+                            cur.execute(q.add_foreign_key(schema, fk))
+                self._commit_step(f"adding the foreign keys of table {schema.name!r}")
+            except TargetError as exc:
+                # The rows are committed; the key comes with a later partition's run.
+                with suppress(psycopg.Error):
+                    self._conn.rollback()  # type: ignore[union-attr]
+                self.warnings.append(f"foreign keys of {schema.name!r} not added yet: {exc}")
+
+    def _commit_step(self, doing: str) -> None:
+        assert self._conn is not None
+        try:
+            self._conn.commit()
+        except psycopg.Error as exc:
+            raise TargetError(f"{doing} ({self.describe()}): {_server_message(exc)}") from exc
 
     def _foreign_keys_from_outside(self, cur: psycopg.Cursor[Any],
                                    schemas: Sequence[TableSchema]) -> list[tuple[str, str, str]]:
