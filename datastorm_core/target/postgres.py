@@ -52,9 +52,6 @@ CANCEL_TIMEOUT_SECONDS = 5.0
 # Serializes datastorm's DDL across runs started side by side (any fixed number
 # works: it only has to be the same in every run).
 DDL_LOCK_KEY = 0x64617461_73746F72 & 0x7FFFFFFFFFFFFFFF  # "datastor"
-# A run adding foreign keys while other partitions still load gives up after
-# this; the last partition to finish adds them.
-FOREIGN_KEY_LOCK_TIMEOUT = "2s"
 # Shown in pg_stat_activity, so a DBA can tell what is loading.
 APPLICATION_NAME = "datastorm"
 
@@ -278,16 +275,17 @@ class PostgresTarget(BaseTarget):
     def _complete_foreign_keys(self) -> None:
         """After an append run commits, add each foreign key that now holds.
 
-        Outside the data transaction, under the DDL lock, with a lock
-        timeout: a run that ends while other partitions are still loading does
-        not wait for them; the last one to finish adds the key.
+        Outside the data transaction, under the DDL lock, and without ever
+        waiting for a table: both tables are locked with NOWAIT first, because
+        an ALTER that held one table while waiting for the other would
+        deadlock with a partition still loading them. A run that ends while
+        other partitions load skips; the last one to finish adds the key.
         """
         schemas, self._keys_to_complete = self._keys_to_complete, []
         for schema in schemas:
             try:
                 with self._cursor(f"adding the foreign keys of table {schema.name!r}") as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
-                    cur.execute(f"SET LOCAL lock_timeout = '{FOREIGN_KEY_LOCK_TIMEOUT}'")
                     for fk in schema.foreign_keys:
                         names = {"child": sql.Identifier(schema.name).as_string(cur),
                                  "parent": sql.Identifier(fk.parent_table).as_string(cur),
@@ -295,6 +293,9 @@ class PostgresTarget(BaseTarget):
                         exists = cur.execute(q.HAS_FOREIGN_KEY, names).fetchone()
                         if exists is not None and exists[0]:
                             continue
+                        cur.execute(sql.SQL("LOCK TABLE {}, {} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+                                    .format(sql.Identifier(schema.name),
+                                            sql.Identifier(fk.parent_table)))
                         orphans = cur.execute(q.has_orphans(schema, fk)).fetchone()
                         if orphans is not None and not orphans[0]:
                             cur.execute(q.add_foreign_key(schema, fk))
@@ -303,7 +304,8 @@ class PostgresTarget(BaseTarget):
                 # The rows are committed; the key comes with a later partition's run.
                 with suppress(psycopg.Error):
                     self._conn.rollback()  # type: ignore[union-attr]
-                self.warnings.append(f"foreign keys of {schema.name!r} not added yet: {exc}")
+                self.warnings.append(f"the foreign keys of {schema.name!r} come with the last "
+                                     f"partition run to finish ({exc})")
 
     def _commit_step(self, doing: str) -> None:
         assert self._conn is not None

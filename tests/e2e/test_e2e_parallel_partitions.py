@@ -59,6 +59,10 @@ def test_partitions_loaded_at_once_on_a_fresh_database_add_up(pg_server_url: str
     for thread in threads:
         thread.join(100)
     assert not errors, errors
+    # Whichever partition finished last found no orphan and no loader: it added the key.
+    foreign = pg_conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                              "AND conrelid = 'account'::regclass AND convalidated").fetchone()
+    assert foreign[0] == 1
 
     name = f"ds_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_server_url, autocommit=True) as admin:
