@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -245,7 +246,7 @@ def normalise_rows(schema: TableSchema, rows: Sequence[Sequence[Any]],
 
 # -- one reader per store ------------------------------------------------------------
 
-class Backend:
+class Backend(ABC):
     """A store under test: its URL, and how to read a table back from it."""
 
     name = "backend"
@@ -260,11 +261,13 @@ class Backend:
 
         return open_target(self.url, **kwargs)
 
+    @abstractmethod
     def read(self, schema: TableSchema) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """Every row of ``schema``'s table, as Python values."""
 
+    @abstractmethod
     def exists(self, table: str) -> bool:
-        raise NotImplementedError
+        """Whether the store holds ``table``."""
 
 
 class PostgresBackend(Backend):
