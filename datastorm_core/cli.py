@@ -1,4 +1,4 @@
-"""The ``datastorm`` command: validate, plan, preview, run.
+"""The ``datastorm`` command: validate, plan, preview, run, stream.
 
 Exit codes: 0 done; 2 a user error (Genfile, arguments), reported before
 anything is written; 1 a failure while running, with its cause; 130
@@ -23,6 +23,7 @@ from datastorm_core.errors import DatastormError, Interrupted, UsageError
 from datastorm_core.genfile import Partition, load_genfile
 from datastorm_core.progress import ProgressDisplay, render_summary
 from datastorm_core.run import RunOptions, check, plan, preview, run, target_url
+from datastorm_core.stream import command as stream_command
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
 from datastorm_core.target.encode.jsonl import encode_chunk as jsonl_chunk
@@ -75,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--workers", type=int, default=1, help="source threads (default 1)")
     go.add_argument("--day", help="write one day (YYYY-MM-DD) of the tables partitioned by day")
     go.add_argument("--quiet", action="store_true", help="print only errors")
+
+    stream_command.add_parser(commands)
     return parser
 
 
@@ -183,7 +186,7 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
 
 
 COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "preview": _cmd_preview,
-            "run": _cmd_run}
+            "run": _cmd_run, "stream": stream_command.cmd_stream}
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -12,6 +12,7 @@ from datastorm_dagster.assets import build_table_assets
 from datastorm_dagster.automation import build_genfile_sensor, build_refresh_schedule
 from datastorm_dagster.checks import build_table_checks
 from datastorm_dagster.resources import DatastormResource
+from datastorm_dagster.stream import build_stream_job, build_stream_schedule
 from datastorm_dagster.translator import DatastormTranslator
 
 __all__ = ["build_definitions"]
@@ -23,7 +24,8 @@ def build_definitions(
     target: str | dg.EnvVar | None = None,
     translator: DatastormTranslator | None = None,
 ) -> dg.Definitions:
-    """Assets, checks, the nightly schedule and the Genfile sensor of one Genfile.
+    """Assets, checks, the nightly schedule, the Genfile sensor and the stream burst job
+    (``datastorm_stream_burst``) of one Genfile.
 
     Args:
         genfile: path of the Genfile.toml.
@@ -36,10 +38,14 @@ def build_definitions(
     path = str(Path(genfile).resolve())
     translator = translator or DatastormTranslator()
     parsed = load_genfile(path, target_overridden=target is not None)
+    stream_job = build_stream_job(parsed, translator)
+    stream_schedule = build_stream_schedule(parsed, stream_job)
     return dg.Definitions(
         assets=build_table_assets(parsed, translator),
         asset_checks=build_table_checks(parsed, translator),
-        schedules=[build_refresh_schedule(parsed, translator)],
+        jobs=[stream_job],
+        schedules=[build_refresh_schedule(parsed, translator),
+                   *([stream_schedule] if stream_schedule else [])],
         sensors=[build_genfile_sensor(path, parsed, translator)],
         resources={"datastorm": DatastormResource(genfile=path, target=target)},
     )

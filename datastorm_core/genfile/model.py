@@ -24,6 +24,7 @@ class Field:
     null_rate: float = 0.0
     unique: bool = False
     primary_key: bool = False
+    mutable: bool = False  # `datastorm stream` may change it (genfile.streaming)
 
     def param(self, name: str, default: Any = None) -> Any:
         return self.params.get(name, default)

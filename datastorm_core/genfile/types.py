@@ -29,7 +29,7 @@ __all__ = [
 DISTRIBUTIONS = ("uniform", "normal", "zipf", "exponential")
 # In the contract, not in this version yet: refused with a message that says so.
 PLANNED_TYPES: tuple[str, ...] = ()
-COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description")
+COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description", "mutable")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Param:
 
     def describe_kinds(self) -> str:
         names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-                 list: "an array", date: "a date"}
+                 list: "an array", date: "a date", dict: "a table"}
         return " or ".join(dict.fromkeys(names[k] for k in self.kinds))
 
 
@@ -71,6 +71,8 @@ _DIST = Param("distribution", (str,), choices=DISTRIBUTIONS)
 _NUMERIC_SHAPE = (Param("mean", _NUM), Param("stddev", _NUM), Param("exponent", _NUM))
 _LOCALE = Param("locale", (str,))
 _WHEN = (str, date)  # TOML dates and datetimes (datetime is a date subclass)
+# Words of `datastorm stream` (genfile.streaming gives their rules).
+_ON_UPDATE = Param("on_update", (str,), choices=("now",))
 
 
 def _reads_from(params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -93,16 +95,18 @@ FIELD_TYPES: dict[str, FieldType] = {
                   ColumnType.NUMERIC, "an exact decimal in [min, max] with `scale` places"),
         FieldType("bool", (Param("probability", _NUM),), ColumnType.BOOLEAN,
                   "true with `probability`"),
-        FieldType("choice", (Param("values", (list,), required=True), Param("weights", (list,))),
+        FieldType("choice", (Param("values", (list,), required=True), Param("weights", (list,)),
+                             Param("transitions", (dict,))),
                   None, "one of `values`, weighted by `weights`"),
         FieldType("string", (Param("pattern", (str,)), Param("length", (int, list)),
                              Param("chars", (str,))),
                   ColumnType.TEXT, "a string from a pattern or of a length"),
         FieldType("uuid", (), ColumnType.UUID, "a version-4-shaped UUID, deterministic"),
-        FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_NUMERIC_SHAPE),
+        FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_NUMERIC_SHAPE,
+                           _ON_UPDATE),
                   ColumnType.DATE, "a date in [start, end]"),
         FieldType("timestamp", (Param("start", _WHEN), Param("end", _WHEN), _DIST,
-                                *_NUMERIC_SHAPE),
+                                *_NUMERIC_SHAPE, _ON_UPDATE),
                   ColumnType.TIMESTAMP, "a timestamp (seconds) in [start, end]"),
         FieldType("name", (_LOCALE,), ColumnType.TEXT, "a full name from the locale"),
         FieldType("first_name", (_LOCALE,), ColumnType.TEXT, "a first name from the locale"),
@@ -113,7 +117,8 @@ FIELD_TYPES: dict[str, FieldType] = {
         FieldType("reference", (Param("ref", (str,), required=True),
                                 Param("distribution", (str,), choices=("uniform", "zipf")),
                                 Param("exponent", _NUM), Param("per_parent", (list,)),
-                                Param("root_rate", _NUM)),
+                                Param("root_rate", _NUM),
+                                Param("on_delete", (str,), choices=("restrict", "cascade"))),
                   None, "a foreign key: a value of the parent's key"),
         FieldType("cpf", (Param("formatted", (bool,)),), ColumnType.TEXT,
                   "a CPF with valid check digits: XXX.XXX.XXX-XX"),

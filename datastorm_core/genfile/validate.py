@@ -29,6 +29,9 @@ from datastorm_core.genfile.model import (
 from datastorm_core.genfile.parse import RawGenfile, expand_env
 from datastorm_core.genfile.plan import table_cycles
 from datastorm_core.genfile.sizing import size_tables
+from datastorm_core.genfile.streaming import TABLE_OPTIONS as STREAM_OPTIONS
+from datastorm_core.genfile.streaming import rows_definition
+from datastorm_core.genfile.streaming import table_problems as stream_problems
 from datastorm_core.genfile.timeexpr import TimeExprError, parse_anchor, resolve_time
 from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYPES, Param
 
@@ -39,7 +42,7 @@ TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null")
 WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "time_field",
-                 "start_date", "rows_per_day")
+                 "start_date", "rows_per_day", *STREAM_OPTIONS)
 DAILY_OPTIONS = ("time_field", "start_date", "rows_per_day")
 DEFAULT_RECORDS = 1000
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -276,8 +279,11 @@ def _table(
             if not composite:
                 # A primary key is unique by construction, like any unique field.
                 fields[i] = replace(f, unique=True)
-    return Table(name=name, records=int(records), fields=tuple(fields), primary_key=primary_key,
-                 target=target, options=options, daily=daily)
+    built = Table(name=name, records=int(records), fields=tuple(fields), primary_key=primary_key,
+                  target=target, options=options, daily=daily)
+    for message, field_name in stream_problems(built):  # mutable, transitions, stream_*
+        out.add(message, name, field_name)
+    return built
 
 
 def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
@@ -328,7 +334,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
                 table, name)
         null_rate = 0.0
     flags = {}
-    for flag in ("unique", "primary_key"):
+    for flag in ("unique", "primary_key", "mutable"):
         value = spec.get(flag, False)
         if not isinstance(value, bool):
             out.add(f"{flag} must be true or false, got {_toml(value)}", table, name)
@@ -337,7 +343,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
     _check_params(table, name, kind, params, dataset, out)
     return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
                  unique=flags["unique"],
-                 primary_key=flags["primary_key"])
+                 primary_key=flags["primary_key"], mutable=flags["mutable"])
 
 
 def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: Dataset,
@@ -622,7 +628,7 @@ def _digest(value: Any) -> str:
 def _table_digest(doc: dict[str, Any], name: str, dataset: Dataset) -> str:
     """What decides a table's rows: its own section and the dataset options it uses."""
     return _digest({
-        "table": doc.get(name),
+        "table": rows_definition(doc.get(name)),  # the stream's words change no row
         "seed": dataset.seed,
         "records": dataset.records,
         "locale": dataset.locale,

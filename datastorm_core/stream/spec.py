@@ -1,0 +1,159 @@
+"""What a stream may do to each table, read from the Genfile (no I/O).
+
+A ``StreamSpec`` is the Genfile seen by the stream: the tables it writes
+(``stream = false`` excluded, or the ``--tables`` selection), how often each
+is picked (``stream_weight`` times its share of the event's kind in its
+``stream_mix``, else in ``--mix``), the fields an update may change
+(``mutable``, with a choice's ``transitions``), the fields that move forward
+on every update (``on_update = "now"``) and the references that cascade a
+delete (``on_delete = "cascade"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from datastorm_core.core.schema import TableSchema
+from datastorm_core.errors import UsageError
+from datastorm_core.genfile.model import Genfile, Table
+from datastorm_core.genfile.streaming import DEFAULT_MIX, KINDS, parse_mix, transition_key
+from datastorm_core.source import Source
+
+__all__ = ["Reference", "StreamSpec", "StreamTable", "build_spec"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference field of a Genfile table: ``table.field -> parent.parent_column``."""
+
+    table: str
+    field: str
+    parent: str
+    parent_column: str
+    cascade: bool  # on_delete = "cascade": a parent's delete removes these rows first
+    nullable: bool
+    self_reference: bool
+
+
+@dataclass(frozen=True)
+class StreamTable:
+    """One table of the stream and what each kind of event may do to it."""
+
+    name: str
+    table: Table
+    schema: TableSchema
+    weight: float
+    # Share of each kind in the table's own mix (sums to 1).
+    mix: Mapping[str, float]
+    mutable: tuple[str, ...]
+    on_update: tuple[str, ...]
+    # field -> {transition_key(current value): allowed next values}
+    transitions: Mapping[str, Mapping[str, tuple[object, ...]]] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.table.primary_key
+
+    @property
+    def records(self) -> int:
+        return self.table.records
+
+    def can(self, kind: str) -> bool:
+        """Whether the Genfile lets this table have events of ``kind`` at all."""
+        if self.weight <= 0 or self.mix.get(kind, 0.0) <= 0:
+            return False
+        if kind == "update":
+            return bool(self.mutable or self.on_update)
+        return True
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """The streamed tables in write order, with the global mix and every reference."""
+
+    genfile: Genfile
+    tables: tuple[StreamTable, ...]
+    mix: Mapping[str, float]  # shares of --mix (sum to 1)
+    references: tuple[Reference, ...]  # every reference of the Genfile
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)
+
+    def table(self, name: str) -> StreamTable:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def references_to(self, parent: str) -> tuple[Reference, ...]:
+        return tuple(r for r in self.references if r.parent == parent)
+
+
+def _shares(weights: Mapping[str, float]) -> dict[str, float]:
+    total = sum(weights.values())
+    return {k: (weights.get(k, 0.0) / total if total > 0 else 0.0) for k in KINDS}
+
+
+def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = None,
+               mix: Mapping[str, float] | None = None) -> StreamSpec:
+    """The stream's view of ``genfile``; raise UsageError for a selection it cannot stream."""
+    unknown = [t for t in tables or () if t not in genfile.table_names]
+    if unknown:
+        raise UsageError(f"no table named {', '.join(map(repr, unknown))} in the Genfile; "
+                         f"tables: {', '.join(genfile.table_names)}")
+    global_mix = _shares(mix or DEFAULT_MIX)
+    references = tuple(
+        Reference(t.name, f.name, f.ref[0], f.ref[1], f.params.get("on_delete") == "cascade",
+                  f.null_rate > 0 or f.ref[0] == t.name, f.ref[0] == t.name)
+        for t in genfile.tables for f in t.references if f.ref is not None)
+    chosen: list[StreamTable] = []
+    for table in genfile.tables:
+        selected = tables is None or table.name in tables
+        if not selected:
+            continue
+        excluded = table.options.get("stream") is False or table.target is not None
+        if excluded:
+            if tables is not None:
+                why = ("says stream = false" if table.options.get("stream") is False
+                       else f"goes to the named target {table.target!r}")
+                raise UsageError(f"table {table.name!r} {why}: it cannot be streamed")
+            continue
+        if not table.primary_key:
+            if tables is not None:
+                raise UsageError(f"table {table.name!r} has no primary key: the stream updates "
+                                 "and deletes rows by key; mark a field primary_key = true "
+                                 "(or name it id), or set stream = false")
+            continue
+        own_mix = table.options.get("stream_mix")
+        chosen.append(StreamTable(
+            name=table.name,
+            table=table,
+            schema=source.schema(table.name),
+            weight=float(table.options.get("stream_weight", 1.0)),
+            mix=_shares(parse_mix(own_mix)) if own_mix else global_mix,
+            mutable=tuple(f.name for f in table.fields if f.mutable),
+            on_update=tuple(f.name for f in table.fields if "on_update" in f.params),
+            transitions={
+                f.name: {str(k): tuple(v) for k, v in f.params["transitions"].items()}
+                for f in table.fields if f.mutable and "transitions" in f.params},
+            references=tuple(r for r in references if r.table == table.name),
+        ))
+    if not chosen:
+        raise UsageError("no table to stream: every table says stream = false or has no "
+                         "primary key")
+    spec = StreamSpec(genfile, tuple(chosen), global_mix, references)
+    if not any(t.can(k) for t in spec.tables for k in KINDS if global_mix[k] > 0):
+        raise UsageError("no event is possible: the mix asks only for kinds no table can have "
+                         "(an update needs a field marked mutable = true or on_update)")
+    return spec
+
+
+def allowed_transitions(table: StreamTable, field_name: str, current: object
+                        ) -> tuple[object, ...]:
+    """The values a transition field may take next from ``current`` (empty: final)."""
+    if current is None:
+        return ()
+    return tuple(table.transitions.get(field_name, {}).get(transition_key(current), ()))
