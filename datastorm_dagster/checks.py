@@ -49,10 +49,11 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
                                                blocking=blocking,
                                                description=f"no duplicate {f.name}"))
         for f in table.references:
+            # A hierarchy references its own table, which the check already targets.
+            parent = f.ref[0] if f.ref and f.ref[0] != table.name else None
+            deps = [translator.get_asset_key(genfile.table(parent))] if parent else []
             specs.append(dg.AssetCheckSpec(_name("no_orphan", f.name), asset=key,
-                                           blocking=blocking, additional_deps=[
-                                               translator.get_asset_key(
-                                                   genfile.table(f.ref[0]))] if f.ref else [],
+                                           blocking=blocking, additional_deps=deps,
                                            description=f"every {f.name} exists in "
                                            f"{f.params.get('ref')}"))
         parents = {p: translator.get_asset_key(genfile.table(p)) for p in table.parents}
@@ -98,7 +99,7 @@ def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSp
                 if name in selected and f.ref is not None:
                     parent, column = f.ref
                     orphans = inspect.orphan_count(table_name, f.name, parent, column)
-                    missing = _missing_partitions(context, genfile, parents[parent])
+                    missing = _missing_partitions(context, genfile, parents.get(parent, key))
                     # A child draws parents from every partition: until all of the
                     # parent's partitions are in, orphans are expected, not an error.
                     severity = (dg.AssetCheckSeverity.WARN if missing

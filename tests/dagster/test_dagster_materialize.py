@@ -259,3 +259,17 @@ def test_a_child_refuses_a_parent_generated_with_another_seed(
     assert "'customer'" in failure_messages(result)["datastorm_account"]
     assert row_count(pg_url, "customer") == 50
     assert not table_exists(pg_url, "account")
+
+
+def test_a_hierarchy_materializes_and_its_self_reference_is_checked(tmp_path: Path,
+                                                                   pg_url: str) -> None:
+    genfile = tmp_path / "Genfile.toml"
+    genfile.write_text('[employee]\nrecords = 200\n[employee.id]\ntype = "sequence"\n'
+                       '[employee.manager_id]\ntype = "reference"\nref = "employee.id"\n'
+                       'root_rate = 0.05\n', encoding="utf-8")
+    defs = build_definitions(genfile, target=pg_url)
+    result = materialize(defs, dg.DagsterInstance.ephemeral())
+    assert result.success, failure_messages(result)
+    checks = check_results(result)
+    assert checks["employee", "no_orphan_manager_id"].passed
+    assert row_count(pg_url, "employee") == 200
