@@ -24,7 +24,7 @@ from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
 from datastorm_core.target.base import BaseTarget
 from datastorm_core.target.registry import open_target, resolve_url
-from datastorm_core.target.urls import redact, scheme_of
+from datastorm_core.target.urls import scheme_of
 
 __all__ = ["RunOptions", "RunReport", "check", "plan", "prepare_target", "preview", "run"]
 
@@ -180,8 +180,3 @@ def _check_tables(genfile: Genfile, tables: Sequence[str] | None) -> None:
     if unknown:
         raise UsageError(f"no table named {', '.join(map(repr, unknown))} in the Genfile; "
                          f"tables: {', '.join(genfile.table_names)}")
-
-
-def describe_target(url: str) -> str:
-    """A target URL safe to print."""
-    return redact(url)

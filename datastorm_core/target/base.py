@@ -13,7 +13,7 @@ import abc
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypedDict
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
@@ -25,6 +25,7 @@ __all__ = [
     "BaseTarget",
     "PartitionLike",
     "TargetPartition",
+    "TargetSettings",
     "check_options",
     "require_primary_keys",
 ]
@@ -101,6 +102,15 @@ def require_primary_keys(schemas: Sequence[TableSchema]) -> None:
         )
 
 
+class TargetSettings(TypedDict, total=False):
+    """The settings every target takes besides its URL (see ``BaseTarget``)."""
+
+    mode: str
+    constraints: str
+    partition: PartitionLike | tuple[int, int] | None
+    options: Mapping[str, Any] | None
+
+
 class BaseTarget(abc.ABC):
     """Skeleton of a target: settings, schemas, and a ``finish`` that runs once.
 
@@ -122,12 +132,14 @@ class BaseTarget(abc.ABC):
 
     def __init__(
         self,
+        url: str,
         *,
         mode: str = "replace",
         constraints: str = "after_load",
         partition: PartitionLike | tuple[int, int] | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> None:
+        self.url = url
         if mode not in WRITE_MODES:
             raise UsageError(f"mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
         if constraints not in CONSTRAINT_MODES:

@@ -8,8 +8,8 @@ rollback have nothing to do.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -18,8 +18,11 @@ from rich.text import Text
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnType, TableSchema
 from datastorm_core.errors import UsageError
-from datastorm_core.target.base import BaseTarget, PartitionLike
+from datastorm_core.target.base import BaseTarget, TargetSettings
 from datastorm_core.target.encode.text import apply_nulls, column_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["PREVIEW_ROWS", "ConsoleTarget"]
 
@@ -39,17 +42,9 @@ class ConsoleTarget(BaseTarget):
     accepted_options = ("rows",)
     partition_replace_ok = True  # nothing is stored, so nothing is replaced
 
-    def __init__(
-        self,
-        url: str = "console:",
-        *,
-        mode: str = "replace",
-        constraints: str = "after_load",
-        partition: PartitionLike | tuple[int, int] | None = None,
-        options: Mapping[str, Any] | None = None,
-        stream: TextIO | None = None,
-    ) -> None:
-        super().__init__(mode=mode, constraints=constraints, partition=partition, options=options)
+    def __init__(self, url: str = "console:", *, stream: TextIO | None = None,
+                 **settings: Unpack[TargetSettings]) -> None:
+        super().__init__(url, **settings)
         limit = self.options.get("rows", PREVIEW_ROWS)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise UsageError(f"console option rows must be a whole number >= 0, got {limit!r}")

@@ -19,16 +19,19 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TextIO
+from typing import TYPE_CHECKING, ClassVar, TextIO
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import TargetError
-from datastorm_core.target.base import BaseTarget, PartitionLike
+from datastorm_core.target.base import BaseTarget, TargetSettings
 from datastorm_core.target.encode import csv_text, jsonl
 from datastorm_core.target.urls import file_url_path
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["CsvTarget", "FileTarget", "JsonlTarget", "file_name"]
 
@@ -64,17 +67,8 @@ class FileTarget(BaseTarget):
     partition_replace_ok = True
     encode_chunk: ClassVar[Callable[[Chunk, TableSchema], str]]
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        mode: str = "replace",
-        constraints: str = "after_load",
-        partition: PartitionLike | tuple[int, int] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(mode=mode, constraints=constraints, partition=partition, options=options)
-        self.url = url
+    def __init__(self, url: str, **settings: Unpack[TargetSettings]) -> None:
+        super().__init__(url, **settings)
         self.directory = file_url_path(url, f"{self.kind}:///out")
         self._pending: dict[str, _Pending] = {}
         self._created_dirs: list[str] = []

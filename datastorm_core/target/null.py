@@ -8,10 +8,14 @@ through the whole pipeline, buffer and batches included.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
-from datastorm_core.target.base import BaseTarget
+from datastorm_core.target.base import BaseTarget, TargetSettings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["NullTarget"]
 
@@ -23,8 +27,8 @@ class NullTarget(BaseTarget):
     default_batch_size = 65_536
     partition_replace_ok = True  # nothing is stored, so nothing is replaced
 
-    def __init__(self, url: str = "null:", **settings: object) -> None:
-        super().__init__(**settings)  # type: ignore[arg-type]
+    def __init__(self, url: str = "null:", **settings: Unpack[TargetSettings]) -> None:
+        super().__init__(url, **settings)
         self.rows: dict[str, int] = {}
 
     def describe(self) -> str:

@@ -19,9 +19,9 @@ the server parses it in about 1.9 us a row against 2.8 us for text. The
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 from psycopg import sql
@@ -31,9 +31,16 @@ from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.target import postgres_sql as q
-from datastorm_core.target.base import BaseTarget, PartitionLike, require_primary_keys
+from datastorm_core.target.base import (
+    BaseTarget,
+    TargetSettings,
+    require_primary_keys,
+)
 from datastorm_core.target.encode import copy_binary, copy_text
 from datastorm_core.target.urls import redact
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "APPLICATION_NAME",
@@ -89,16 +96,8 @@ class PostgresTarget(BaseTarget):
     #: The COPY format when the ``copy_format`` option does not name one.
     encoder: CopyEncoder = COPY_ENCODERS[DEFAULT_COPY_FORMAT]
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        mode: str = "replace",
-        constraints: str = "after_load",
-        partition: PartitionLike | tuple[int, int] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(mode=mode, constraints=constraints, partition=partition, options=options)
+    def __init__(self, url: str, **settings: Unpack[TargetSettings]) -> None:
+        super().__init__(url, **settings)
         try:
             self._params: dict[str, Any] = conninfo_to_dict(url)
         except psycopg.Error as exc:
@@ -118,7 +117,6 @@ class PostgresTarget(BaseTarget):
                 raise UsageError(f"copy_format must be one of {', '.join(COPY_ENCODERS)}, "
                                  f"got {fmt!r}")
             self.encoder = COPY_ENCODERS[fmt]
-        self.url = url
         self._conn: psycopg.Connection[Any] | None = None
         self._staging: dict[str, str] = {}
         self._aborted = False

@@ -21,17 +21,24 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.errors import TargetError
-from datastorm_core.target.base import BaseTarget, PartitionLike, require_primary_keys
+from datastorm_core.target.base import (
+    BaseTarget,
+    TargetSettings,
+    require_primary_keys,
+)
 from datastorm_core.target.encode import sqlite_rows
 from datastorm_core.target.encode.numeric import INT64_DIGITS
 from datastorm_core.target.urls import file_url_path
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SqliteTarget", "quote_identifier"]
 
@@ -105,17 +112,8 @@ class SqliteTarget(BaseTarget):
     default_batch_size = 10_000
     accepted_options = ("timeout",)
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        mode: str = "replace",
-        constraints: str = "after_load",
-        partition: PartitionLike | tuple[int, int] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(mode=mode, constraints=constraints, partition=partition, options=options)
-        self.url = url
+    def __init__(self, url: str, **settings: Unpack[TargetSettings]) -> None:
+        super().__init__(url, **settings)
         self.path = file_url_path(url, "sqlite:///datastorm.db")
         self._conn: sqlite3.Connection | None = None
         self._inserts: dict[str, str] = {}
