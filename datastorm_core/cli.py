@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("genfile")
     _selection_arguments(plan_cmd)
     plan_cmd.add_argument("--target", help="target URL (wins over the Genfile's [target])")
+    plan_cmd.add_argument("--target-for", action="append", default=[], metavar="NAME=URL",
+                          help="URL of the named target [targets.NAME] (repeatable)")
 
     show = commands.add_parser("preview", help="print the first rows of a table")
     show.add_argument("genfile")
@@ -68,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("genfile")
     go.add_argument("--target", help="target URL: postgresql://user@host:port/db, "
                     "sqlite:///file.db, csv:///dir, jsonl:///dir, console:")
+    go.add_argument("--target-for", action="append", default=[], metavar="NAME=URL",
+                    help="URL of the named target [targets.NAME] (repeatable), e.g. "
+                    "events=kafka://localhost:9092")
     go.add_argument("--seed", type=int, help="override [dataset] seed")
     _selection_arguments(go)
     go.add_argument("--mode", choices=("replace", "append"), help="override [target] mode")
@@ -100,8 +105,16 @@ def _options(args: argparse.Namespace) -> RunOptions:
             day = date.fromisoformat(args.day)
         except ValueError:
             raise UsageError(f"--day must be a date like 2026-01-31, got {args.day!r}") from None
+    target_for: dict[str, str] = {}
+    for item in getattr(args, "target_for", None) or ():
+        name, sep, url = item.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise UsageError(f"--target-for takes NAME=URL, e.g. events=kafka://localhost:9092, "
+                             f"got {item!r}")
+        target_for[name.strip()] = url.strip()
     return RunOptions(
         target=getattr(args, "target", None),
+        target_for=target_for,
         seed=getattr(args, "seed", None),
         tables=tables,
         partition=partition,
@@ -124,7 +137,8 @@ def _cmd_validate(args: argparse.Namespace, out: Console) -> int:
 
 def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
     options = _options(args)
-    genfile = load_genfile(args.genfile, target_overridden=bool(options.target))
+    genfile = load_genfile(args.genfile, target_overridden=bool(options.target),
+                           named_overridden=list(options.target_for))
     check(genfile)
     where = redact(target_url(genfile, options))
     listing = Table(title=f"write order (partition {options.partition}) -> {where}",
@@ -133,8 +147,10 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
         listing.add_column(column, justify="right" if column in ("#", "rows", "of") else "left")
     for number, p in enumerate(plan(genfile, options), start=1):
         refs = ", ".join(f"{f.name} -> {f.params['ref']}" for f in p.table.references) or "-"
-        listing.add_row(str(number), p.table.name, f"{p.rows:,}", f"{p.total:,}", refs,
-                        p.table.target or where)
+        named = p.table.target
+        shown = (where if named is None
+                 else f"{named}: {redact(target_url(genfile, options, named))}")
+        listing.add_row(str(number), p.table.name, f"{p.rows:,}", f"{p.total:,}", refs, shown)
     out.print(listing)
     return EXIT_OK
 
@@ -142,7 +158,7 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
 def _cmd_preview(args: argparse.Namespace, out: Console) -> int:
     if args.rows < 0:
         raise UsageError(f"-n must be >= 0, got {args.rows}")
-    genfile = load_genfile(args.genfile, target_overridden=True)
+    genfile = load_genfile(args.genfile, target_overridden=True, named_overridden=True)
     from datastorm_core.run import schema
 
     table_schema = schema(genfile, args.table)
@@ -173,7 +189,8 @@ def _cmd_preview(args: argparse.Namespace, out: Console) -> int:
 
 def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     options = _options(args)
-    genfile = load_genfile(args.genfile, target_overridden=bool(options.target))
+    genfile = load_genfile(args.genfile, target_overridden=bool(options.target),
+                           named_overridden=list(options.target_for))
     live = None if not args.quiet else False
     with ProgressDisplay(live=live) as display:
         report = run(genfile, options, progress=None if args.quiet else display)

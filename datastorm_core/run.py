@@ -8,8 +8,9 @@ target URL and mode.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from datastorm_core.core.chunk import Chunk
@@ -17,8 +18,8 @@ from datastorm_core.core.memory import default_buffer_rows
 from datastorm_core.core.runner import Runner, RunSettings, TableJob
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.core.stats import ProgressCallback, RunStats
-from datastorm_core.errors import GenfileError, UsageError
-from datastorm_core.genfile.model import Genfile
+from datastorm_core.errors import GenfileError, Interrupted, RunError, UsageError
+from datastorm_core.genfile.model import Genfile, TargetConfig
 from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables
 from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
@@ -42,6 +43,7 @@ class RunOptions:
     buffer_size: int | None = None
     workers: int = 1
     day: date | None = None  # one day of the tables partitioned by day
+    target_for: Mapping[str, str] = field(default_factory=dict)  # named target -> URL
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class RunReport:
     partition: Partition
     plans: tuple[TablePlan, ...]
     warnings: tuple[str, ...] = ()
+    # What each table became beyond its rows, from its target (Kafka: topic, offsets).
+    details: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
 def check(genfile: Genfile, source: Source | None = None,
@@ -91,23 +95,30 @@ def plan(genfile: Genfile, options: RunOptions | None = None) -> list[TablePlan]
     return days
 
 
-def target_url(genfile: Genfile, options: RunOptions) -> str:
-    """The target a run writes to: --target, else [target] url or type, else the default."""
-    return resolve_url(options.target or genfile.target.url or genfile.target.type)
+def target_url(genfile: Genfile, options: RunOptions, name: str | None = None) -> str:
+    """Where target ``name`` (None: the default) writes: the command line, else the Genfile."""
+    if name is None:
+        return resolve_url(options.target or genfile.target.url or genfile.target.type)
+    config = _named(genfile, name)
+    return resolve_url(options.target_for.get(name) or config.url or config.type)
 
 
-def prepare_target(genfile: Genfile, options: RunOptions) -> BaseTarget:
-    """Build (but do not connect) the run's target; raise UsageError on bad settings."""
-    for table in genfile.tables:
-        if table.target is not None and (not options.tables or table.name in options.tables):
-            raise UsageError(
-                f"table {table.name!r} is sent to the named target {table.target!r}; named "
-                "targets (PostgreSQL masters beside Kafka events) are not available in this "
-                "version: remove `target` from the table")
-    url = target_url(genfile, options)
-    genfile_url = resolve_url(genfile.target.url or genfile.target.type)
+def _named(genfile: Genfile, name: str) -> TargetConfig:
+    if name not in genfile.targets:
+        raise UsageError(f"no target named {name!r} in the Genfile; named targets: "
+                         f"{', '.join(genfile.targets) or 'none'}")
+    return genfile.targets[name]
+
+
+def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = None) -> BaseTarget:
+    """Build (but do not connect) target ``name``; raise UsageError on bad settings."""
+    for unknown in options.target_for:
+        _named(genfile, unknown)
+    config = genfile.target if name is None else _named(genfile, name)
+    url = target_url(genfile, options, name)
+    genfile_url = resolve_url(config.url or config.type)
     # A day is added to what is there (and rewritten on a rerun): append.
-    mode = "append" if options.day is not None else (options.mode or genfile.target.mode)
+    mode = "append" if options.day is not None else (options.mode or config.mode)
     # The Genfile's target options belong to its target type only.
     same_kind = scheme_of(url) == scheme_of(genfile_url)
     return open_target(
@@ -115,8 +126,28 @@ def prepare_target(genfile: Genfile, options: RunOptions) -> BaseTarget:
         mode=mode,
         constraints=genfile.dataset.constraints,
         partition=(options.partition.index, options.partition.count),
-        options=genfile.target.options if same_kind else None,
+        options=config.options if same_kind else None,
+        seed=genfile.dataset.seed,
     )
+
+
+def _phases(plans: Sequence[TablePlan]) -> list[tuple[str | None, list[TablePlan]]]:
+    """Consecutive plans of one target (plans come grouped by target, in target order)."""
+    phases: list[tuple[str | None, list[TablePlan]]] = []
+    for p in plans:
+        if phases and phases[-1][0] == p.table.target:
+            phases[-1][1].append(p)
+        else:
+            phases.append((p.table.target, [p]))
+    return phases
+
+
+def _local_schema(genfile: Genfile, schema: TableSchema) -> TableSchema:
+    """The schema without foreign keys into another target (no key can cross systems)."""
+    own = genfile.table(schema.name).target
+    kept = tuple(fk for fk in schema.foreign_keys
+                 if genfile.table(fk.parent_table).target == own)
+    return schema if kept == schema.foreign_keys else replace(schema, foreign_keys=kept)
 
 
 def run(genfile: Genfile, options: RunOptions | None = None,
@@ -136,7 +167,9 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     genfile = with_seed(genfile, options.seed)
     plans = plan(genfile, options)
     source = check(genfile, Source(genfile), [p.table.name for p in plans])
-    target = prepare_target(genfile, options)
+    phases = [(prepare_target(genfile, options, name), group) for name, group in _phases(plans)]
+    if not phases:  # no table selected: still open and commit the default target
+        phases = [(prepare_target(genfile, options), [])]
 
     widest = max((len(p.table.fields) for p in plans), default=1)
     buffer_rows = (options.buffer_size or genfile.dataset.buffer_size
@@ -147,14 +180,40 @@ def run(genfile: Genfile, options: RunOptions | None = None,
         workers=options.workers,
         batch_rows=options.batch_size or genfile.dataset.batch_size,
     )
-    jobs = [
-        TableJob(source.schema(p.table.name),
-                 source.producer(p.table.name, p.start, p.stop, chunk_rows), p.start, p.stop)
-        for p in plans
-    ]
-    stats = Runner(target, settings, progress).run(jobs)
-    return RunReport(stats, target.describe(), source.context.seed, options.partition,
-                     tuple(plans), tuple(target.warnings))
+    for target, _ in phases[1:]:
+        target.probe()  # a later target that is down fails the run before any commit
+    stats = RunStats()
+    committed: list[str] = []
+    for target, group in phases:
+        jobs = [
+            TableJob(_local_schema(genfile, source.schema(p.table.name)),
+                     source.producer(p.table.name, p.start, p.stop, chunk_rows), p.start, p.stop)
+            for p in group
+        ]
+        try:
+            phase_stats = Runner(target, settings, progress).run(jobs)
+        except RunError as exc:
+            if not committed:
+                raise
+            raise _after_commits(exc, committed) from exc
+        stats.tables.extend(phase_stats.tables)
+        committed.append(f"{', '.join(p.table.name for p in group)} on {target.describe()}")
+    stats.ended = time.perf_counter()
+    targets = [t for t, _ in phases]
+    details = {p.table.name: target.table_details(p.table.name)
+               for target, group in phases for p in group if target.table_details(p.table.name)}
+    return RunReport(stats, " + ".join(t.describe() for t in targets), source.context.seed,
+                     options.partition, tuple(plans),
+                     tuple(w for t in targets for w in t.warnings), details)
+
+
+def _after_commits(exc: RunError, committed: list[str]) -> RunError:
+    """The same error, saying which targets were already committed and stay so."""
+    note = (f"{exc}\n(already committed, and kept: {'; '.join(committed)}; rerunning "
+            "the same partition writes them again identically)")
+    if isinstance(exc, Interrupted):
+        return Interrupted(note)
+    return type(exc)(note)
 
 
 def schema(genfile: Genfile, table: str) -> TableSchema:

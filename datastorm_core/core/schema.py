@@ -49,6 +49,9 @@ class TableSchema:
     primary_key: tuple[str, ...] = ()
     unique: tuple[str, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
+    # The column whose value keys a message on a message target (Kafka), so
+    # that the events of one account stay in order; None sends no key.
+    message_key: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:

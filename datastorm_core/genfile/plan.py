@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from datastorm_core.genfile.model import Genfile, Table
 
 __all__ = ["Partition", "TablePlan", "partition_range", "plan_tables", "table_cycles",
-           "table_partition_range", "write_order"]
+           "table_partition_range", "target_order", "write_order"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,37 @@ def table_partition_range(genfile: Genfile, name: str, partition: Partition) -> 
     return tied.first_child(first), tied.first_child(last)
 
 
+def target_order(tables: Sequence[Table]) -> list[str | None]:
+    """The targets of ``tables`` (None: the default), each after those its tables reference.
+
+    A run writes one target after the other, committing each before the
+    next starts, so that an event sent to Kafka never points at a master row
+    that is not yet committed in the database.
+
+    Raises:
+        ValueError: tables on two targets reference each other (no order works).
+    """
+    ordered = write_order(tables)
+    by_name = {t.name: t for t in tables}
+    names = list(dict.fromkeys(t.target for t in ordered))
+    needs: dict[str | None, set[str | None]] = {n: set() for n in names}
+    for t in ordered:
+        for parent in t.parents:
+            if parent in by_name and by_name[parent].target != t.target:
+                needs[t.target].add(by_name[parent].target)
+    result: list[str | None] = []
+    while len(result) < len(names):
+        ready = [n for n in names if n not in result and needs[n] <= set(result)]
+        if not ready:
+            stuck = [n for n in names if n not in result]
+            shown = ", ".join("the default target" if n is None else repr(n) for n in stuck)
+            raise ValueError(f"tables on the targets {shown} reference each other; a run "
+                             "commits one target before the next, so references between "
+                             "targets must all point the same way")
+        result.append(ready[0])
+    return result
+
+
 def plan_tables(
     genfile: Genfile,
     selected: Sequence[str] | None = None,
@@ -142,7 +173,10 @@ def plan_tables(
     """The tables of a run in write order, each with its partition's row range."""
     names = set(selected) if selected else set(genfile.table_names)
     plans = []
-    for table in write_order(genfile.tables):
+    # Write order, grouped by target: a target's tables are written (and
+    # committed) before those of the targets that reference them.
+    rank = {name: i for i, name in enumerate(target_order(genfile.tables))}
+    for table in sorted(write_order(genfile.tables), key=lambda t: rank[t.target]):
         if table.name in names:
             start, stop = table_partition_range(genfile, table.name, partition)
             plans.append(TablePlan(table, start, stop, table.records))

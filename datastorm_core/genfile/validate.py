@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -27,7 +27,7 @@ from datastorm_core.genfile.model import (
     TargetConfig,
 )
 from datastorm_core.genfile.parse import RawGenfile, expand_env
-from datastorm_core.genfile.plan import table_cycles
+from datastorm_core.genfile.plan import table_cycles, target_order
 from datastorm_core.genfile.sizing import size_tables
 from datastorm_core.genfile.streaming import TABLE_OPTIONS as STREAM_OPTIONS
 from datastorm_core.genfile.streaming import rows_definition
@@ -38,7 +38,7 @@ from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYP
 __all__ = ["RESERVED", "TARGET_TYPES", "WRITE_MODES", "validate"]
 
 RESERVED = ("dataset", "target", "targets", "dagster")
-TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null")
+TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null", "kafka")
 WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "time_field",
@@ -67,6 +67,7 @@ def validate(
     raw: RawGenfile,
     environ: Mapping[str, str] | None = None,
     target_overridden: bool = False,
+    named_overridden: Collection[str] | bool = (),
 ) -> Genfile:
     """Validate a parsed Genfile; raise GenfileError listing every problem."""
     out = _Collector(raw)
@@ -80,7 +81,9 @@ def validate(
         out.add("[targets] must be a table of named targets")
     else:
         for name, spec in named.items():
-            targets[name] = _target(spec, f"targets.{name}", out, environ, skip_env=False)
+            skip = named_overridden is True or (
+                not isinstance(named_overridden, bool) and name in named_overridden)
+            targets[name] = _target(spec, f"targets.{name}", out, environ, skip_env=skip)
     dagster = doc.get("dagster", {})
     if not isinstance(dagster, dict):
         out.add("[dagster] must be a table")
@@ -101,6 +104,7 @@ def validate(
         out.add("the Genfile defines no table: add one, e.g. [user.id] with type = \"sequence\"")
 
     tables = _check_references(tables, out)
+    _check_target_order(tables, out)
     for cycle in table_cycles(tables):
         out.add("tables reference each other in a cycle: " + " -> ".join(cycle), cycle[0])
 
@@ -185,12 +189,14 @@ def _target(
     if kind == "postgresql":
         kind = "postgres"
     url = spec.get("url")
+    if kind == "kafka" and isinstance(url, str) and url.strip() and "://" not in url:
+        url = "kafka://" + url.strip()  # the contract's url = "host:port[,host:port]"
     if url is not None and not isinstance(url, str):
         out.add(f"url must be a string, got {_toml(url)}", section)
         url = None
     elif url is not None and not url.strip() and url_unset:
         url = None
-    elif url is not None and not url.strip() and not (skip_env and section == "target"):
+    elif url is not None and not url.strip() and not skip_env:
         out.add("url is empty (is the environment variable it names set to \"\"?)", section)
         url = None
     if url:
@@ -248,6 +254,11 @@ def _table(
     target = options.get("target")
     if target is not None and target not in targets:
         out.add(f"target {target!r} is not defined: add [targets.{target}]", name)
+        target = None
+    key = options.get("key")
+    if key is not None and key not in {f.name for f in fields}:
+        out.add(f"key {key!r} must name a field of the table (the field whose value keys "
+                "each message)", name)
     if not spec or not any(isinstance(v, dict) for v in spec.values()):
         out.add("table has no field: add one, e.g. [" + name + ".id] type = \"sequence\"", name)
         return None
@@ -507,6 +518,15 @@ def _check_string(p: dict[str, Any], bad: Any) -> None:
             bad(f"length bounds must satisfy 0 <= min <= max <= 100000, got {length!r}")
     if "chars" in p and not p["chars"]:
         bad("chars cannot be empty")
+
+
+def _check_target_order(tables: list[Table], out: _Collector) -> None:
+    if table_cycles(tables):
+        return  # reported as a cycle of tables already
+    try:
+        target_order(tables)
+    except ValueError as exc:
+        out.add(str(exc))
 
 
 def _check_references(tables: list[Table], out: _Collector) -> list[Table]:

@@ -68,7 +68,9 @@ class Source:
             ForeignKey(f.name, *f.ref) for f in t.references if f.ref is not None
         )
         unique = tuple(f.name for f in t.fields if f.unique and f.name not in t.primary_key)
-        return TableSchema(t.name, compiled.schema_columns, t.primary_key, unique, foreign_keys)
+        key = t.options.get("key") or (t.primary_key[0] if len(t.primary_key) == 1 else None)
+        return TableSchema(t.name, compiled.schema_columns, t.primary_key, unique, foreign_keys,
+                           message_key=key)
 
     def chunk(self, table: str, start: int, stop: int, seq: int = 0) -> Chunk:
         """Rows ``[start, stop)`` of ``table`` as one chunk."""

@@ -109,6 +109,7 @@ class TargetSettings(TypedDict, total=False):
     constraints: str
     partition: PartitionLike | tuple[int, int] | None
     options: Mapping[str, Any] | None
+    seed: int
 
 
 class BaseTarget(abc.ABC):
@@ -138,8 +139,11 @@ class BaseTarget(abc.ABC):
         constraints: str = "after_load",
         partition: PartitionLike | tuple[int, int] | None = None,
         options: Mapping[str, Any] | None = None,
+        seed: int = 0,
     ) -> None:
         self.url = url
+        #: The run's seed, for targets that label what they write (Kafka headers).
+        self.seed = seed
         if mode not in WRITE_MODES:
             raise UsageError(f"mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
         if constraints not in CONSTRAINT_MODES:
@@ -168,6 +172,18 @@ class BaseTarget(abc.ABC):
     def describe(self) -> str:
         """Where this target writes, safe to print (no password)."""
         return self.kind
+
+    def probe(self) -> None:  # noqa: B027
+        """Raise TargetError now if the destination cannot be reached.
+
+        A run that writes several targets one after the other probes the later
+        ones first, so a broker that is down fails the run before the first
+        target commits anything. Default: nothing to check before ``open``.
+        """
+
+    def table_details(self, name: str) -> dict[str, Any]:
+        """What the run left in table ``name`` beyond its row count (e.g. Kafka offsets)."""
+        return {}
 
     # -- the protocol -------------------------------------------------------
 

@@ -14,6 +14,7 @@ from datastorm_core.errors import UsageError
 from datastorm_core.target.base import BaseTarget, PartitionLike
 from datastorm_core.target.console import ConsoleTarget
 from datastorm_core.target.files import CsvTarget, JsonlTarget
+from datastorm_core.target.kafka import KafkaTarget
 from datastorm_core.target.null import NullTarget
 from datastorm_core.target.postgres import PostgresTarget
 from datastorm_core.target.sqlite import SqliteTarget
@@ -34,6 +35,7 @@ TARGET_CLASSES: dict[str, type[BaseTarget]] = {
     "jsonl": JsonlTarget,
     "console": ConsoleTarget,
     "null": NullTarget,
+    "kafka": KafkaTarget,
 }
 
 # A bare type name (the Genfile's ``type`` without a ``url``) means this URL.
@@ -46,12 +48,14 @@ _TYPE_DEFAULTS = {
     "jsonl": "jsonl:///out",
     "console": "console:",
     "null": "null:",
+    "kafka": "kafka://localhost:9092",
 }
 
 ACCEPTED_FORMS = (
     "postgresql://user@host:port/db (or postgres://), sqlite:///relative/file.db or "
     "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, console:, null: (generate "
-    "only), or a type name (postgres, sqlite, csv, jsonl, console, null)"
+    "only), kafka://host:port[,host:port], or a type name (postgres, sqlite, csv, jsonl, "
+    "console, null, kafka)"
 )
 
 
@@ -76,6 +80,7 @@ def open_target(
     constraints: str = "after_load",
     partition: PartitionLike | tuple[int, int] | None = None,
     options: Mapping[str, Any] | None = None,
+    seed: int = 0,
 ) -> BaseTarget:
     """The target for ``url_or_type``, ready for the runner (not yet connected).
 
@@ -88,6 +93,7 @@ def open_target(
         partition: the partition written, as ``(index, count)`` or an object with
             ``index`` and ``count``; None is the whole run.
         options: the extra keys of the Genfile's ``[target]`` table.
+        seed: the run's seed, which some targets write beside the rows.
 
     Raises:
         UsageError: the URL, mode, constraints, partition or an option is wrong.
@@ -95,4 +101,4 @@ def open_target(
     url = resolve_url(url_or_type)
     cls = TARGET_CLASSES[scheme_of(url)]
     return cls(url, mode=mode, constraints=constraints, partition=partition,  # type: ignore[call-arg]
-               options=options)
+               options=options, seed=seed)

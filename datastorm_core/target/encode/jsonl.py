@@ -14,7 +14,7 @@ from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.target.encode.text import column_text, null_rows
 
-__all__ = ["encode_chunk", "json_fields"]
+__all__ = ["encode_chunk", "json_fields", "json_objects"]
 
 _JSON_NULL = "null"
 
@@ -39,12 +39,17 @@ def json_fields(column: Column, col: ColumnSchema) -> list[str]:
     return fields
 
 
-def encode_chunk(chunk: Chunk, schema: TableSchema) -> str:
-    """The chunk's rows as JSON Lines text, each line ending in a newline."""
+def json_objects(chunk: Chunk, schema: TableSchema) -> list[str]:
+    """Each row of the chunk as one JSON object (no newline), keys in column order."""
     if chunk.rows == 0:
-        return ""
+        return []
     columns = []
     for col in schema.columns:
         key = encode_basestring(col.name) + ":"
         columns.append([key + field for field in json_fields(chunk.columns[col.name], col)])
-    return "".join("{" + ",".join(row) + "}\n" for row in zip(*columns, strict=True))
+    return ["{" + ",".join(row) + "}" for row in zip(*columns, strict=True)]
+
+
+def encode_chunk(chunk: Chunk, schema: TableSchema) -> str:
+    """The chunk's rows as JSON Lines text, each line ending in a newline."""
+    return "".join(obj + "\n" for obj in json_objects(chunk, schema))

