@@ -102,6 +102,7 @@ def _table_asset(spec: dg.AssetSpec, table_name: str,
             f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
             f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
             f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),
+            **_target_details(report.details.get(table_name, {})),
             POOL_KEY: dg.MetadataValue.json(reference_pool(genfile, table)),
             f"{METADATA_PREFIX}/preview": dg.MetadataValue.md(_preview(genfile, table_name,
                                                                         start, stop)),
@@ -115,6 +116,15 @@ def _table_metadata(table: str, rows: int, partitioned: bool,
     schema = spec.metadata.get("dagster/column_schema")
     counts = {"partition_row_count": rows} if partitioned else {"row_count": rows}
     return dict(TableMetadataSet(table_name=table, column_schema=schema, **counts))
+
+
+def _target_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """What the target says it did (Kafka: topic, messages, offset range per partition)."""
+    out: dict[str, Any] = {}
+    for name, value in details.items():
+        shown = dg.MetadataValue.json(value) if isinstance(value, (dict, list)) else value
+        out[f"{METADATA_PREFIX}/{name}"] = shown
+    return out
 
 
 def _check_parent_pools(context: dg.AssetExecutionContext, genfile: Genfile, table: Table,

@@ -10,6 +10,7 @@ on top of it.
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
@@ -17,7 +18,7 @@ from dagster import AssetCheckExecutionContext
 from datastorm_core.genfile.model import Genfile, Table
 from datastorm_core.genfile.plan import Partition, table_partition_range
 from datastorm_dagster.resources import DatastormResource
-from datastorm_dagster.translator import DatastormTranslator
+from datastorm_dagster.translator import METADATA_PREFIX, DatastormTranslator
 
 __all__ = ["build_table_checks"]
 
@@ -38,6 +39,9 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
     for table in genfile.tables:
         key = translator.get_asset_key(table)
         blocking = translator.settings.blocking_checks and table.name in referenced
+        if _on_kafka(genfile, table):
+            checks.append(_delivery_check(table.name, key, blocking))
+            continue
         specs = [dg.AssetCheckSpec("row_count", asset=key, blocking=blocking,
                                    description="as many rows as the Genfile says")]
         if table.primary_key:
@@ -70,7 +74,7 @@ def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSp
         genfile = datastorm.load()
         table = genfile.table(table_name)
         selected = {k.name for k in context.selected_asset_check_keys}
-        with datastorm.inspector(genfile) as inspect:
+        with datastorm.inspector(genfile, table_name) as inspect:
             if not inspect.exists(table_name):
                 for name in sorted(selected):
                     yield dg.AssetCheckResult(asset_key=key, check_name=name, passed=False,
@@ -111,6 +115,42 @@ def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSp
                                   "parent_partitions_missing": len(missing)})
 
     return run_checks
+
+
+def _on_kafka(genfile: Genfile, table: Table) -> bool:
+    """Whether the Genfile sends the table to a Kafka topic (no SQL to ask)."""
+    return table.target is not None and genfile.targets[table.target].type == "kafka"
+
+
+def _delivery_check(table_name: str, key: dg.AssetKey,
+                    blocking: bool) -> dg.AssetChecksDefinition:
+    """A topic has no SQL to query: check what the broker acknowledged instead.
+
+    Every message's delivery report (acks=all) was counted by the run; the
+    latest materialization says how many, against the rows it wrote.
+    """
+    spec = dg.AssetCheckSpec("all_delivered", asset=key, blocking=blocking,
+                             description="the broker acknowledged a message for every row")
+
+    @dg.multi_asset_check(specs=[spec], name=f"datastorm_{_identifier(table_name)}_checks")
+    def delivered(context: AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        event = context.instance.get_latest_materialization_event(key)
+        metadata = event.asset_materialization.metadata if event and \
+            event.asset_materialization else {}
+
+        def value(name: str) -> Any:
+            entry = metadata.get(name)
+            return getattr(entry, "value", entry)
+
+        messages, rows = value(f"{METADATA_PREFIX}/messages"), value("dagster/row_count")
+        if rows is None:
+            rows = value("dagster/partition_row_count")
+        yield dg.AssetCheckResult(asset_key=key, check_name="all_delivered",
+                                  passed=messages is not None and messages == rows,
+                                  metadata={"messages": messages, "rows": rows,
+                                            "topic": value(f"{METADATA_PREFIX}/topic")})
+
+    return delivered
 
 
 def _missing_partitions(context: AssetCheckExecutionContext, genfile: Genfile,

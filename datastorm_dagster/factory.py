@@ -22,6 +22,7 @@ def build_definitions(
     genfile: str | os.PathLike[str],
     *,
     target: str | dg.EnvVar | None = None,
+    targets: dict[str, str] | None = None,
     translator: DatastormTranslator | None = None,
 ) -> dg.Definitions:
     """Assets, checks, the nightly schedule, the Genfile sensor and the stream burst job
@@ -30,6 +31,7 @@ def build_definitions(
     Args:
         genfile: path of the Genfile.toml.
         target: the target URL, or an ``EnvVar`` naming it; None: the Genfile's [target].
+        targets: URLs of named targets ([targets.NAME]) replacing the Genfile's.
         translator: how tables become asset specs (subclass to change keys or groups).
 
     Examples:
@@ -37,7 +39,8 @@ def build_definitions(
     """
     path = str(Path(genfile).resolve())
     translator = translator or DatastormTranslator()
-    parsed = load_genfile(path, target_overridden=target is not None)
+    parsed = load_genfile(path, target_overridden=target is not None,
+                          named_overridden=list(targets or {}))
     stream_job = build_stream_job(parsed, translator)
     stream_schedule = build_stream_schedule(parsed, stream_job)
     return dg.Definitions(
@@ -47,5 +50,6 @@ def build_definitions(
         schedules=[build_refresh_schedule(parsed, translator),
                    *([stream_schedule] if stream_schedule else [])],
         sensors=[build_genfile_sensor(path, parsed, translator)],
-        resources={"datastorm": DatastormResource(genfile=path, target=target)},
+        resources={"datastorm": DatastormResource(genfile=path, target=target,
+                                                  targets=dict(targets or {}))},
     )

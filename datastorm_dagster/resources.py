@@ -8,8 +8,10 @@ The target URL never comes from code: it is ``DATASTORM_TARGET`` when set
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
 from datastorm_core.core.stats import ProgressCallback
 from datastorm_core.genfile import load_genfile
@@ -26,13 +28,21 @@ class DatastormResource(dg.ConfigurableResource):
 
     genfile: str
     target: str | None = None  # a URL; None: the Genfile's [target]
+    # URLs of named targets ([targets.NAME]) that replace the Genfile's.
+    targets: dict[str, str] = Field(default_factory=dict)
 
     def load(self) -> Genfile:
         """The Genfile as it is now on disk, validated."""
-        return load_genfile(self.genfile, target_overridden=bool(self.target))
+        return load_genfile(self.genfile, target_overridden=bool(self.target),
+                            named_overridden=list(self.targets))
 
-    def target_url(self, genfile: Genfile) -> str:
-        return target_url(genfile, RunOptions(target=self.target))
+    def options(self, **changes: Any) -> RunOptions:
+        return RunOptions(target=self.target, target_for=dict(self.targets), **changes)
+
+    def target_url(self, genfile: Genfile, table: str | None = None) -> str:
+        """Where ``table`` is written (None: the default target)."""
+        name = genfile.table(table).target if table is not None else None
+        return target_url(genfile, self.options(), name)
 
     def write_table(self, genfile: Genfile, table: str, partition: Partition,
                     progress: ProgressCallback | None = None) -> RunReport:
@@ -43,13 +53,14 @@ class DatastormResource(dg.ConfigurableResource):
         leaves the other partitions alone.
         """
         mode = "append" if partition.count > 1 else None
-        options = RunOptions(target=self.target, tables=[table], partition=partition, mode=mode)
+        options = self.options(tables=[table], partition=partition, mode=mode)
         return run(genfile, options, progress)
 
     def write_day(self, genfile: Genfile, table: str, day: date,
                   progress: ProgressCallback | None = None) -> RunReport:
         """Write one day of an event table partitioned by day (upserted: a rerun rewrites it)."""
-        return run(genfile, RunOptions(target=self.target, tables=[table], day=day), progress)
+        return run(genfile, self.options(tables=[table], day=day), progress)
 
-    def inspector(self, genfile: Genfile) -> Inspector:
-        return open_inspector(self.target_url(genfile))
+    def inspector(self, genfile: Genfile, table: str | None = None) -> Inspector:
+        """A connection that counts rows, duplicates and orphans where ``table`` lives."""
+        return open_inspector(self.target_url(genfile, table))

@@ -6,7 +6,9 @@ and is stopped by its own process id (SIGINT), never by name.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from kafka_support import Broker
@@ -32,3 +34,9 @@ def own_broker() -> Iterator[Broker]:
         yield broker
     finally:
         broker.stop()
+
+
+# The Dagster test helpers (tests/dagster/dagster_support.py) serve the Kafka assets test.
+_DAGSTER = str(Path(__file__).resolve().parents[1] / "dagster")
+if _DAGSTER not in sys.path:
+    sys.path.insert(0, _DAGSTER)
