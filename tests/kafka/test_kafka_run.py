@@ -146,7 +146,8 @@ def test_rerun_of_a_partition_sends_identical_messages(pg_url: str,
 def test_kafka_target_options_are_checked_before_anything_is_written(
         pg_url: str, kafka_broker: Broker) -> None:
     for extra, wanted in (('compression = "brotli"', "compression must be one of"),
-                          ("replication_factor = 0", "replication_factor must be a whole number >= 1"),
+                          ("replication_factor = 0",
+                           "replication_factor must be a whole number >= 1"),
                           ('producer = { acks = "1" }', "acks are fixed"),
                           ('producer = { "enable.idempotence" = false }', "are fixed"),
                           ("colour = 1", "unknown option(s) for the kafka target: colour")):
