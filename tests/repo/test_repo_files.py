@@ -56,6 +56,22 @@ def test_compose_postgres_service_matches_the_readme() -> None:
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
 
 
+def test_compose_kafka_service_matches_the_bank_example() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    kafka = compose["services"]["kafka"]
+    env = kafka["environment"]
+    advertised = dict(item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    # outside compose: the bank example's default; inside: what the code location is given
+    assert advertised["EXTERNAL"] == "localhost:9092" and "9092:9092" in kafka["ports"]
+    bank = load_genfile(ROOT / "examples" / "bank.toml", environ={})
+    assert bank.targets["events"].url == "kafka://localhost:9092"
+    code_env = compose["services"]["code"]["environment"]
+    assert code_env["KAFKA_BOOTSTRAP"] == advertised["PLAINTEXT"]
+    listeners = {item.split("://")[0] for item in env["KAFKA_LISTENERS"].split(",")}
+    assert set(env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace(":PLAINTEXT", "")
+               .split(",")) == listeners
+
+
 def test_pyproject_declares_the_command_and_both_packages() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["scripts"]["datastorm"] == "datastorm_core.cli:main"
