@@ -145,25 +145,34 @@ class KafkaTarget(BaseTarget):
         producer = self._require_producer()
         report = self.reports[schema.name]
         topic = report.topic
+        produce = producer.produce
         on_delivery = self._delivery_callback(report)
-        table = schema.name.encode()
-        seed = str(self.seed).encode()
+        table = ("table", schema.name.encode())
+        seed = ("seed", str(self.seed).encode())
         for chunk in chunks:
             row = chunk.start
             for key, value in zip(message_keys(chunk, schema), message_values(chunk, schema),
                                   strict=True):
-                headers = [("table", table), ("seed", seed), ("row", str(row).encode())]
-                while True:
-                    try:
-                        producer.produce(topic, value, key, headers=headers,
-                                         on_delivery=on_delivery)
-                        break
-                    except BufferError:  # the local queue is full: let deliveries drain it
-                        producer.poll(_POLL_SECONDS)
-                        self._raise_if_failed()
+                headers = [table, seed, ("row", str(row).encode())]
+                try:
+                    produce(topic, value, key, on_delivery=on_delivery, headers=headers)
+                except BufferError:  # the local queue is full: let deliveries drain it
+                    self._produce_when_room(topic, value, key, on_delivery, headers)
                 row += 1
             producer.poll(0)
             self._raise_if_failed()
+
+    def _produce_when_room(self, topic: str, value: bytes, key: bytes | None,
+                           on_delivery: Any, headers: list[tuple[str, bytes]]) -> None:
+        producer = self._require_producer()
+        while True:
+            producer.poll(_POLL_SECONDS)
+            self._raise_if_failed()
+            try:
+                producer.produce(topic, value, key, on_delivery=on_delivery, headers=headers)
+                return
+            except BufferError:
+                continue
 
     def end_table(self, schema: TableSchema) -> None:
         """Wait until every message of the table is acknowledged (or one failed)."""

