@@ -5,7 +5,8 @@
 Every method runs in its own process, so its peak RSS is its own, on the
 bank schema of ``bench/bank.toml``: N customers and 2N accounts. Methods:
 
-- ``datastorm -> postgres``: ``datastorm run`` into a fresh database.
+- ``datastorm -> postgres``: ``datastorm run`` into a fresh database (a staged
+  load on two COPY sessions, the default), and the same on one session.
 - ``datastorm generate only``: the same run into ``null:`` (the generator's ceiling).
 - ``faker + executemany``: Faker pt_BR row by row, psycopg ``executemany``
   (the naive loader most teams start with), on ``--naive-rows`` customers.
@@ -44,12 +45,14 @@ DEFAULT_URL = os.environ.get("DATASTORM_BENCH_URL", "postgresql://postgres@127.0
 # -- helpers ------------------------------------------------------------------
 
 
-def _genfile(rows: int) -> Any:
+def _genfile(rows: int, copy_connections: int | None = None) -> Any:
     from datastorm_core.genfile import loads_genfile
 
     text = GENFILE.read_text(encoding="utf-8")
     text = text.replace("records = 1000000", f"records = {rows}")
     text = text.replace("records = 2000000", f"records = {2 * rows}")
+    if copy_connections is not None:
+        text = f'[target]\ntype = "postgres"\ncopy_connections = {copy_connections}\n\n' + text
     return loads_genfile(text)
 
 
@@ -74,13 +77,14 @@ def _drop_database(server_url: str, url: str) -> None:
 # -- methods (each runs in a child process) -------------------------------------
 
 
-def method_datastorm(rows: int, server_url: str, target: str | None) -> dict[str, Any]:
+def method_datastorm(rows: int, server_url: str, target: str | None,
+                     copy_connections: int | None = None) -> dict[str, Any]:
     from datastorm_core.run import RunOptions, run
 
     url = target or _fresh_database(server_url)
     try:
         started = time.perf_counter()
-        report = run(_genfile(rows), RunOptions(target=url))
+        report = run(_genfile(rows, copy_connections), RunOptions(target=url))
         seconds = time.perf_counter() - started
         return {"rows": report.stats.rows, "seconds": seconds}
     finally:
@@ -285,6 +289,7 @@ def _child(method: str, rows: int, server_url: str) -> dict[str, Any]:
             ".ru_maxrss; print(json.dumps(r))")
     call = {
         "datastorm-postgres": f"method_datastorm({rows}, {server_url!r}, None)",
+        "datastorm-postgres-1-session": f"method_datastorm({rows}, {server_url!r}, None, 1)",
         "datastorm-generate": f"method_datastorm({rows}, {server_url!r}, 'null:')",
         "faker-executemany": f"method_faker({rows}, {server_url!r})",
         "copy-binary-ceiling": f"method_copy_ceiling({rows}, {server_url!r})",
@@ -314,7 +319,8 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated methods to skip")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    plan = [("datastorm-postgres", args.rows), ("datastorm-generate", args.rows),
+    plan = [("datastorm-postgres", args.rows), ("datastorm-postgres-1-session", args.rows),
+            ("datastorm-generate", args.rows),
             ("copy-binary-ceiling", args.rows), ("copy-binary-parallel-ceiling", args.rows),
             ("faker-executemany", args.naive_rows),
             ("snowfakery-csv", args.naive_rows)]

@@ -25,8 +25,8 @@ def test_the_benchmark_measures_every_method_and_writes_json(pg_server_url: str,
     assert done.returncode == 0, done.stderr
     record = json.loads(out.read_text())
     results = record["results"]
-    for method in ("datastorm-postgres", "datastorm-generate", "copy-binary-ceiling",
-                   "copy-binary-parallel-ceiling", "faker-executemany"):
+    for method in ("datastorm-postgres", "datastorm-postgres-1-session", "datastorm-generate",
+                   "copy-binary-ceiling", "copy-binary-parallel-ceiling", "faker-executemany"):
         assert results[method]["rows"] == 3 * results[method]["customers"], method
         assert results[method]["rows_per_second"] > 0 and results[method]["peak_rss_mb"] > 0
     assert "skipped" in results["snowfakery-csv"] or results["snowfakery-csv"]["rows"] > 0

@@ -13,6 +13,7 @@ from target_support import (
 
 BACKENDS = [
     pytest.param("postgres-after_load", marks=pytest.mark.postgres),
+    pytest.param("postgres-after_load-single", marks=pytest.mark.postgres),
     pytest.param("postgres-immediate", marks=pytest.mark.postgres),
     "sqlite",
     "csv",
@@ -22,7 +23,9 @@ BACKENDS = [
 
 def make_backend(request: pytest.FixtureRequest, name: str, tmp_path) -> Backend:
     if name.startswith("postgres-"):
-        return PostgresBackend(request.getfixturevalue("pg_url"), name.split("-", 1)[1])
+        _, constraints, *single = name.split("-")
+        return PostgresBackend(request.getfixturevalue("pg_url"), constraints,
+                               1 if single else None)
     if name == "sqlite":
         return SqliteBackend(str(tmp_path / "sub" / "test.db"))
     if name == "csv":
@@ -38,6 +41,7 @@ def backend(request: pytest.FixtureRequest, tmp_path) -> Backend:
 
 @pytest.fixture(params=[
     pytest.param("postgres-after_load", marks=pytest.mark.postgres),
+    pytest.param("postgres-after_load-single", marks=pytest.mark.postgres),
     pytest.param("postgres-immediate", marks=pytest.mark.postgres),
     "sqlite",
 ])

@@ -273,13 +273,20 @@ class Backend(ABC):
 class PostgresBackend(Backend):
     keyed = True
 
-    def __init__(self, url: str, constraints: str) -> None:
+    def __init__(self, url: str, constraints: str, copy_connections: int | None = None) -> None:
         super().__init__(url)
         self.constraints = constraints
-        self.name = f"postgres-{constraints}"
+        # None: the target's default (a staged load on several COPY sessions
+        # when keys come after the load); 1: one session, one transaction.
+        self.copy_connections = copy_connections
+        self.name = f"postgres-{constraints}" + ("-single" if copy_connections == 1 else "")
 
     def open(self, **kwargs: Any) -> Any:
         kwargs.setdefault("constraints", self.constraints)
+        if self.copy_connections is not None:
+            options = dict(kwargs.get("options") or {})
+            options.setdefault("copy_connections", self.copy_connections)
+            kwargs["options"] = options
         return super().open(**kwargs)
 
     def query(self, statement: Any, params: Any = None) -> list[tuple[Any, ...]]:

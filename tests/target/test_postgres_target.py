@@ -18,9 +18,10 @@ USERS = user_rows(25)
 ORDERS = order_rows(60, users=25)
 
 
-@pytest.fixture(params=["after_load", "immediate"])
+@pytest.fixture(params=["after_load", "after_load-single", "immediate"])
 def pg(request: pytest.FixtureRequest, pg_url: str) -> PostgresBackend:
-    return PostgresBackend(pg_url, request.param)
+    constraints, _, single = request.param.partition("-")
+    return PostgresBackend(pg_url, constraints, 1 if single else None)
 
 
 def constraints_of(pg: PostgresBackend) -> set[tuple[str, str, str, str]]:

@@ -1,0 +1,105 @@
+"""A staged load (copy_connections > 1): several COPY sessions, swapped in at commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from target_support import ORDER, USER, PostgresBackend, Table, order_rows, run, user_rows
+from test_postgres_target import constraints_of
+
+from datastorm_core.errors import TargetError, UsageError
+from datastorm_core.target import open_target
+from datastorm_core.target.postgres_staging import PREFIX, default_key_name, run_lock_key
+
+pytestmark = pytest.mark.postgres
+
+USERS = user_rows(300)
+ORDERS = order_rows(900, users=300)
+
+
+def scratch_tables(pg: PostgresBackend) -> list[str]:
+    return [r[0] for r in pg.query("SELECT relname FROM pg_class WHERE relname LIKE %s",
+                                   (PREFIX.replace("_", "\\_") + "%",))]
+
+
+def constraint_names(pg: PostgresBackend) -> set[tuple[str, str]]:
+    return {(r[0], r[1]) for r in pg.query(
+        "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+        "WHERE connamespace = 'public'::regnamespace")}
+
+
+def test_staged_and_single_session_loads_give_the_same_tables(pg_url: str) -> None:
+    staged = PostgresBackend(pg_url, "after_load", 3)
+    run(staged.open(), [Table(USER, USERS), Table(ORDER, ORDERS)], batch_rows=40)
+    rows = (staged.read(USER), staged.read(ORDER))
+    names, keys = constraint_names(staged), constraints_of(staged)
+    assert scratch_tables(staged) == []
+
+    single = PostgresBackend(pg_url, "after_load", 1)
+    run(single.open(), [Table(USER, USERS), Table(ORDER, ORDERS)], batch_rows=40)
+    assert (single.read(USER), single.read(ORDER)) == rows
+    # the keys carry the names PostgreSQL gives them in a plain load
+    assert constraint_names(single) == names == {
+        ('"user"', "user_pkey"), ('"user"', "user_email_key"), ('"order"', "order_pkey"),
+        ('"order"', "order_user_id_fkey")}
+    assert constraints_of(single) == keys
+    assert sorted(r[0] for r in rows[0]) == list(range(1, 301))
+
+
+def test_a_failed_staged_run_keeps_the_old_tables_and_drops_its_scratch(pg_url: str) -> None:
+    pg = PostgresBackend(pg_url, "after_load", 2)
+    run(pg.open(), [Table(USER, USERS[:50]), Table(ORDER, order_rows(100, users=50))])
+    before = (pg.read(USER), pg.read(ORDER))
+    with pytest.raises(Exception, match="fail"):
+        run(pg.open(), [Table(USER, USERS), Table(ORDER, ORDERS, fail_at=5)])
+    assert (pg.read(USER), pg.read(ORDER)) == before
+    assert scratch_tables(pg) == []
+
+
+def test_a_duplicate_key_fails_at_the_key_build_naming_the_table(pg_url: str) -> None:
+    pg = PostgresBackend(pg_url, "after_load", 2)
+    with pytest.raises(TargetError) as failure:
+        run(pg.open(), [Table(USER, [*USERS[:10], USERS[3]])])
+    message = str(failure.value)
+    assert "adding the keys of table 'user'" in message
+    assert "user_pkey" in message and "Key (id)=(4) is duplicated" in message
+    assert PREFIX not in message  # the scratch name means nothing to the user
+    assert not pg.exists("user") and scratch_tables(pg) == []
+
+
+def test_scratch_tables_of_a_dead_run_are_dropped_and_a_live_ones_kept(
+        pg_url: str, pg_conn: Any) -> None:
+    dead, alive = "0123456789ab", "ba9876543210"
+    for run_id in (dead, alive):
+        pg_conn.execute(f'CREATE TABLE "{PREFIX}{run_id}_0" (id bigint)')
+    with psycopg.connect(pg_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (run_lock_key(alive),))
+        pg = PostgresBackend(pg_url, "after_load", 2)
+        run(pg.open(), [Table(USER, USERS[:20])])
+        assert scratch_tables(pg) == [f"{PREFIX}{alive}_0"]
+
+
+def test_copy_connections_is_checked() -> None:
+    for bad in (0, 33, "2", True):
+        with pytest.raises(UsageError, match="copy_connections must be a whole number"):
+            open_target("postgresql://u@h/db", options={"copy_connections": bad})
+
+
+@pytest.mark.parametrize(("table", "columns", "label"), [
+    ("user", (), "pkey"),
+    ("user", ("email",), "key"),
+    ("t" * 60, ("email",), "key"),
+    ("short", ("c" * 70,), "key"),
+    ("a" * 40, ("b" * 40,), "key"),
+    ("p" * 63, (), "pkey"),
+])
+def test_key_names_follow_postgresql(pg_conn: Any, table: str, columns: tuple[str, ...],
+                                     label: str) -> None:
+    column = columns[0] if columns else "id"
+    key = "PRIMARY KEY" if label == "pkey" else "UNIQUE"
+    pg_conn.execute(f'CREATE TABLE "{table}" ("{column}" bigint, {key} ("{column}"))')
+    real = pg_conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass",
+                           (f'"{table}"',)).fetchone()[0]
+    assert default_key_name(table, columns, label) == real
