@@ -123,6 +123,14 @@ class KafkaTarget(BaseTarget):
         except KafkaException as exc:
             raise TargetError(f"cannot list the topics of Kafka at {self.servers}: "
                               f"{_cause(exc)}") from exc
+        for topic in topics:
+            found = existing.get(topic)
+            if found is not None and len(found.partitions) != self.settings.partitions:
+                # Keys map to partitions by their count: say which count applies.
+                self.warnings.append(
+                    f"Kafka topic {topic!r} exists with {len(found.partitions)} partitions; "
+                    f"partitions = {self.settings.partitions} applies only to topics "
+                    "datastorm creates")
         wanted = [t for t in dict.fromkeys(topics) if t not in existing]
         if not wanted:
             return

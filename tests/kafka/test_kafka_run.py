@@ -171,3 +171,19 @@ def test_a_broker_that_is_down_fails_the_run_before_the_masters_commit(
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
                             ).fetchone() == (0,)
+
+
+def test_an_existing_topic_is_used_as_it_is_and_its_partition_count_reported(
+        pg_url: str, kafka_broker: Broker) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    topics = prefix()
+    admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap, "log_level": 0})
+    admin.create_topics([NewTopic(f"{topics}.refund", num_partitions=2)])[
+        f"{topics}.refund"].result(10)
+    report = run(loads_genfile(ledger(pg_url, kafka_broker, topics)))
+
+    assert kafka_broker.topics()[f"{topics}.refund"] == 2  # not recreated
+    assert kafka_broker.topics()[f"{topics}.payment"] == 3  # created with partitions = 3
+    assert len(read_topic(kafka_broker, f"{topics}.refund")) == 500
+    assert any(f"'{topics}.refund' exists with 2 partitions" in w for w in report.warnings)
