@@ -339,18 +339,16 @@ def main() -> None:
                   flush=True)
             runs.setdefault(method, []).append(
                 {"customers": rows, **_child(method, rows, args.database_url)})
-    _report({method: _median(done) for method, done in runs.items()}, args)
+    _report({method: median_run(done) for method, done in runs.items()}, args)
 
 
-def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run with the median rows/s, and every run's rows/s beside it."""
-    timed = sorted((r for r in runs if "rows_per_second" in r),
-                   key=lambda r: r["rows_per_second"])
+def median_run(runs: list[dict[str, Any]], key: str = "rows_per_second") -> dict[str, Any]:
+    """The run with the median ``key``, and every run's ``key`` beside it."""
+    timed = sorted((r for r in runs if key in r), key=lambda r: r[key])
     if not timed:
         return runs[0]
     chosen = dict(timed[(len(timed) - 1) // 2])
-    chosen["runs_rows_per_second"] = [r["rows_per_second"] for r in runs
-                                      if "rows_per_second" in r]
+    chosen[f"runs_{key}"] = [r[key] for r in runs if key in r]
     return chosen
 
 

@@ -35,6 +35,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench import median_run  # noqa: E402  (bench/ is not a package)
+
 PRODUCER = {"enable.idempotence": True, "acks": "all", "compression.type": "lz4",
             "linger.ms": 20, "batch.size": 1_000_000, "log_level": 0}
 
@@ -217,19 +220,25 @@ def main() -> None:
     parser.add_argument("--naive-events", type=int, default=100_000)
     parser.add_argument("--bootstrap", help="host:port of a broker (default: start Tansu)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of every method; each keeps its median run (default 1)")
     args = parser.parse_args()
     broker, bootstrap = (None, args.bootstrap) if args.bootstrap else start_tansu()
-    results: dict[str, dict[str, Any]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {}
     try:
-        for method, events in (("datastorm-kafka", args.events),
-                               ("producer-floor", args.events),
-                               ("faker-json-produce", args.naive_events)):
-            print(f"running {method} on {events:,} events ...", file=sys.stderr, flush=True)
-            results[method] = {"planned": events, **_child(method, bootstrap, events)}
+        for round_number in range(1, max(1, args.repeat) + 1):
+            for method, events in (("datastorm-kafka", args.events),
+                                   ("producer-floor", args.events),
+                                   ("faker-json-produce", args.naive_events)):
+                print(f"round {round_number}: {method} on {events:,} events ...",
+                      file=sys.stderr, flush=True)
+                runs.setdefault(method, []).append(
+                    {"planned": events, **_child(method, bootstrap, events)})
     finally:
         if broker is not None:
             broker.send_signal(signal.SIGINT)
             broker.wait(10)
+    results = {method: median_run(done, "events_per_second") for method, done in runs.items()}
     ours = results["datastorm-kafka"].get("events_per_second")
     print(f"\n{'method':<20} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9} "
           f"{'datastorm/x':>11}")
@@ -247,6 +256,7 @@ def main() -> None:
                                      capture_output=True, text=True).stdout.strip(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             "broker": "tansu (memory)" if broker is not None else bootstrap,
+            "repeat": args.repeat,
             "results": results,
         }, indent=2))
 
