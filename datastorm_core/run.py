@@ -18,7 +18,14 @@ from datastorm_core.core.memory import default_buffer_rows
 from datastorm_core.core.runner import Runner, RunSettings, TableJob
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.core.stats import ProgressCallback, RunStats
-from datastorm_core.errors import GenfileError, Interrupted, RunError, UsageError
+from datastorm_core.errors import (
+    DatastormError,
+    GenfileError,
+    Interrupted,
+    RunError,
+    TargetError,
+    UsageError,
+)
 from datastorm_core.genfile.model import Genfile, TargetConfig
 from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables
 from datastorm_core.genfile.sizing import with_seed
@@ -192,9 +199,10 @@ def run(genfile: Genfile, options: RunOptions | None = None,
         ]
         try:
             phase_stats = Runner(target, settings, progress).run(jobs)
-        except RunError as exc:
+        except Exception as exc:
             if not committed:
                 raise
+            # Whatever failed, the user must learn that earlier targets were kept.
             raise _after_commits(exc, committed) from exc
         stats.tables.extend(phase_stats.tables)
         committed.append(f"{', '.join(p.table.name for p in group)} on {target.describe()}")
@@ -207,13 +215,17 @@ def run(genfile: Genfile, options: RunOptions | None = None,
                      tuple(w for t in targets for w in t.warnings), details)
 
 
-def _after_commits(exc: RunError, committed: list[str]) -> RunError:
+def _after_commits(exc: Exception, committed: list[str]) -> DatastormError:
     """The same error, saying which targets were already committed and stay so."""
     note = (f"{exc}\n(already committed, and kept: {'; '.join(committed)}; rerunning "
             "the same partition writes them again identically)")
     if isinstance(exc, Interrupted):
         return Interrupted(note)
-    return type(exc)(note)
+    if isinstance(exc, RunError):
+        return type(exc)(note)
+    if isinstance(exc, UsageError):  # a bad topic name, found only when the target prepares
+        return UsageError(note)
+    return TargetError(f"{type(exc).__name__}: {note}")
 
 
 def schema(genfile: Genfile, table: str) -> TableSchema:

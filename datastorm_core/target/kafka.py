@@ -141,6 +141,9 @@ class KafkaTarget(BaseTarget):
         for topic, future in futures.items():
             try:
                 future.result(timeout)
+            except TimeoutError as exc:
+                raise TargetError(f"Kafka at {self.servers} did not create topic {topic!r} "
+                                  f"within {timeout:g} s") from exc
             except KafkaException as exc:
                 # Another run (a partition side by side) created it first: fine.
                 if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:

@@ -23,6 +23,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from datastorm_core.errors import TargetError
+
 __all__ = ["LoaderPool"]
 
 # Seconds a cancel request may take when the run is aborted.
@@ -43,19 +45,27 @@ class LoaderPool:
         self._connections: list[psycopg.Connection[Any]] = []
         self._threads: list[threading.Thread] = []
         self._background = ThreadPoolExecutor(1, thread_name_prefix="datastorm-keys")
-        self._background_conn: psycopg.Connection[Any] | None = None
-        for number in range(size):
-            conn = self._track(connect())
-            thread = threading.Thread(target=self._load, args=(conn,), daemon=True,
-                                      name=f"datastorm-copy-{number}")
-            thread.start()
-            self._threads.append(thread)
+        self._stopped = False
+        try:
+            # Connected now, so that cancel() always reaches it.
+            self._background_conn = self._track(connect())
+            for number in range(size):
+                conn = self._track(connect())
+                thread = threading.Thread(target=self._load, args=(conn,), daemon=True,
+                                          name=f"datastorm-copy-{number}")
+                thread.start()
+                self._threads.append(thread)
+        except BaseException:  # e.g. too many connections: release what was opened
+            self.close()
+            raise
 
     # -- loading -----------------------------------------------------------------
 
     def submit(self, statement: sql.Composed, payloads: Sequence[bytes]) -> None:
         """Queue one COPY statement and its payloads; blocks while every loader is busy."""
         self.raise_error()
+        if self._stopped:
+            raise TargetError("the COPY sessions were cancelled")
         self._queue.put((statement, payloads))
 
     def drain(self) -> None:
@@ -86,8 +96,8 @@ class LoaderPool:
         return self._background.submit(self._execute, list(statements))
 
     def _execute(self, statements: list[sql.Composable]) -> None:
-        if self._background_conn is None:
-            self._background_conn = self._track(self._connect())
+        if self._stopped:
+            raise TargetError("the COPY sessions were cancelled")
         with self._background_conn.cursor() as cur:
             for statement in statements:
                 cur.execute(statement)
@@ -109,7 +119,8 @@ class LoaderPool:
         return conn
 
     def cancel(self) -> None:
-        """Cancel what every session is running (thread-safe, best effort)."""
+        """Cancel what every session is running, and refuse new work (thread-safe)."""
+        self._stopped = True
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
@@ -125,7 +136,8 @@ class LoaderPool:
                 self._queue.get_nowait()
                 self._queue.task_done()
         for _ in self._threads:
-            self._queue.put(_STOP)
+            with suppress(queue.Full):  # a loader that never takes it is a daemon thread
+                self._queue.put(_STOP, timeout=CANCEL_TIMEOUT_SECONDS)
         for thread in self._threads:
             thread.join(timeout=CANCEL_TIMEOUT_SECONDS)
         self._background.shutdown(wait=True, cancel_futures=True)

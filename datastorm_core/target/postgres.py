@@ -66,6 +66,8 @@ __all__ = [
 CONNECT_TIMEOUT_SECONDS = 10
 # Seconds abort() waits for the server to acknowledge a cancel request.
 CANCEL_TIMEOUT_SECONDS = 5.0
+# Seconds a failed run waits for locks while dropping its scratch tables.
+CLEANUP_LOCK_TIMEOUT_SECONDS = 10
 # Serializes datastorm's DDL across runs started side by side (any fixed number
 # works: it only has to be the same in every run).
 DDL_LOCK_KEY = 0x64617461_73746F72 & 0x7FFFFFFFFFFFFFFF  # "datastor"
@@ -179,10 +181,14 @@ class PostgresTarget(BaseTarget):
             self._check_outside_parents(cur, schemas)
             if self.append:
                 return
-            self._outside_keys = self._foreign_keys_from_outside(cur, schemas)
             if self.staged:
+                # Nothing to hold open during the load: a session idle in a
+                # transaction for an hour is what hosted servers time out. The
+                # swap reads the outside keys again, in its own transaction.
+                self._commit_step("preparing the tables")
                 self._prepare_staged(schemas)
                 return
+            self._outside_keys = self._foreign_keys_from_outside(cur, schemas)
             cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
             keys_now = self.constraints == "immediate"
             for schema in schemas:
@@ -263,17 +269,27 @@ class PostgresTarget(BaseTarget):
         except psycopg.Error as exc:
             raise TargetError(f"committing the run ({self.describe()}): "
                               f"{_server_message(exc)}") from exc
+        self._staged_names = {}  # renamed for good: no scratch table is left to drop
         self._complete_foreign_keys()
 
     def rollback(self) -> None:
-        if self.staged:
-            self._drop_staged()
+        try:
+            self._rollback_main()
+        finally:
+            if self.staged:
+                # After the main transaction ended: a failed swap holds locks on
+                # the scratch tables until then, and the DROP would wait for it.
+                self._drop_staged()
+
+    def _rollback_main(self) -> None:
         if self._conn is None or self._conn.closed:
             return
         if self._in_flight:
             # A write the runner gave up on still holds the connection's lock, so an
             # explicit ROLLBACK would wait for it forever. Closing the connection ends
             # the session, and the server rolls the transaction back by itself.
+            if self.staged:
+                self._conn.close()  # now: the scratch tables are dropped next
             return
         self._conn.rollback()
 
@@ -298,6 +314,10 @@ class PostgresTarget(BaseTarget):
         # Best effort: the run is failing already, a failed cancel changes nothing.
         with suppress(Exception):
             conn.cancel_safe(timeout=CANCEL_TIMEOUT_SECONDS)
+
+    def probe(self) -> None:
+        """Connect and disconnect: a later target that is down fails before any commit."""
+        self._connect_side().close()
 
     # -- a staged load (copy_connections > 1) ----------------------------------
 
@@ -325,15 +345,23 @@ class PostgresTarget(BaseTarget):
         self._pool = LoaderPool(self._connect_side, self._sessions)
 
     def _drop_leftovers(self, cur: psycopg.Cursor[Any]) -> None:
-        """Scratch tables of runs whose session is gone (a kill -9) are dropped."""
+        """Scratch tables of runs whose session is gone (a kill -9) are dropped.
+
+        All of a dead run's tables go in one DROP ... CASCADE: they may hold
+        foreign keys on each other.
+        """
+        runs: dict[str, list[str]] = {}
         for table, run in cur.execute(staged_sql.LEFTOVER_TABLES).fetchall():
-            if run == self._run_id or not run:
-                continue
-            with suppress(ValueError):
+            if run and run != self._run_id:
+                runs.setdefault(run, []).append(table)
+        for run, tables in runs.items():
+            try:
                 key = staged_sql.run_lock_key(run)
-                if cur.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
-                    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
-                    cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            except ValueError:
+                continue  # not one of ours: a table that only looks like it
+            if cur.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+                cur.execute(q.drop_tables(tables))
+                cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     @contextmanager
     def _pooled(self, doing: str) -> Iterator[LoaderPool]:
@@ -364,14 +392,15 @@ class PostgresTarget(BaseTarget):
         self._key_builds = []
         schemas = list(self.schemas.values())
         with self._cursor("swapping the loaded tables in") as cur:
+            self._outside_keys = self._foreign_keys_from_outside(cur, schemas)
             cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
             for schema in schemas:
                 staged = self._staged_names[schema.name]
+                keys = cur.execute(staged_sql.KEYS_OF, (staged,)).fetchall()
                 cur.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(
                     sql.Identifier(staged), sql.Identifier(schema.name)))
-                for statement in staged_sql.key_renames(schema.name, staged, schema):
+                for statement in staged_sql.key_renames(schema.name, keys):
                     cur.execute(statement)
-        self._staged_names = {}  # renamed: nothing left to drop
 
     def _drop_staged(self) -> None:
         """A failed staged run: stop the loaders, drop the scratch tables."""
@@ -382,6 +411,9 @@ class PostgresTarget(BaseTarget):
         if self._side is None or self._side.closed or not self._staged_names:
             return
         with suppress(psycopg.Error), self._side.cursor() as cur:
+            # Best effort and bounded: what stays is dropped by the next staged run.
+            cur.execute(sql.SQL("SET lock_timeout = {}").format(
+                sql.Literal(f"{CLEANUP_LOCK_TIMEOUT_SECONDS}s")))
             cur.execute(q.drop_tables(list(self._staged_names.values())))
         self._staged_names = {}
 

@@ -24,6 +24,7 @@ from datastorm_core.core.schema import TableSchema
 from datastorm_core.target.postgres_sql import column_type, unique_columns
 
 __all__ = [
+    "KEYS_OF",
     "LEFTOVER_TABLES",
     "PREFIX",
     "create_staged",
@@ -42,7 +43,8 @@ _MAX_NAME = 63
 # Staged tables in the current schema: (table name, run id).
 LEFTOVER_TABLES = sql.SQL(
     "SELECT c.relname, split_part(substr(c.relname, {}), '_', 1) FROM pg_class c "
-    "WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace "
+    "WHERE c.relkind = 'r' AND c.relnamespace = "
+    "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
     "AND c.relname LIKE {}").format(sql.Literal(len(PREFIX) + 1),
                                     sql.Literal(PREFIX.replace("_", "\\_") + "%"))
 
@@ -122,18 +124,43 @@ def _clip(raw: bytes, length: int) -> str:
     return raw[:length].decode("utf-8", errors="ignore")
 
 
-def key_renames(table: str, staged: str, schema: TableSchema) -> list[sql.Composed]:
-    """After the rename, give the staged table's keys the names of a plain load."""
+# The keys of a staged table: (name, kind p/u/f, [columns]) in creation order.
+KEYS_OF = """
+SELECT c.conname, c.contype::text,
+       ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+             ORDER BY k.n)
+FROM pg_constraint c
+WHERE c.conrelid = (SELECT oid FROM pg_class WHERE relname = %s
+                      AND relnamespace = (SELECT oid FROM pg_namespace
+                                          WHERE nspname = current_schema()))
+  AND c.contype IN ('p', 'u', 'f')
+ORDER BY c.oid
+"""
+
+_LABELS = {"p": "pkey", "u": "key", "f": "fkey"}
+
+
+def key_renames(table: str, keys: Sequence[tuple[str, str, Sequence[str]]]
+                ) -> list[sql.Composed]:
+    """After the rename, give the keys read by ``KEYS_OF`` the names of a plain load.
+
+    PostgreSQL names a key ``<table>_<columns>_<label>`` and adds 1, 2, ...
+    to the label when that name is taken; the same happens here, in the
+    order the keys were created.
+    """
+    taken: set[str] = set()
     statements = []
-    if schema.primary_key:
-        statements.append((default_key_name(staged, (), "pkey"),
-                           default_key_name(table, (), "pkey")))
-    for column in unique_columns(schema):
-        statements.append((default_key_name(staged, (column,), "key"),
-                           default_key_name(table, (column,), "key")))
-    for fk in schema.foreign_keys:
-        statements.append((default_key_name(staged, (fk.column,), "fkey"),
-                           default_key_name(table, (fk.column,), "fkey")))
-    return [sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-        sql.Identifier(table), sql.Identifier(old), sql.Identifier(new))
-        for old, new in statements]
+    for old, kind, columns in keys:
+        label = _LABELS[kind]
+        parts = () if kind == "p" else tuple(columns)
+        new = default_key_name(table, parts, label)
+        number = 0
+        while new in taken:
+            number += 1
+            new = default_key_name(table, parts, f"{label}{number}")
+        taken.add(new)
+        if new != old:
+            statements.append(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                sql.Identifier(table), sql.Identifier(old), sql.Identifier(new)))
+    return statements

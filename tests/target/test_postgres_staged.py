@@ -74,6 +74,10 @@ def test_scratch_tables_of_a_dead_run_are_dropped_and_a_live_ones_kept(
     dead, alive = "0123456789ab", "ba9876543210"
     for run_id in (dead, alive):
         pg_conn.execute(f'CREATE TABLE "{PREFIX}{run_id}_0" (id bigint)')
+    # a dead run killed after a foreign key between its scratch tables was built
+    pg_conn.execute(f'ALTER TABLE "{PREFIX}{dead}_0" ADD PRIMARY KEY (id)')
+    pg_conn.execute(f'CREATE TABLE "{PREFIX}{dead}_1" (id bigint REFERENCES '
+                    f'"{PREFIX}{dead}_0" (id))')
     with psycopg.connect(pg_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (run_lock_key(alive),))
         pg = PostgresBackend(pg_url, "after_load", 2)
@@ -103,3 +107,75 @@ def test_key_names_follow_postgresql(pg_conn: Any, table: str, columns: tuple[st
     real = pg_conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass",
                            (f'"{table}"',)).fetchone()[0]
     assert default_key_name(table, columns, label) == real
+
+
+def test_keys_whose_shortened_names_clash_get_postgresqls_names(pg_url: str) -> None:
+    from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+
+    prefix = "customer_contact_preference_" + "x" * 12
+    wide = TableSchema("wide", (ColumnSchema("id", ColumnType.BIGINT, nullable=False),
+                                ColumnSchema(prefix + "_email", ColumnType.TEXT),
+                                ColumnSchema(prefix + "_phone", ColumnType.TEXT)),
+                       primary_key=("id",), unique=(prefix + "_email", prefix + "_phone"))
+    rows = [(i, f"e{i}", f"p{i}") for i in range(1, 50)]
+    names = []
+    for sessions in (2, 1):
+        pg = PostgresBackend(pg_url, "after_load", sessions)
+        run(pg.open(), [Table(wide, rows)])
+        names.append(constraint_names(pg))
+        assert scratch_tables(pg) == []
+    assert names[0] == names[1] and len(names[0]) == 3
+
+
+def test_a_staged_run_outlasts_idle_in_transaction_timeouts(pg_url: str, pg_conn: Any) -> None:
+    from datastorm_core.genfile import loads_genfile
+    from datastorm_core.run import RunOptions
+    from datastorm_core.run import run as run_genfile
+
+    database = pg_url.rsplit("/", 1)[1]
+    pg_conn.execute(f'ALTER DATABASE "{database}" SET idle_in_transaction_session_timeout '
+                    "= '300ms'")
+    genfile = loads_genfile("""
+[big]
+records = 400000
+id = { type = "sequence" }
+name = { type = "name" }
+[child]
+records = 400000
+id = { type = "sequence" }
+big_id = { type = "reference", ref = "big.id" }
+""")
+    report = run_genfile(genfile, RunOptions(target=pg_url))
+    assert report.stats.rows == 800_000
+    pg = PostgresBackend(pg_url, "after_load")
+    assert pg.query("SELECT count(*) FROM child")[0][0] == 400_000
+
+
+def test_a_later_database_target_that_is_down_fails_before_the_first_commit(
+        tmp_path: Any) -> None:
+    import socket
+
+    from datastorm_core.genfile import loads_genfile
+    from datastorm_core.run import run as run_genfile
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    masters = tmp_path / "masters.db"
+    genfile = loads_genfile(f"""
+[target]
+url = "sqlite:///{masters}"
+[targets.archive]
+url = "postgresql://postgres@127.0.0.1:{port}/postgres?connect_timeout=3"
+[account]
+records = 10
+id = {{ type = "sequence" }}
+[audit]
+records = 10
+target = "archive"
+id = {{ type = "sequence" }}
+account_id = {{ type = "reference", ref = "account.id" }}
+""")
+    with pytest.raises(TargetError, match=f"127.0.0.1:{port}"):
+        run_genfile(genfile)
+    assert not masters.exists()  # the first target was never written
