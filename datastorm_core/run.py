@@ -187,8 +187,9 @@ def run(genfile: Genfile, options: RunOptions | None = None,
         workers=options.workers,
         batch_rows=options.batch_size or genfile.dataset.batch_size,
     )
-    for target, _ in phases[1:]:
-        target.probe()  # a later target that is down fails the run before any commit
+    for target, group in phases[1:]:
+        # A later target that is down fails the run before any commit.
+        target.probe([_local_schema(genfile, source.schema(p.table.name)) for p in group])
     stats = RunStats()
     committed: list[str] = []
     for target, group in phases:

@@ -173,12 +173,13 @@ class BaseTarget(abc.ABC):
         """Where this target writes, safe to print (no password)."""
         return self.kind
 
-    def probe(self) -> None:  # noqa: B027
-        """Raise TargetError now if the destination cannot be reached.
+    def probe(self, schemas: Sequence[TableSchema]) -> None:  # noqa: B027
+        """Raise now if the destination cannot take ``schemas``' rows.
 
         A run that writes several targets one after the other probes the later
-        ones first, so a broker that is down fails the run before the first
-        target commits anything. Default: nothing to check before ``open``.
+        ones first, so a broker that is down (or refuses to create a topic)
+        fails the run before the first target commits anything. Default:
+        nothing to check before ``open``.
         """
 
     def table_details(self, name: str) -> dict[str, Any]:

@@ -91,8 +91,10 @@ class KafkaTarget(BaseTarget):
 
     # -- connection and topics ------------------------------------------------
 
-    def probe(self) -> None:
-        self._connect()
+    def probe(self, schemas: Sequence[TableSchema]) -> None:
+        """Reach the broker and create the missing topics (an empty topic is harmless)."""
+        self._create_missing_topics(self._connect(),
+                                    [self.settings.topic_of(s.name) for s in schemas])
 
     def _connect(self) -> AdminClient:
         admin = AdminClient(self.settings.client_config(self.servers, self._on_client_error))
@@ -127,10 +129,11 @@ class KafkaTarget(BaseTarget):
             found = existing.get(topic)
             if found is not None and len(found.partitions) != self.settings.partitions:
                 # Keys map to partitions by their count: say which count applies.
-                self.warnings.append(
-                    f"Kafka topic {topic!r} exists with {len(found.partitions)} partitions; "
-                    f"partitions = {self.settings.partitions} applies only to topics "
-                    "datastorm creates")
+                warning = (f"Kafka topic {topic!r} exists with {len(found.partitions)} "
+                           f"partitions; partitions = {self.settings.partitions} applies only "
+                           "to topics datastorm creates")
+                if warning not in self.warnings:  # probe and prepare both look
+                    self.warnings.append(warning)
         wanted = [t for t in dict.fromkeys(topics) if t not in existing]
         if not wanted:
             return

@@ -315,7 +315,7 @@ class PostgresTarget(BaseTarget):
         with suppress(Exception):
             conn.cancel_safe(timeout=CANCEL_TIMEOUT_SECONDS)
 
-    def probe(self) -> None:
+    def probe(self, schemas: Sequence[TableSchema]) -> None:
         """Connect and disconnect: a later target that is down fails before any commit."""
         self._connect_side().close()
 

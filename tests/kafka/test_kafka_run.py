@@ -187,3 +187,15 @@ def test_an_existing_topic_is_used_as_it_is_and_its_partition_count_reported(
     assert kafka_broker.topics()[f"{topics}.payment"] == 3  # created with partitions = 3
     assert len(read_topic(kafka_broker, f"{topics}.refund")) == 500
     assert any(f"'{topics}.refund' exists with 2 partitions" in w for w in report.warnings)
+
+
+def test_probe_creates_the_topics_before_any_target_commits(kafka_broker: Broker) -> None:
+    from datastorm_core.source import Source
+    from datastorm_core.target import open_target
+
+    topics = prefix()
+    genfile = loads_genfile(ledger("postgresql://unused@127.0.0.1:1/x", kafka_broker, topics))
+    source = Source(genfile)
+    target = open_target(kafka_broker.url, options={"topic": f"{topics}.{{table}}"})
+    target.probe([source.schema("payment"), source.schema("refund")])
+    assert {f"{topics}.payment", f"{topics}.refund"} <= set(kafka_broker.topics())
