@@ -199,3 +199,32 @@ def test_probe_creates_the_topics_before_any_target_commits(kafka_broker: Broker
     target = open_target(kafka_broker.url, options={"topic": f"{topics}.{{table}}"})
     target.probe([source.schema("payment"), source.schema("refund")])
     assert {f"{topics}.payment", f"{topics}.refund"} <= set(kafka_broker.topics())
+
+
+def test_one_day_of_an_event_table_goes_to_its_topic(pg_url: str,
+                                                     kafka_broker: Broker) -> None:
+    """The nightly job's shape: masters once, then one day of events at a time."""
+    from datetime import date
+
+    topics = prefix()
+    text = ledger(pg_url, kafka_broker, topics).replace(
+        "[payment]\nrecords = 4000\n",
+        '[payment]\npartition_by = "day"\ntime_field = "at"\nstart_date = "2025-01-01"\n'
+        "rows_per_day = 250\n").replace(
+        'at = { type = "timestamp", start = "2025-01-01", end = "2025-12-31" }',
+        'at = { type = "timestamp" }')
+    # a daily table's rows grow every day: nothing may reference it
+    genfile = loads_genfile(text[:text.index("[refund]")])
+    run(genfile, RunOptions(tables=["account"]))
+    for day in (date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 1)):  # a rerun of a day
+        run(genfile, RunOptions(tables=["payment"], day=day))
+
+    messages = read_topic(kafka_broker, f"{topics}.payment")
+    assert len(messages) == 750
+    days = Counter(json.loads(m.value)["at"][:10] for m in messages)
+    assert days == {"2025-03-01": 500, "2025-03-02": 250}
+    first = (date(2025, 3, 1) - date(2025, 1, 1)).days * 250
+    rows = Counter(int(m.header["row"]) for m in messages)
+    # day 1's rows twice (identical messages), day 2's once, nothing else
+    assert set(rows) == set(range(first, first + 500))
+    assert all(rows[r] == (2 if r < first + 250 else 1) for r in rows)
