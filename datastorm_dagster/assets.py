@@ -59,6 +59,7 @@ def build_table_assets(genfile: Genfile, translator: DatastormTranslator
                                       table_partitions_def(genfile, table)),
             table.name,
             {p: translator.get_asset_key(genfile.table(p)) for p in table.parents},
+            translator,
         )
         for table in write_order(genfile.tables)
     ]
@@ -69,11 +70,14 @@ def op_name(table: str) -> str:
     return "datastorm_" + re.sub(r"\W", "_", table)
 
 
-def _table_asset(spec: dg.AssetSpec, table_name: str,
-                 parents: Mapping[str, dg.AssetKey]) -> dg.AssetsDefinition:
-    @dg.multi_asset(specs=[spec], name=op_name(table_name))
-    def materialize(context: AssetExecutionContext,
-                    datastorm: DatastormResource) -> Iterator[dg.MaterializeResult]:
+def _table_asset(spec: dg.AssetSpec, table_name: str, parents: Mapping[str, dg.AssetKey],
+                 translator: DatastormTranslator) -> dg.AssetsDefinition:
+    resource_key = translator.resource_key
+
+    @dg.multi_asset(specs=[spec], name=translator.definition_name(op_name(table_name)),
+                    required_resource_keys={resource_key})
+    def materialize(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+        datastorm: DatastormResource = getattr(context.resources, resource_key)
         genfile = datastorm.load()
         if table_name not in genfile.table_names:
             raise dg.Failure(f"table {table_name!r} is no longer in {datastorm.genfile}; "

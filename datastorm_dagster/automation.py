@@ -85,7 +85,7 @@ def build_refresh_schedule(genfile: Genfile, translator: DatastormTranslator
                                  tick.date() - timedelta(days=1))
 
     return dg.ScheduleDefinition(
-        name="datastorm_nightly_refresh",
+        name=translator.definition_name("datastorm_nightly_refresh"),
         cron_schedule=cron,
         target=dg.AssetSelection.assets(*keys),
         execution_fn=requests,
@@ -100,7 +100,8 @@ def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: Datast
     keys = [translator.get_asset_key(t) for t in genfile.tables]
     loaded = set(keys)
 
-    @dg.sensor(name="datastorm_genfile_sensor", target=dg.AssetSelection.assets(*keys),
+    @dg.sensor(name=translator.definition_name("datastorm_genfile_sensor"),
+               target=dg.AssetSelection.assets(*keys),
                minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description=f"Regenerates the tables whose definition changes in {genfile_path}.")

@@ -40,7 +40,7 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
         key = translator.get_asset_key(table)
         blocking = translator.settings.blocking_checks and table.name in referenced
         if _on_kafka(genfile, table):
-            checks.append(_delivery_check(table.name, key, blocking))
+            checks.append(_delivery_check(table.name, key, blocking, translator))
             continue
         specs = [dg.AssetCheckSpec("row_count", asset=key, blocking=blocking,
                                    description="as many rows as the Genfile says")]
@@ -61,16 +61,20 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
                                            description=f"every {f.name} exists in "
                                            f"{f.params.get('ref')}"))
         parents = {p: translator.get_asset_key(genfile.table(p)) for p in table.parents}
-        checks.append(_table_checks(table.name, key, specs, parents))
+        checks.append(_table_checks(table.name, key, specs, parents, translator))
     return checks
 
 
 def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSpec],
-                  parents: dict[str, dg.AssetKey]) -> dg.AssetChecksDefinition:
-    @dg.multi_asset_check(specs=specs, name=f"datastorm_{_identifier(table_name)}_checks",
-                          can_subset=True)
-    def run_checks(context: AssetCheckExecutionContext,
-                   datastorm: DatastormResource) -> Iterator[dg.AssetCheckResult]:
+                  parents: dict[str, dg.AssetKey], translator: DatastormTranslator
+                  ) -> dg.AssetChecksDefinition:
+    resource_key = translator.resource_key
+
+    @dg.multi_asset_check(
+        specs=specs, can_subset=True, required_resource_keys={resource_key},
+        name=translator.definition_name(f"datastorm_{_identifier(table_name)}_checks"))
+    def run_checks(context: AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        datastorm: DatastormResource = getattr(context.resources, resource_key)
         genfile = datastorm.load()
         table = genfile.table(table_name)
         selected = {k.name for k in context.selected_asset_check_keys}
@@ -122,8 +126,8 @@ def _on_kafka(genfile: Genfile, table: Table) -> bool:
     return table.target is not None and genfile.targets[table.target].type == "kafka"
 
 
-def _delivery_check(table_name: str, key: dg.AssetKey,
-                    blocking: bool) -> dg.AssetChecksDefinition:
+def _delivery_check(table_name: str, key: dg.AssetKey, blocking: bool,
+                    translator: DatastormTranslator) -> dg.AssetChecksDefinition:
     """A topic has no SQL to query: check what the broker acknowledged instead.
 
     Every message's delivery report (acks=all) was counted by the run; the
@@ -132,7 +136,8 @@ def _delivery_check(table_name: str, key: dg.AssetKey,
     spec = dg.AssetCheckSpec("all_delivered", asset=key, blocking=blocking,
                              description="the broker acknowledged a message for every row")
 
-    @dg.multi_asset_check(specs=[spec], name=f"datastorm_{_identifier(table_name)}_checks")
+    @dg.multi_asset_check(specs=[spec], name=translator.definition_name(
+        f"datastorm_{_identifier(table_name)}_checks"))
     def delivered(context: AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         event = context.instance.get_latest_materialization_event(key)
         metadata = event.asset_materialization.metadata if event and \

@@ -50,6 +50,6 @@ def build_definitions(
         schedules=[build_refresh_schedule(parsed, translator),
                    *([stream_schedule] if stream_schedule else [])],
         sensors=[build_genfile_sensor(path, parsed, translator)],
-        resources={"datastorm": DatastormResource(genfile=path, target=target,
-                                                  targets=dict(targets or {}))},
+        resources={translator.resource_key: DatastormResource(
+            genfile=path, target=target, targets=dict(targets or {}))},
     )

@@ -53,10 +53,14 @@ def build_stream_job(genfile: Genfile, translator: DatastormTranslator) -> dg.Jo
     """The job that applies a burst of stream events to the Genfile's tables."""
     keys = {t.name: translator.get_asset_key(t) for t in genfile.tables}
 
-    @dg.op(name="stream_burst", description="Applies a bounded burst of INSERT/UPDATE/DELETE "
-           "events (datastorm stream) to the materialized tables.")
-    def stream_burst(context: dg.OpExecutionContext, config: StreamBurstConfig,
-                     datastorm: DatastormResource) -> dg.Output[dict[str, Any]]:
+    resource_key = translator.resource_key
+
+    @dg.op(name="stream_burst", required_resource_keys={resource_key},
+           description="Applies a bounded burst of INSERT/UPDATE/DELETE events (datastorm "
+           "stream) to the materialized tables.")
+    def stream_burst(context: dg.OpExecutionContext,
+                     config: StreamBurstConfig) -> dg.Output[dict[str, Any]]:
+        datastorm: DatastormResource = getattr(context.resources, resource_key)
         current = datastorm.load()
         try:
             mix = parse_mix(config.mix) if config.mix else None
@@ -85,8 +89,9 @@ def build_stream_job(genfile: Genfile, translator: DatastormTranslator) -> dg.Jo
             "summary": dg.MetadataValue.json(summary),
         })
 
-    @dg.job(name=STREAM_JOB_NAME, description="A burst of change-stream events against the "
-            "tables the assets materialized, for CDC tests.")
+    @dg.job(name=translator.definition_name(STREAM_JOB_NAME),
+            description="A burst of change-stream events against the tables the assets "
+            "materialized, for CDC tests.")
     def stream_job() -> None:
         stream_burst()
 
@@ -101,7 +106,7 @@ def build_stream_schedule(genfile: Genfile, job: dg.JobDefinition
         return None
     events = int(genfile.dagster.get("stream_events", DEFAULT_BURST_EVENTS))
     return dg.ScheduleDefinition(
-        name=f"{STREAM_JOB_NAME}_schedule",
+        name=f"{job.name}_schedule",
         cron_schedule=str(cron),
         job=job,
         run_config={"ops": {"stream_burst": {"config": {"events": events}}}},

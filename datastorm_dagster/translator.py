@@ -8,6 +8,7 @@ key prefix, a group) and keep the rest. Note the term clash: a datastorm
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,15 +22,28 @@ from datastorm_core.target.postgres_sql import column_type
 __all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings"]
 
 METADATA_PREFIX = "datastorm"
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 @dataclass(frozen=True)
 class DatastormTranslatorSettings:
-    """Switches of the default translation."""
+    """Switches of the default translation.
+
+    ``name`` lets several Genfiles share one code location: it goes into the
+    names of the ops, checks, jobs, schedule and sensor, and into the
+    resource key (``datastorm_<name>``). Give each Genfile its own
+    ``key_prefix`` too, when table names repeat.
+    """
 
     key_prefix: tuple[str, ...] = ()
     group_name: str = "datastorm"
     blocking_checks: bool = True
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.name and not _NAME.match(self.name):
+            raise ValueError(f"name must be letters, digits and underscores (it names Dagster "
+                             f"ops, jobs and a resource), got {self.name!r}")
 
 
 class DatastormTranslator:
@@ -37,6 +51,16 @@ class DatastormTranslator:
 
     def __init__(self, settings: DatastormTranslatorSettings | None = None) -> None:
         self.settings = settings or DatastormTranslatorSettings()
+
+    def definition_name(self, base: str) -> str:
+        """An op, job, schedule or sensor name, unique per Genfile when ``name`` is set."""
+        name = self.settings.name
+        return base if not name else base.replace("datastorm", f"datastorm_{name}", 1)
+
+    @property
+    def resource_key(self) -> str:
+        """The key of this Genfile's DatastormResource."""
+        return self.definition_name("datastorm")
 
     def get_asset_key(self, table: Table) -> dg.AssetKey:
         """The asset's key; its last part is always the table's name."""

@@ -28,11 +28,13 @@ class DatastormGenfileComponent(dg.Component, dg.Resolvable, dg.Model):
     target: str | None = None
     key_prefix: tuple[str, ...] = ()
     group_name: str = "datastorm"
+    # Set it when several Genfiles share a code location (see the translator settings).
+    name: str = ""
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         path = Path(self.genfile)
         if not path.is_absolute():
             path = context.path / path
         translator = DatastormTranslator(DatastormTranslatorSettings(
-            key_prefix=tuple(self.key_prefix), group_name=self.group_name))
+            key_prefix=tuple(self.key_prefix), group_name=self.group_name, name=self.name))
         return build_definitions(path, target=self.target or None, translator=translator)
