@@ -22,6 +22,7 @@ from rich.table import Table
 from datastorm_core.errors import DatastormError, UsageError
 from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.streaming import KINDS, parse_mix
+from datastorm_core.stream.events import EventStreamOptions, kafka_tables, stream_events
 from datastorm_core.stream.executor import Event
 from datastorm_core.stream.report import StreamReport, write_summary
 from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream
@@ -50,6 +51,10 @@ def add_parser(commands: Any) -> None:
                     "without stream = false)")
     go.add_argument("--publication", metavar="NAME",
                     help="create a logical-replication publication of the streamed tables")
+    go.add_argument("--target-for", action="append", default=[], metavar="NAME=URL",
+                    help="URL of the named target [targets.NAME] (repeatable)")
+    go.add_argument("--from-event", type=int, default=0, metavar="N",
+                    help="Kafka tables: resume after the first N events (default 0)")
     go.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON")
     go.add_argument("--event-log", metavar="PATH",
                     help="write every committed event as a JSON line (n, kind, rows changed)")
@@ -66,7 +71,11 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
         except ValueError as exc:
             raise UsageError(f"--mix: {exc}") from None
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-    genfile = load_genfile(args.genfile, target_overridden=bool(args.target))
+    target_for = _target_for(args.target_for)
+    genfile = load_genfile(args.genfile, target_overridden=bool(args.target),
+                           named_overridden=list(target_for))
+    if tables and kafka_tables(genfile, tables) is not None:
+        return _cmd_event_stream(args, genfile, tables, target_for, out)
     options = StreamOptions(target=args.target, seed=args.seed, tables=tables, rate=args.rate,
                             events=args.events, duration=args.duration, mix=mix,
                             publication=args.publication)
@@ -119,6 +128,48 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
                 f"(next event {report.next_event:,})")
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _target_for(items: list[str]) -> dict[str, str]:
+    named: dict[str, str] = {}
+    for item in items:
+        name, sep, url = item.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise UsageError(f"--target-for takes NAME=URL, e.g. events=kafka://localhost:9092, "
+                             f"got {item!r}")
+        named[name.strip()] = url.strip()
+    return named
+
+
+def _cmd_event_stream(args: argparse.Namespace, genfile: Any, tables: list[str],
+                      target_for: dict[str, str], out: Console) -> int:
+    """``--tables`` on a Kafka target: new events at a rate (see stream/events.py)."""
+    if args.mix is not None or args.publication:
+        raise UsageError("--mix and --publication apply to a database stream; events to "
+                         "Kafka are inserts only")
+    options = EventStreamOptions(tables=tables, target_for=target_for, seed=args.seed,
+                                 rate=args.rate, events=args.events, duration=args.duration,
+                                 from_event=args.from_event)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    say: Callable[[str], None] | None = None if args.quiet else \
+        (lambda line: err.print(line, markup=False))
+    stop = threading.Event()
+    with _stop_on_signals(stop, say):
+        report = stream_events(genfile, options, stop=stop, on_line=say)
+    if args.summary_json:
+        write_summary(args.summary_json, report.summary())
+    if not args.quiet:
+        grid = Table(title=f"{report.events:,} events in {report.elapsed:,.1f} s "
+                     f"({report.per_second:,.1f}/s) -> {report.target}", title_justify="left")
+        grid.add_column("table")
+        grid.add_column("events", justify="right")
+        for name, count in report.tables.items():
+            grid.add_row(name, f"{count:,}")
+        out.print(grid)
+        if say is not None:
+            say(f"stream: next event {report.next_event:,} (resume with --from-event "
+                f"{report.next_event})")
+    return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
 
 
 def _finish(report: StreamReport, args: argparse.Namespace, out: Console) -> None:
