@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -27,6 +28,7 @@ from datastorm_core.genfile.model import (
     TargetConfig,
 )
 from datastorm_core.genfile.parse import RawGenfile, expand_env
+from datastorm_core.genfile.paths import file_digest
 from datastorm_core.genfile.plan import table_cycles, target_order
 from datastorm_core.genfile.sizing import size_tables
 from datastorm_core.genfile.streaming import TABLE_OPTIONS as STREAM_OPTIONS
@@ -112,6 +114,7 @@ def validate(
         ordered = sorted(out.problems, key=lambda p: (p.line is None, p.line or 0))
         raise GenfileError(ordered, raw.path)
     tables = size_tables(tables, dataset.seed)
+    base_dir = os.path.dirname(os.path.abspath(raw.path)) if raw.path else None
     return Genfile(
         dataset=dataset,
         target=target,
@@ -120,7 +123,7 @@ def validate(
         dagster=dagster,
         path=raw.path,
         digest=_digest({k: v for k, v in doc.items() if k not in ("target", "targets")}),
-        table_digests={t.name: _table_digest(doc, t.name, dataset) for t in tables},
+        table_digests={t.name: _table_digest(doc, t.name, dataset, base_dir) for t in tables},
     )
 
 
@@ -645,10 +648,19 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _table_digest(doc: dict[str, Any], name: str, dataset: Dataset) -> str:
-    """What decides a table's rows: its own section and the dataset options it uses."""
+def _table_digest(doc: dict[str, Any], name: str, dataset: Dataset,
+                  base_dir: str | None) -> str:
+    """What decides a table's rows: its section, the dataset options it uses, its files."""
+    section = doc.get(name)
+    files = {}
+    if isinstance(section, dict):
+        for field_name, spec in section.items():
+            if isinstance(spec, dict) and isinstance(spec.get("dictionary"), str):
+                # An edited dictionary changes the rows as much as an edited field.
+                files[field_name] = file_digest(spec["dictionary"], base_dir)
     return _digest({
-        "table": rows_definition(doc.get(name)),  # the stream's words change no row
+        "table": rows_definition(section),  # the stream's words change no row
+        "files": files,
         "seed": dataset.seed,
         "records": dataset.records,
         "locale": dataset.locale,

@@ -264,3 +264,29 @@ def test_sensor_waits_for_a_reload_when_the_genfile_gains_a_table(
     reloaded = build_definitions(genfile)  # what a reload of the code location builds
     data = _tick(reloaded, cursor, instance)
     assert [_tables(r) for r in data.run_requests] == [["branch"]]
+
+
+def test_sensor_sees_an_edited_word_dictionary(tmp_path: Path,
+                                               instance: dg.DagsterInstance) -> None:
+    words = tmp_path / "segments.txt"
+    words.write_text("retail\nprivate\n", encoding="utf-8")
+    genfile = tmp_path / "Genfile.toml"
+    genfile.write_text("""
+[customer]
+records = 20
+id = { type = "sequence" }
+segment = { type = "word", dictionary = "segments.txt" }
+
+[account]
+records = 30
+id = { type = "sequence" }
+customer_id = { type = "reference", ref = "customer.id" }
+""", encoding="utf-8")
+    defs = build_definitions(genfile)
+    first = _tick(defs, None, instance)
+    assert not first.run_requests
+
+    words.write_text("retail\nprivate\ncorporate\n", encoding="utf-8")  # the file, not the TOML
+    data = _tick(defs, first.cursor, instance)
+
+    assert [sorted(_tables(r)) for r in data.run_requests or []] == [["account", "customer"]]

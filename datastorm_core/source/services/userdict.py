@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from datastorm_core.genfile.fieldspecs import is_csv
+from datastorm_core.genfile.paths import resolve_path
 from datastorm_core.source.services.dictionaries import Dictionary
 
 __all__ = ["DictionaryFileError", "load_dictionary", "resolve_path"]
@@ -29,14 +30,6 @@ __all__ = ["DictionaryFileError", "load_dictionary", "resolve_path"]
 
 class DictionaryFileError(LookupError):
     """A dictionary file that cannot be used; the message names the path and the fix."""
-
-
-def resolve_path(path: str, base_dir: str | None) -> str:
-    """``path`` as written in the Genfile, relative to the Genfile's directory."""
-    expanded = os.path.expanduser(path)
-    if os.path.isabs(expanded):
-        return os.path.normpath(expanded)
-    return os.path.normpath(os.path.join(base_dir or os.getcwd(), expanded))
 
 
 def load_dictionary(path: str, base_dir: str | None = None, column: str | None = None,
