@@ -365,16 +365,20 @@ def _report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> Non
         print(f"{method:<30} {r['customers']:>10,} {r['rows']:>10,} {r['seconds']:>8.2f} "
               f"{r['rows_per_second']:>11,} {r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
     if args.json:
-        record = {
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                                     capture_output=True, text=True).stdout.strip(),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "rows": args.rows,
-            "repeat": args.repeat,
-            "results": results,
-        }
-        Path(args.json).write_text(json.dumps(record, indent=2))
+        write_record(args.json, results, rows=args.rows, repeat=args.repeat)
+
+
+def write_record(path: str, results: dict[str, Any], **run: Any) -> None:
+    """The figures as JSON, with when, the commit and the machine, to compare across commits."""
+    record = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                                 capture_output=True, text=True).stdout.strip(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **run,
+        "results": results,
+    }
+    Path(path).write_text(json.dumps(record, indent=2))
 
 
 if __name__ == "__main__":

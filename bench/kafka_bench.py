@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import signal
 import socket
 import subprocess
@@ -36,7 +35,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench import median_run  # noqa: E402  (bench/ is not a package)
+from bench import median_run, write_record  # noqa: E402  (bench/ is not a package)
 
 PRODUCER = {"enable.idempotence": True, "acks": "all", "compression.type": "lz4",
             "linger.ms": 20, "batch.size": 1_000_000, "log_level": 0}
@@ -250,15 +249,8 @@ def main() -> None:
         print(f"{method:<20} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
               f"{r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
     if args.json:
-        Path(args.json).write_text(json.dumps({
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                                     capture_output=True, text=True).stdout.strip(),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "broker": "tansu (memory)" if broker is not None else bootstrap,
-            "repeat": args.repeat,
-            "results": results,
-        }, indent=2))
+        write_record(args.json, results, repeat=args.repeat,
+                     broker="tansu (memory)" if broker is not None else bootstrap)
 
 
 if __name__ == "__main__":

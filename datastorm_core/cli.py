@@ -22,7 +22,15 @@ from datastorm_core import __version__
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
 from datastorm_core.genfile import Partition, load_genfile
 from datastorm_core.progress import ProgressDisplay, render_summary
-from datastorm_core.run import RunOptions, check, plan, preview, run, target_url
+from datastorm_core.run import (
+    RunOptions,
+    check,
+    parse_target_for,
+    plan,
+    preview,
+    run,
+    target_url,
+)
 from datastorm_core.stream import command as stream_command
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
@@ -105,16 +113,9 @@ def _options(args: argparse.Namespace) -> RunOptions:
             day = date.fromisoformat(args.day)
         except ValueError:
             raise UsageError(f"--day must be a date like 2026-01-31, got {args.day!r}") from None
-    target_for: dict[str, str] = {}
-    for item in getattr(args, "target_for", None) or ():
-        name, sep, url = item.partition("=")
-        if not sep or not name.strip() or not url.strip():
-            raise UsageError(f"--target-for takes NAME=URL, e.g. events=kafka://localhost:9092, "
-                             f"got {item!r}")
-        target_for[name.strip()] = url.strip()
     return RunOptions(
         target=getattr(args, "target", None),
-        target_for=target_for,
+        target_for=parse_target_for(getattr(args, "target_for", None) or ()),
         seed=getattr(args, "seed", None),
         tables=tables,
         partition=partition,

@@ -34,7 +34,8 @@ from datastorm_core.target.base import BaseTarget
 from datastorm_core.target.registry import open_target, resolve_url
 from datastorm_core.target.urls import scheme_of
 
-__all__ = ["RunOptions", "RunReport", "check", "plan", "prepare_target", "preview", "run"]
+__all__ = ["RunOptions", "RunReport", "check", "parse_target_for", "plan", "prepare_target",
+           "preview", "run"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,18 @@ def plan(genfile: Genfile, options: RunOptions | None = None) -> list[TablePlan]
         start, stop = p.table.daily.rows_of(options.day)
         days.append(TablePlan(p.table, start, stop, p.total))
     return days
+
+
+def parse_target_for(items: Sequence[str]) -> dict[str, str]:
+    """``--target-for NAME=URL`` arguments (repeated) as {name: URL}."""
+    named: dict[str, str] = {}
+    for item in items:
+        name, sep, url = item.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise UsageError(f"--target-for takes NAME=URL, e.g. events=kafka://localhost:9092, "
+                             f"got {item!r}")
+        named[name.strip()] = url.strip()
+    return named
 
 
 def target_url(genfile: Genfile, options: RunOptions, name: str | None = None) -> str:
@@ -210,7 +223,8 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     stats.ended = time.perf_counter()
     targets = [t for t, _ in phases]
     details = {p.table.name: target.table_details(p.table.name)
-               for target, group in phases for p in group if target.table_details(p.table.name)}
+               for target, group in phases for p in group}
+    details = {name: told for name, told in details.items() if told}
     return RunReport(stats, " + ".join(t.describe() for t in targets), source.context.seed,
                      options.partition, tuple(plans),
                      tuple(w for t in targets for w in t.warnings), details)

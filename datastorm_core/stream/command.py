@@ -22,6 +22,7 @@ from rich.table import Table
 from datastorm_core.errors import DatastormError, UsageError
 from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.streaming import KINDS, parse_mix
+from datastorm_core.run import parse_target_for
 from datastorm_core.stream.events import EventStreamOptions, kafka_tables, stream_events
 from datastorm_core.stream.executor import Event
 from datastorm_core.stream.report import StreamReport, write_summary
@@ -71,7 +72,7 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
         except ValueError as exc:
             raise UsageError(f"--mix: {exc}") from None
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-    target_for = _target_for(args.target_for)
+    target_for = parse_target_for(args.target_for)
     genfile = load_genfile(args.genfile, target_overridden=bool(args.target),
                            named_overridden=list(target_for))
     if tables and kafka_tables(genfile, tables) is not None:
@@ -128,17 +129,6 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
                 f"(next event {report.next_event:,})")
         return EXIT_INTERRUPTED
     return EXIT_OK
-
-
-def _target_for(items: list[str]) -> dict[str, str]:
-    named: dict[str, str] = {}
-    for item in items:
-        name, sep, url = item.partition("=")
-        if not sep or not name.strip() or not url.strip():
-            raise UsageError(f"--target-for takes NAME=URL, e.g. events=kafka://localhost:9092, "
-                             f"got {item!r}")
-        named[name.strip()] = url.strip()
-    return named
 
 
 def _cmd_event_stream(args: argparse.Namespace, genfile: Any, tables: list[str],

@@ -50,7 +50,6 @@ class TopicReport:
 
     topic: str
     delivered: int = 0
-    failed: int = 0
     offsets: dict[int, list[int]] = field(default_factory=dict)  # partition -> [first, last]
 
     def as_details(self) -> dict[str, Any]:
@@ -204,7 +203,6 @@ class KafkaTarget(BaseTarget):
 
         def delivered(err: KafkaError | None, msg: Any) -> None:
             if err is not None:
-                report.failed += 1
                 if self._error is None:
                     self._error = self._failure(report, err)
                 return

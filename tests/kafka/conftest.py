@@ -14,26 +14,25 @@ import pytest
 from kafka_support import Broker
 
 
-@pytest.fixture(scope="session")
-def kafka_broker() -> Iterator[Broker]:
-    """One broker shared by the tests that only send and read."""
+def _running_broker() -> Iterator[Broker]:
     broker = Broker()
     try:
         broker.start()
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[Broker]:
+    """One broker shared by the tests that only send and read."""
+    yield from _running_broker()
 
 
 @pytest.fixture
 def own_broker() -> Iterator[Broker]:
     """A broker of the test's own, which it may stop mid-run."""
-    broker = Broker()
-    try:
-        broker.start()
-        yield broker
-    finally:
-        broker.stop()
+    yield from _running_broker()
 
 
 # The Dagster test helpers (tests/dagster/dagster_support.py) serve the Kafka assets test.
