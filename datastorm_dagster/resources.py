@@ -63,4 +63,6 @@ class DatastormResource(dg.ConfigurableResource):
 
     def inspector(self, genfile: Genfile, table: str | None = None) -> Inspector:
         """A connection that counts rows, duplicates and orphans where ``table`` lives."""
-        return open_inspector(self.target_url(genfile, table))
+        name = genfile.table(table).target if table is not None else None
+        config = genfile.target if name is None else genfile.targets[name]
+        return open_inspector(self.target_url(genfile, table), config.options)

@@ -17,7 +17,7 @@ import dagster as dg
 
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.target.postgres_sql import column_type
+from datastorm_core.target.postgres.sql import column_type
 
 __all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings"]
 

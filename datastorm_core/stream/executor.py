@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
@@ -47,13 +46,12 @@ from datastorm_core.stream.plan import ATTEMPTS, Planner
 from datastorm_core.stream.spec import Reference, StreamSpec, StreamTable, allowed_transitions
 from datastorm_core.stream.sql import Where, cast_row, columns, row, select_first
 from datastorm_core.target.encode.text import column_text
-from datastorm_core.target.postgres_sql import column_type
-from datastorm_core.target.urls import redact
+from datastorm_core.target.postgres.connection import ConnectionSettings
+from datastorm_core.target.postgres.sql import column_type
 
 __all__ = ["APPLICATION_NAME", "Change", "Event", "Link", "PostgresStream"]
 
 APPLICATION_NAME = "datastorm-stream"
-CONNECT_TIMEOUT_SECONDS = 10
 # Candidates a delete looks at before it gives up on a table for this event.
 DELETE_CANDIDATES = 16
 # How deep a cascade may go (the Genfile's references are acyclic; this is a guard).
@@ -113,14 +111,8 @@ class PostgresStream:
 
     def __init__(self, url: str, spec: StreamSpec, planner: Planner,
                  options: Mapping[str, Any] | None = None) -> None:
-        try:
-            self.params: dict[str, Any] = conninfo_to_dict(url)
-        except psycopg.Error as exc:
-            raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: "
-                             f"{' '.join(str(exc).split())}") from exc
-        self.params.setdefault("connect_timeout", (options or {}).get(
-            "connect_timeout", CONNECT_TIMEOUT_SECONDS))
-        self.params.setdefault("application_name", APPLICATION_NAME)
+        self.settings = ConnectionSettings(url, _connection_options(options),
+                                           application_name=APPLICATION_NAME)
         self.url = url
         self.spec = spec
         self.planner = planner
@@ -140,7 +132,7 @@ class PostgresStream:
         self.pending: Event | None = None
 
     def describe(self) -> str:
-        return redact(self.url)
+        return self.settings.describe()
 
     # -- connection ----------------------------------------------------------------
 
@@ -152,8 +144,10 @@ class PostgresStream:
             TargetError: another stream holds the lock.
         """
         self.close()
-        conn = psycopg.connect(autocommit=False, **self.params)
+        # psycopg's own errors on purpose: the runner reconnects on OperationalError.
+        conn = psycopg.connect(autocommit=False, **self.settings.params)
         try:
+            self.settings.setup(conn)
             cur = conn.cursor()
             locked, pid = cur.execute("SELECT pg_try_advisory_lock(%s), pg_backend_pid()",
                                       (state.LOCK_KEY,)).fetchone()
@@ -724,3 +718,8 @@ def _json(value: object) -> object:
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[attr-defined]
     return str(value)
+
+
+def _connection_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The target options that say how to connect (the stream ignores COPY's)."""
+    return {k: v for k, v in (options or {}).items() if k in ("connect_timeout", "schema")}

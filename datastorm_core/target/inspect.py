@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from datastorm_core.errors import TargetError, UsageError
+from datastorm_core.target.postgres.connection import ConnectionSettings
 from datastorm_core.target.registry import resolve_url
 from datastorm_core.target.urls import file_url_path, redact, scheme_of
 
@@ -64,14 +65,12 @@ class Inspector(ABC):
 
 
 class _PostgresInspector(Inspector):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
         self.url = url
-        try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
-                                        application_name="datastorm-inspect")
-        except psycopg.Error as exc:
-            raise TargetError(f"cannot connect to {redact(url)}: "
-                              f"{' '.join(str(exc).split())}") from exc
+        connection = {k: v for k, v in (options or {}).items()
+                      if k in ("connect_timeout", "schema")}
+        self.conn = ConnectionSettings(url, connection, application_name="datastorm-inspect"
+                                       ).connect(autocommit=True)
 
     def close(self) -> None:
         self.conn.close()
@@ -113,12 +112,16 @@ class _SqliteInspector(Inspector):
         return row[0] if row else None
 
 
-def open_inspector(url_or_type: str | None) -> Inspector:
-    """An inspector for a database target URL; UsageError for file-like targets."""
+def open_inspector(url_or_type: str | None, options: Mapping[str, Any] | None = None
+                   ) -> Inspector:
+    """An inspector for a database target URL; UsageError for file-like targets.
+
+    ``options`` are the target's (PostgreSQL reads ``schema`` and ``connect_timeout``).
+    """
     url = resolve_url(url_or_type)
     scheme = scheme_of(url)
     if scheme in ("postgresql", "postgres"):
-        return _PostgresInspector(url)
+        return _PostgresInspector(url, options)
     if scheme == "sqlite":
         return _SqliteInspector(url)
     raise UsageError(f"cannot inspect {redact(url)}: only database targets (postgresql, "

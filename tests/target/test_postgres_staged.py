@@ -11,7 +11,7 @@ from test_postgres_target import constraints_of
 
 from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.target import open_target
-from datastorm_core.target.postgres_staging import PREFIX, default_key_name, run_lock_key
+from datastorm_core.target.postgres.scratch import PREFIX, default_key_name, run_lock_key
 
 pytestmark = pytest.mark.postgres
 

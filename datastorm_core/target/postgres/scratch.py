@@ -21,10 +21,9 @@ from collections.abc import Mapping, Sequence
 from psycopg import sql
 
 from datastorm_core.core.schema import TableSchema
-from datastorm_core.target.postgres_sql import column_type, unique_columns
+from datastorm_core.target.postgres.sql import column_type, unique_columns
 
 __all__ = [
-    "KEYS_OF",
     "LEFTOVER_TABLES",
     "PREFIX",
     "create_staged",
@@ -124,26 +123,12 @@ def _clip(raw: bytes, length: int) -> str:
     return raw[:length].decode("utf-8", errors="ignore")
 
 
-# The keys of a staged table: (name, kind p/u/f, [columns]) in creation order.
-KEYS_OF = """
-SELECT c.conname, c.contype::text,
-       ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
-             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
-             ORDER BY k.n)
-FROM pg_constraint c
-WHERE c.conrelid = (SELECT oid FROM pg_class WHERE relname = %s
-                      AND relnamespace = (SELECT oid FROM pg_namespace
-                                          WHERE nspname = current_schema()))
-  AND c.contype IN ('p', 'u', 'f')
-ORDER BY c.oid
-"""
-
 _LABELS = {"p": "pkey", "u": "key", "f": "fkey"}
 
 
 def key_renames(table: str, keys: Sequence[tuple[str, str, Sequence[str]]]
                 ) -> list[sql.Composed]:
-    """After the rename, give the keys read by ``KEYS_OF`` the names of a plain load.
+    """After the rename, give the keys (``catalog.keys_of``) the names of a plain load.
 
     PostgreSQL names a key ``<table>_<columns>_<label>`` and adds 1, 2, ...
     to the label when that name is taken; the same happens here, in the

@@ -14,7 +14,6 @@ from datastorm_core.core.schema import ColumnSchema, ColumnType, ForeignKey, Tab
 from datastorm_core.target.encode.numeric import INT64_DIGITS
 
 __all__ = [
-    "HAS_FOREIGN_KEY",
     "add_foreign_key",
     "add_foreign_keys",
     "add_keys",
@@ -123,18 +122,6 @@ def add_foreign_key(schema: TableSchema, fk: ForeignKey) -> sql.Composed:
                                                    _foreign_key_clause(fk))
 
 
-# Whether the table %(child)s (a quoted name) already has this one-column foreign key.
-HAS_FOREIGN_KEY = """
-SELECT EXISTS (
-  SELECT 1 FROM pg_constraint AS c
-  JOIN pg_attribute AS a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-  JOIN pg_attribute AS p ON p.attrelid = c.confrelid AND p.attnum = c.confkey[1]
-  WHERE c.contype = 'f' AND cardinality(c.conkey) = 1
-    AND c.conrelid = %(child)s::regclass AND c.confrelid = %(parent)s::regclass
-    AND a.attname = %(column)s AND p.attname = %(parent_column)s)
-"""
-
-
 def has_orphans(schema: TableSchema, fk: ForeignKey) -> sql.Composed:
     """Whether a row of ``schema`` references a parent row that does not exist."""
     return sql.SQL(
@@ -169,18 +156,6 @@ def upsert_from(schema: TableSchema, staging: str) -> sql.Composed:
     return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
         sql.Identifier(schema.name), _names(names), _names(names), sql.Identifier(staging),
         _names(schema.primary_key), action)
-
-
-# Foreign keys held by tables outside a run on the tables the run replaces:
-# DROP ... CASCADE removes them, so they are read first and added back after.
-OUTSIDE_FOREIGN_KEYS = """
-SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
-FROM pg_constraint AS c
-WHERE c.contype = 'f'
-  AND c.confrelid = ANY(%(replaced)s::regclass[])
-  AND NOT c.conrelid = ANY(%(replaced)s::regclass[])
-ORDER BY 1, 2
-"""
 
 
 def restore_foreign_key(child: str, name: str, definition: str, *, valid: bool) -> sql.Composed:

@@ -1,0 +1,58 @@
+"""Datastorm's own tables, dropped and created again inside the run's transaction.
+
+One COPY session. With ``constraints = "after_load"`` (the default) each
+table gets its primary, unique and foreign keys right after its rows, as
+PostgreSQL's bulk-load advice (and ``pgbench -i``) recommends: about 3x
+faster than checking every row as it arrives. Foreign keys that tables
+outside the run hold on a replaced table are read before the drop and put
+back before the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from datastorm_core.core.schema import TableSchema
+from datastorm_core.target.postgres import catalog
+from datastorm_core.target.postgres import sql as q
+from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
+from datastorm_core.target.postgres.loads.common import copy_on_main, restore_outside_keys
+
+__all__ = ["DirectLoad"]
+
+
+class DirectLoad(Load):
+    """Drop, create, COPY, keys: all in the run's one transaction."""
+
+    def __init__(self, ctx: LoadContext) -> None:
+        super().__init__(ctx)
+        # (child, constraint name, definition) of foreign keys that tables
+        # outside the run hold on tables this run replaces.
+        self._outside_keys: list[tuple[str, str, str]] = []
+
+    def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        with self.session.cursor("preparing the tables") as cur:
+            self._outside_keys = catalog.outside_foreign_keys(cur, [s.name for s in schemas])
+            cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
+            keys_now = self.ctx.constraints == "immediate"
+            for schema in schemas:
+                cur.execute(q.create_table(schema, with_keys=keys_now))
+
+    def write(self, schema: TableSchema, copy: Copy) -> None:
+        copy_on_main(self.ctx, schema, schema.name, copy)
+
+    def end_table(self, schema: TableSchema) -> None:
+        if self.ctx.constraints != "after_load":
+            return
+        with self.session.cursor(f"adding the keys of table {schema.name!r}") as cur:
+            statement = q.add_keys(schema)
+            if statement is not None:
+                cur.execute(statement)
+        with self.session.cursor(f"adding the foreign keys of table {schema.name!r}") as cur:
+            statement = q.add_foreign_keys(schema)
+            if statement is not None:
+                cur.execute(statement)
+
+    def before_commit(self) -> None:
+        restore_outside_keys(self.ctx, self._outside_keys)
+        self._outside_keys = []
