@@ -1,9 +1,11 @@
-"""Parameters of ``template``, ``hash`` and ``word`` that need more than a TOML type check.
+"""Parameters that need more than a TOML type check: templates, hashes, words, durations.
 
 A template is parsed here once, for the catalogue (which fields it reads),
 for the checks and for the generator, so the three always agree. Nothing
 in a template is evaluated: ``{name}`` names a field of the same row, and
-the only format specs are paddings, checked here.
+the only format specs are paddings, checked here. Durations (``interval``)
+and times of day (``time``) are read here too, for the same reason: the
+validation and the generator must read "1d12h" the same way.
 """
 
 from __future__ import annotations
@@ -12,18 +14,27 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 __all__ = [
     "HASH_ALGORITHMS",
+    "MAX_ARRAY_LENGTH",
+    "MAX_BYTES",
+    "MAX_INTERVAL_SECONDS",
+    "MAX_JSON_KEYS",
     "MAX_TEMPLATE_WIDTH",
     "Padding",
     "TemplateError",
     "TemplatePart",
+    "count_bounds",
     "hash_problems",
     "hash_reads",
     "is_csv",
+    "json_reads",
+    "parse_duration",
     "parse_template",
+    "parse_time_of_day",
     "template_problems",
     "template_reads",
     "word_problems",
@@ -177,3 +188,83 @@ def word_problems(params: Mapping[str, Any]) -> tuple[str, ...]:
 def is_csv(path: str) -> bool:
     """A dictionary is read as CSV when its name ends in .csv (any case)."""
     return path.lower().endswith(".csv")
+
+
+# -- json, array, bytes: counts given as `n` or `[min, max]` ---------------------------
+
+# Upper bounds that keep a chunk's strings a few megabytes (and catch typos).
+MAX_JSON_KEYS = 50
+MAX_ARRAY_LENGTH = 1000
+MAX_BYTES = 1000
+
+
+def count_bounds(value: Any) -> tuple[int, int] | None:
+    """``n`` or ``[min, max]`` as ``(min, max)``; None when it is neither shape."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value
+    if isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return value[0], value[1]
+    return None
+
+
+def json_reads(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields a json object is made of (``of``), each once."""
+    return hash_reads(params)
+
+
+# -- interval: durations ----------------------------------------------------------------
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_DURATION = re.compile(r"(?:\d+[smhdw])+")
+_DURATION_PART = re.compile(r"(\d+)([smhdw])")
+# PostgreSQL keeps an interval's days in an int32: the text "N days" cannot go beyond.
+MAX_INTERVAL_SECONDS = (2**31 - 1) * 86_400
+
+
+def parse_duration(value: Any) -> int:
+    """Seconds of a duration: an integer of seconds, or "90s", "15m", "2h", "3d", "1w", "1d12h".
+
+    Raises:
+        ValueError: with a message that says how to write one.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif isinstance(value, str) and _DURATION.fullmatch(value.replace(" ", "")):
+        seconds = sum(int(number) * _UNIT_SECONDS[unit]
+                      for number, unit in _DURATION_PART.findall(value.replace(" ", "")))
+    else:
+        raise ValueError(f"cannot read duration {value!r}: write a number of seconds or a "
+                         "number with a unit s, m, h, d or w, like \"90s\", \"15m\", \"2h\", "
+                         "\"3d\", \"1w\" or \"1d12h\"")
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {value!r}")
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError(f"duration {value!r} is longer than PostgreSQL's 2147483647 days")
+    return seconds
+
+
+# -- time: times of day -------------------------------------------------------------------
+
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def parse_time_of_day(value: Any) -> int:
+    """Seconds since midnight of "HH:MM" or "HH:MM:SS" (or a TOML time like 08:30:00).
+
+    Raises:
+        ValueError: with a message that says how to write one.
+    """
+    if isinstance(value, time):
+        if value.microsecond:
+            raise ValueError(f"time {value.isoformat()} has a fraction of a second; times are "
+                             "whole seconds")
+        return value.hour * 3600 + value.minute * 60 + value.second
+    found = _TIME_OF_DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if found is None:
+        raise ValueError(f"cannot read time {value!r}: write \"HH:MM\" or \"HH:MM:SS\", "
+                         "like \"08:30\" or \"17:45:30\"")
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError(f"time {value!r} is not a time of day (00:00:00 to 23:59:59)")
+    return hours * 3600 + minutes * 60 + seconds

@@ -207,6 +207,50 @@ of = ["full_name", "born", "seen_at"]
 type = "word"
 dictionary = "{WORDS}"
 null_rate = 0.1
+max_length = 4
+
+[kitchen.doc]
+type = "json"
+of = ["id", "int_uniform", "money", "flag", "born", "full_name"]
+
+[kitchen.extra]
+type = "json"
+keys = [0, 3]
+
+[kitchen.tags]
+type = "array"
+values = ["Trailers", "Deleted Scenes", "Behind the Scenes"]
+
+[kitchen.scores]
+type = "array"
+element = "int"
+min = -5
+max = 5
+length = [1, 4]
+
+[kitchen.client_ip]
+type = "ip"
+null_rate = 0.1
+
+[kitchen.host_ip]
+type = "ip"
+version = 6
+unique = true
+
+[kitchen.duration]
+type = "interval"
+min = "90s"
+max = "1d12h"
+
+[kitchen.payload]
+type = "bytes"
+length = [0, 12]
+
+[kitchen.opens]
+type = "time"
+start = "08:00"
+end = "18:00"
+unique = true
 """
 
 

@@ -47,6 +47,13 @@ MINIMAL_FIELDS: dict[str, str] = {
     "address": 'type = "address"\nlocale = "pt_BR"',
     "company": 'type = "company"',
     "text": 'type = "text"',
+    # The types in a PostgreSQL type's input syntax: text all the same.
+    "json": 'type = "json"',
+    "array": 'type = "array"\nvalues = ["a", "b c"]',
+    "ip": 'type = "ip"',
+    "interval": 'type = "interval"',
+    "bytes": 'type = "bytes"',
+    "time": 'type = "time"',
 }
 
 # numpy kinds a column type's values may have (U: str, M: datetime64).

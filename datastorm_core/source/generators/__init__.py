@@ -12,6 +12,7 @@ from datastorm_core.source.generators.brazil import (
 from datastorm_core.source.generators.business import CompanyGenerator, TextGenerator
 from datastorm_core.source.generators.choice import ChoiceGenerator
 from datastorm_core.source.generators.derived import HashGenerator, TemplateGenerator
+from datastorm_core.source.generators.network import IpGenerator
 from datastorm_core.source.generators.numeric import (
     BoolGenerator,
     DecimalGenerator,
@@ -31,8 +32,18 @@ from datastorm_core.source.generators.places import (
     StateGenerator,
 )
 from datastorm_core.source.generators.reference import ReferenceGenerator
-from datastorm_core.source.generators.strings import StringGenerator, UuidGenerator
-from datastorm_core.source.generators.temporal import DateGenerator, TimestampGenerator
+from datastorm_core.source.generators.strings import (
+    BytesGenerator,
+    StringGenerator,
+    UuidGenerator,
+)
+from datastorm_core.source.generators.structured import ArrayGenerator, JsonGenerator
+from datastorm_core.source.generators.temporal import (
+    DateGenerator,
+    IntervalGenerator,
+    TimeGenerator,
+    TimestampGenerator,
+)
 from datastorm_core.source.generators.words import WordGenerator
 
 __all__ = ["GENERATORS", "Generator", "GeneratorContext"]
@@ -65,4 +76,10 @@ GENERATORS: dict[str, type[Generator]] = {
     "template": TemplateGenerator,
     "hash": HashGenerator,
     "word": WordGenerator,
+    "json": JsonGenerator,
+    "array": ArrayGenerator,
+    "ip": IpGenerator,
+    "interval": IntervalGenerator,
+    "bytes": BytesGenerator,
+    "time": TimeGenerator,
 }

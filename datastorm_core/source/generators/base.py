@@ -8,6 +8,12 @@ Uniqueness is by construction: a generator that can enumerate its values
 says how many there are (``space``) and maps ordinals in ``[0, space)``
 to distinct values (``from_ordinals``); the orchestrator feeds it a keyed
 permutation of the row index, so distinct rows get distinct values.
+
+A generator also says what it can make without making it
+(``value_space``: bounds, the few values, the longest text), so that a
+target writing into an existing table can check the table's columns
+before the first row, and which PostgreSQL input syntax its text follows
+(``syntax``: a json, inet or interval column is filled with text).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from datetime import datetime
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType
+from datastorm_core.core.schema import ColumnType, ValueSpace
 from datastorm_core.genfile.model import Field
 from datastorm_core.source.services.randomness import Stream
 
@@ -44,6 +50,9 @@ class GeneratorContext:
     # The Genfile's directory: relative paths (user dictionaries) are read from
     # there. None (a Genfile given as text): the current directory.
     base_dir: str | None = None
+    # True when rows past table_rows are written too (a table partitioned by day:
+    # `--day` writes days after [dataset] now), so table_rows bounds no value.
+    rows_grow: bool = False
 
 
 class ReferencePoolLike(ABC):
@@ -51,6 +60,9 @@ class ReferencePoolLike(ABC):
     column_type: ColumnType
     precision: int | None
     scale: int | None
+    # What the parent's key column can hold and its text's syntax: a reference has both.
+    space: ValueSpace | None = None
+    syntax: str | None = None
 
     @abstractmethod
     def keys_at(self, indices: np.ndarray) -> np.ndarray: ...
@@ -67,6 +79,13 @@ class Generator(ABC):
     # True when the generator makes its values unique itself when the field
     # asks for it (an e-mail derived from a name carries a unique number).
     handles_unique: bool = False
+    # The PostgreSQL input syntax of the text this generator writes, when it is not
+    # plain text: "json", "array", "inet", "interval", "bytea", "time". The column
+    # stays TEXT; a target may create (or expect) a column of that type.
+    syntax: str | None = None
+    # A NULL in a field this one reads makes this one NULL (a template of a NULL is
+    # NULL). False for a generator that writes the NULL itself (json writes null).
+    nulls_from_reads: bool = True
 
     def __init__(self, field: Field, ctx: GeneratorContext) -> None:
         self.field = field
@@ -85,6 +104,14 @@ class Generator(ABC):
         """Distinct values for distinct ordinals in ``[0, min(space, 2**62))``."""
         raise TypeError(f"type {self.field.type} cannot enumerate its values")
 
+    def value_space(self) -> ValueSpace | None:
+        """What this generator can make, as far as it knows without making it; None: unknown.
+
+        Every part must be true of every value (a bound, never an estimate):
+        a target refuses a column that the space says is too small.
+        """
+        return None
+
     @abstractmethod
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray | Column:
         """Values for ``indices``; ``row`` holds the fields this one reads.
@@ -92,3 +119,4 @@ class Generator(ABC):
         A generator whose values are NULL by construction (a hierarchy's
         roots) returns a Column with its NULL mask.
         """
+

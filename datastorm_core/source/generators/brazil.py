@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.services import brazil, dictionaries
 from datastorm_core.source.services.documents import (
@@ -68,6 +69,9 @@ class CpfGenerator(Generator):
     def layout(self) -> str:
         return CPF_LAYOUTS[bool(self.field.param("formatted", True))]
 
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=len(self.layout()))  # one character per layout position
+
     def space(self) -> int:
         return CPF_SPACE
 
@@ -91,6 +95,9 @@ class CnpjGenerator(Generator):
 
     def layout(self) -> str:
         return CNPJ_LAYOUTS[bool(self.field.param("formatted", True))]
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=len(self.layout()))
 
     def space(self) -> int:
         return CNPJ_BASES * CNPJ_BRANCHES
@@ -175,6 +182,9 @@ class CepGenerator(StateTied):
     def layout(self) -> str:
         return CEP_LAYOUTS[bool(self.field.param("formatted", True))]
 
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=len(self.layout()))
+
     def space(self) -> int | None:
         return int(self._layout[1][-1]) * CEP_STREET_SUFFIXES
 
@@ -232,6 +242,9 @@ class PhoneGenerator(StateTied):
 
     def layout(self) -> str:
         return PHONE_LAYOUTS[self.field.param("format", "international")]
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=len(self.layout()))
 
     def space(self) -> int | None:
         return len(self._codes[0]) * MOBILE_NUMBERS

@@ -15,12 +15,13 @@ from functools import cached_property
 import numpy as np
 
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.generators.brazil import locale_problem
 from datastorm_core.source.services import dictionaries, locale_data
 from datastorm_core.source.services.compose import Composer, Pattern
 from datastorm_core.source.services.dictionaries import Dictionary
-from datastorm_core.source.services.text import codepoints, strings_from_codepoints
+from datastorm_core.source.services.text import codepoints, longest, strings_from_codepoints
 
 __all__ = ["CompanyGenerator", "TextGenerator"]
 
@@ -67,6 +68,11 @@ class CompanyGenerator(Generator):
             return 0  # a refused locale (its problem says why)
         return self.composer.space
 
+    def value_space(self) -> ValueSpace | None:
+        if not locale_data.company_formats(self.locale()):
+            return None
+        return ValueSpace(max_length=self.composer.max_length)
+
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
         return self.composer.from_ordinals(ordinals)
 
@@ -104,6 +110,17 @@ class TextGenerator(Generator):
         elif not 1 <= self.bounds()[0] <= self.bounds()[1] <= MAX_WORDS:
             problems.append(f"words must satisfy 1 <= min <= max <= {MAX_WORDS}, got {words}")
         return problems
+
+    def value_space(self) -> ValueSpace | None:
+        if self.problems():
+            return None
+        # Every word is followed by one character (" ", or "." after the last), and
+        # each sentence that ends before the last word adds a space: a sentence has
+        # SENTENCE_MIN_WORDS words or more, so at most (words - 1) // that many end early.
+        _, words = locale_data.lorem_words(self.locale())
+        high = self.bounds()[1]
+        return ValueSpace(max_length=high * (longest(words.words) + 1)
+                          + (high - 1) // SENTENCE_MIN_WORDS)
 
     @cached_property
     def _vocabulary(self) -> _Vocabulary:

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType
+from datastorm_core.core.schema import ColumnType, ValueSpace
 from datastorm_core.genfile.types import choice_column_type
 from datastorm_core.source.generators.base import Generator
+from datastorm_core.source.services.text import longest
 
 __all__ = ["ChoiceGenerator"]
 
@@ -38,3 +39,12 @@ class ChoiceGenerator(Generator):
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         return self.values[self.stream.weighted(indices, self.cumulative)]
+
+    def value_space(self) -> ValueSpace:
+        # Every listed value, even one of weight 0: a bound, and what an enum must hold.
+        values = tuple(self.values.tolist())
+        if self.column_type is ColumnType.TEXT:
+            return ValueSpace(values=values, max_length=longest(self.values))
+        if self.column_type is ColumnType.BOOLEAN:
+            return ValueSpace(values=values)
+        return ValueSpace(low=min(values), high=max(values), values=values)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from decimal import Decimal
 
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType
+from datastorm_core.core.schema import ColumnType, ValueSpace
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile.fieldspecs import Padding
 from datastorm_core.genfile.types import FIELD_TYPES
@@ -59,6 +60,26 @@ class _DerivedGenerator(Generator):
             column_type, scale = self._integer_column(name)
             return values_text(values, column_type, scale)
         return values_text(values, ColumnType.TEXT)
+
+    def text_length(self, name: str) -> int | None:
+        """The longest text of field ``name`` (as ``text`` writes it); None when unknown."""
+        pool = self.ctx.reference_pool(self.ctx.table, name)
+        space = pool.space
+        kind = pool.column_type
+        if kind in (ColumnType.TEXT, ColumnType.UUID):
+            return None if space is None else space.max_length
+        fixed = {ColumnType.BOOLEAN: len("false"), ColumnType.DATE: len("2024-01-31"),
+                 ColumnType.TIMESTAMP: len("2024-01-31T12:00:00"),
+                 # The longest shortest repr: a sign, 17 digits, a point, "e-308".
+                 ColumnType.DOUBLE: 24}
+        if kind in fixed:
+            return fixed[kind]
+        if space is None or space.low is None or space.high is None:
+            return None
+        # BIGINT and NUMERIC: the wider bound's text; "f" writes a Decimal with all its
+        # places (str would write 1E-18), as format_numeric does.
+        return max(len(f"{bound:f}" if isinstance(bound, Decimal) else str(bound))
+                   for bound in (space.low, space.high))
 
     def _integer_column(self, name: str) -> tuple[ColumnType, int | None]:
         if name not in self._scales:
@@ -118,6 +139,19 @@ class TemplateGenerator(_DerivedGenerator):
             return np.full(len(indices), result, dtype=f"<U{max(len(result), 1)}")
         return result
 
+    def value_space(self) -> ValueSpace | None:
+        # The literals, and each field's longest text or its padding's width.
+        total = 0
+        for part in self.parts:
+            total += len(part.literal)
+            if part.field is None:
+                continue
+            length = self.text_length(part.field)
+            if length is None:
+                return None
+            total += max(length, part.padding.width) if part.padding is not None else length
+        return ValueSpace(max_length=total)
+
 
 class HashGenerator(_DerivedGenerator):
     """Hex digest (sha256, md5, sha1, blake2b) of the fields listed in ``of``.
@@ -135,6 +169,9 @@ class HashGenerator(_DerivedGenerator):
         length = self.field.param("length")
         self.length = length if isinstance(length, int) and 1 <= length <= self.digits \
             else self.digits
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=self.length)
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         texts: dict[str, np.ndarray] = {}

@@ -9,7 +9,7 @@ from decimal import Decimal
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType
+from datastorm_core.core.schema import ColumnType, ValueSpace
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.services.distributions import draw_continuous, draw_integers
 
@@ -48,6 +48,16 @@ class SequenceGenerator(Generator):
         start, step = self.field.param("start", 1), self.field.param("step", 1)
         return np.int64(start) + np.int64(step) * indices.astype(np.int64)
 
+    def value_space(self) -> ValueSpace:
+        # The table's rows 0 .. rows - 1; a table of no rows has no value, and
+        # (start, start) is as true a bound as any. Where rows go on (days after
+        # `now`), only the start bounds the values.
+        start, step = self.field.param("start", 1), self.field.param("step", 1)
+        if self.ctx.rows_grow:
+            return ValueSpace(low=start) if step > 0 else ValueSpace(high=start)
+        last = start + step * max(self.ctx.table_rows - 1, 0)
+        return ValueSpace(low=min(start, last), high=max(start, last))
+
 
 class IntGenerator(Generator):
     column_type = ColumnType.BIGINT
@@ -69,6 +79,10 @@ class IntGenerator(Generator):
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         low, high = self.bounds
         return draw_integers(self.stream, indices, low, high, self.field.params)
+
+    def value_space(self) -> ValueSpace:
+        low, high = self.bounds
+        return ValueSpace(low=low, high=high)  # every distribution is clipped to [min, max]
 
 
 class FloatGenerator(Generator):
@@ -137,6 +151,14 @@ class FloatGenerator(Generator):
         scale = self.field.param("scale")
         return np.clip(np.round(values, scale), grid[0] / 10**scale, grid[1] / 10**scale)
 
+    def value_space(self) -> ValueSpace:
+        grid = self._decimal_grid()
+        if grid is not None:  # rounded to `scale` places, then clipped inside [min, max]
+            scale = 10 ** self.field.param("scale")
+            return ValueSpace(low=grid[0] / scale, high=grid[1] / scale)
+        low, high = self.bounds
+        return ValueSpace(low=low, high=high)
+
 
 class DecimalGenerator(Generator):
     """Exact decimals, carried as int64 counts of 10**-scale (see core.schema)."""
@@ -165,6 +187,11 @@ class DecimalGenerator(Generator):
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         return draw_integers(self.stream, indices, self.low, self.high, self.field.params)
 
+    def value_space(self) -> ValueSpace:
+        # Decimal(1250).scaleb(-2) is Decimal("12.50"): the bound carries the scale.
+        return ValueSpace(low=Decimal(self.low).scaleb(-self.scale),
+                          high=Decimal(self.high).scaleb(-self.scale))
+
 
 class BoolGenerator(Generator):
     column_type = ColumnType.BOOLEAN
@@ -177,3 +204,6 @@ class BoolGenerator(Generator):
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         return self.stream.below(indices, float(self.field.param("probability", 0.5)))
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(values=(False, True))

@@ -9,12 +9,13 @@ from functools import lru_cache
 import numpy as np
 
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.services import dictionaries
 from datastorm_core.source.services.dictionaries import Dictionary
 from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.permutation import KeyedPermutation
-from datastorm_core.source.services.text import ascii_slug
+from datastorm_core.source.services.text import ascii_slug, longest
 
 __all__ = ["EmailGenerator", "FirstNameGenerator", "LastNameGenerator", "NameGenerator"]
 
@@ -36,6 +37,9 @@ class _SingleWordGenerator(_DictionaryGenerator):
 
     def space(self) -> int:
         return len(self.dictionary())
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=longest(self.dictionary().words))
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
         return self.dictionary().words[ordinals]
@@ -70,6 +74,10 @@ class NameGenerator(_DictionaryGenerator):
     def space(self) -> int:
         first, last = self.parts()
         return len(first) * len(last)
+
+    def value_space(self) -> ValueSpace:
+        first, last = self.parts()  # "First Last": any first name with any last name
+        return ValueSpace(max_length=longest(first.words) + 1 + longest(last.words))
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray | Column:
         return self._names(ordinals)
@@ -112,6 +120,16 @@ class EmailGenerator(_DictionaryGenerator):
 
     def space(self) -> int:
         return 10**self.suffix_digits
+
+    def value_space(self) -> ValueSpace | None:
+        if self.field.param("from") is not None:
+            return None  # as long as the name it folds: not worth a bound
+        # first.last, the number (two digits, or the unique suffix), @domain.
+        first = dictionaries.first_names(self.locale())
+        last = dictionaries.last_names(self.locale())
+        number = self.suffix_digits if self.field.unique else 2
+        return ValueSpace(max_length=longest(_slugs(first)) + 1 + longest(_slugs(last))
+                          + number + 1 + longest(self.domains()))
 
     def domains(self) -> np.ndarray:
         domain = self.field.param("domain")

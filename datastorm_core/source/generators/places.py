@@ -16,11 +16,13 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.generators.brazil import StateTied, locale_problem
 from datastorm_core.source.services import brazil, dictionaries, locale_data
 from datastorm_core.source.services.compose import Composer, Pattern
 from datastorm_core.source.services.dictionaries import Dictionary
+from datastorm_core.source.services.text import longest
 
 __all__ = ["AddressGenerator", "CityGenerator", "StateGenerator", "real_city_locales"]
 
@@ -57,6 +59,9 @@ class StateGenerator(Generator):
     def space(self) -> int:
         # A refused locale has no states: 0 values (its problem says why).
         return 0 if self._values is None else len(self._values[0])
+
+    def value_space(self) -> ValueSpace | None:
+        return None if self._values is None else ValueSpace(max_length=longest(self._values[0]))
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
         assert self._values is not None
@@ -112,6 +117,12 @@ class CityGenerator(StateTied):
         if self.locale() == "pt_BR":
             return brazil.municipalities().names[ordinals]
         return self._other.words[ordinals]
+
+    def value_space(self) -> ValueSpace | None:
+        if self.locale() == "pt_BR":
+            return ValueSpace(max_length=longest(brazil.municipalities().names))
+        found = locale_data.city_list(self.locale())
+        return None if found is None else ValueSpace(max_length=longest(found.words))
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         if self.locale() != "pt_BR":
@@ -191,6 +202,14 @@ class AddressGenerator(Generator):
         if locale_data.street_prefixes(self.locale()) is None:
             return 0  # a refused locale (its problem says why)
         return self.composer.space
+
+    def value_space(self) -> ValueSpace | None:
+        if locale_data.street_prefixes(self.locale()) is None:
+            return None
+        streets = self.composer.max_length
+        if float(self.field.param("complement", 0.0)) > 0:  # ", Apto 101"
+            streets += 2 + longest(_complements().words)
+        return ValueSpace(max_length=streets)
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
         return self._complete(self.composer.from_ordinals(ordinals), indices)

@@ -1,4 +1,4 @@
-"""Strings: patterns (``AAA-999``), random strings of a length, UUIDs."""
+"""Strings: patterns (``AAA-999``), random strings of a length, UUIDs, bytea text."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType
+from datastorm_core.core.schema import ColumnType, ValueSpace
+from datastorm_core.genfile import fieldspecs
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 from datastorm_core.source.services.randomness import MASK64
 from datastorm_core.source.services.text import codepoints, strings_from_codepoints
 
-__all__ = ["StringGenerator", "UuidGenerator", "parse_pattern"]
+__all__ = ["BytesGenerator", "StringGenerator", "UuidGenerator", "parse_pattern"]
 
 PATTERN_CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
 DEFAULT_CHARS = string.ascii_letters + string.digits
 DEFAULT_LENGTH = (8, 16)
+DEFAULT_BYTES = (8, 32)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class StringGenerator(Generator):
     def space(self) -> int:
         return self._space
 
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=self.width)  # one character a slot, at most every slot
+
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
         grid = self._random_grid(indices)
         remaining = ordinals.astype(np.int64)
@@ -123,6 +128,9 @@ class UuidGenerator(Generator):
     column_type = ColumnType.UUID
     unique_by_nature = True
 
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=36)
+
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         permutation = KeyedPermutation(MAX_DOMAIN, self.stream.sub("low").key)
         low = permutation(indices).astype(np.uint64) | np.uint64(1 << 63)  # variant 10xx
@@ -133,4 +141,37 @@ class UuidGenerator(Generator):
             half, nibble = (high, digit) if digit < 16 else (low, digit - 16)
             shift = np.uint64(60 - 4 * nibble)
             grid[:, column] = _HEX[((half >> shift) & np.uint64(0xF)).astype(np.intp)]
+        return strings_from_codepoints(grid)
+
+
+class BytesGenerator(Generator):
+    """``length`` random bytes as PostgreSQL's hex bytea text: ``\\x`` and two digits a byte.
+
+    Built as a grid of code points, two columns a byte; each 64-bit draw
+    gives eight bytes, and the columns past a row's length are NUL, which
+    numpy drops (``services.text``).
+    """
+
+    syntax = "bytea"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        bounds = fieldspecs.count_bounds(self.field.param("length", list(DEFAULT_BYTES)))
+        self.low, self.high = bounds or DEFAULT_BYTES  # validation refused any other shape
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=2 + 2 * self.high)
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        grid = np.zeros((len(indices), 2 + 2 * self.high), dtype=np.uint32)
+        grid[:, 0], grid[:, 1] = ord("\\"), ord("x")
+        for word in range(-(-self.high // 8)):
+            bits = self.stream.sub("bytes", word).bits(indices)
+            for position in range(8 * word, min(8 * word + 8, self.high)):
+                byte = (bits >> np.uint64(8 * (position % 8))) & np.uint64(0xFF)
+                grid[:, 2 + 2 * position] = _HEX[(byte >> np.uint64(4)).astype(np.intp)]
+                grid[:, 3 + 2 * position] = _HEX[(byte & np.uint64(0xF)).astype(np.intp)]
+        if self.low < self.high:
+            lengths = self.stream.sub("length").integers(indices, self.low, self.high)
+            grid[np.arange(grid.shape[1]) >= (2 + 2 * lengths)[:, None]] = 0
         return strings_from_codepoints(grid)

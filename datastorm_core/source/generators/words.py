@@ -7,8 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators.base import Generator
+from datastorm_core.source.services.text import longest
 from datastorm_core.source.services.userdict import load_dictionary
 
 __all__ = ["WordGenerator"]
@@ -34,6 +36,9 @@ class WordGenerator(Generator):
 
     def space(self) -> int:
         return len(self.dictionary)
+
+    def value_space(self) -> ValueSpace:
+        return ValueSpace(max_length=longest(self.dictionary.words))
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray:
         return self.dictionary.words[ordinals]

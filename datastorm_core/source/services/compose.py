@@ -20,6 +20,7 @@ import numpy as np
 from datastorm_core.source.services.dictionaries import Dictionary
 from datastorm_core.source.services.permutation import MAX_DOMAIN
 from datastorm_core.source.services.randomness import Stream
+from datastorm_core.source.services.text import longest
 
 __all__ = ["Composer", "Pattern"]
 
@@ -44,6 +45,11 @@ class Pattern:
             size *= len(slot)
         return size
 
+    @property
+    def max_length(self) -> int:
+        """The longest string the pattern can spell: its literals and its longest words."""
+        return sum(len(p) if isinstance(p, str) else longest(p.words) for p in self.parts)
+
 
 class Composer:
     """Weighted patterns, drawn per row or enumerated.
@@ -62,6 +68,7 @@ class Composer:
         for p in self.patterns:
             starts.append(starts[-1] + p.space)
         self.space = starts[-1]
+        self.max_length = max(p.max_length for p in self.patterns)
         # Ordinals stay below 2**62: clipped starts keep the arithmetic in int64.
         self._starts = np.array([min(s, MAX_DOMAIN) for s in starts], dtype=np.int64)
 

@@ -12,7 +12,9 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["ascii_slug", "codepoints", "strings_from_codepoints"]
+from datastorm_core.source.services.memo import IdentityCache
+
+__all__ = ["ascii_slug", "codepoints", "longest", "strings_from_codepoints"]
 
 
 def codepoints(text: str) -> np.ndarray:
@@ -38,3 +40,13 @@ def ascii_slug(text: str) -> tuple[str, ...]:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     words = "".join(c if c.isalnum() else " " for c in folded.lower()).split()
     return tuple(words)
+
+
+# The longest text of each word list (value spaces), computed once per list.
+_LONGEST: IdentityCache[int] = IdentityCache()
+
+
+def longest(words: np.ndarray) -> int:
+    """Characters of the longest string of a unicode array (0 when empty), once per array."""
+    return _LONGEST.get(words, lambda: int(np.strings.str_len(words).max()) if len(words)
+                        else 0)
