@@ -8,6 +8,7 @@ interrupted. No traceback unless ``--debug``.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import traceback
@@ -29,6 +30,7 @@ from datastorm_core.run import (
     plan,
     preview,
     run,
+    survey,
     target_url,
 )
 from datastorm_core.stream import command as stream_command
@@ -66,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     plan_cmd.add_argument("--target", help="target URL (wins over the Genfile's [target])")
     plan_cmd.add_argument("--target-for", action="append", default=[], metavar="NAME=URL",
                           help="URL of the named target [targets.NAME] (repeatable)")
+    plan_cmd.add_argument("--format", choices=("table", "json"), default="table",
+                          help="a table for people (default), or JSON for scripts")
 
     show = commands.add_parser("preview", help="print the first rows of a table")
     show.add_argument("genfile")
@@ -142,16 +146,37 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
                            named_overridden=list(options.target_for))
     check(genfile)
     where = redact(target_url(genfile, options))
+    states, notes = survey(genfile, options)
+    for note in notes:
+        Console(stderr=True, highlight=False).print(f"datastorm: note: {note}", markup=False)
+    if args.format == "json":
+        entries = [{
+            "table": p.table.name, "rows": p.rows, "of": p.total,
+            "references": {f.name: f.params["ref"] for f in p.table.references},
+            "target": where if p.table.target is None
+            else f"{p.table.target}: {redact(target_url(genfile, options, p.table.target))}",
+            **{k: v for k, v in states.get(p.table.name, {}).items() if k != "table"},
+        } for p in plan(genfile, options)]
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+        return EXIT_OK
     listing = Table(title=f"write order (partition {options.partition}) -> {where}",
                     title_justify="left")
-    for column in ("#", "table", "rows", "of", "references", "target"):
-        listing.add_column(column, justify="right" if column in ("#", "rows", "of") else "left")
+    columns = ["#", "table", "rows", "of", "references", "target"]
+    if states:
+        columns += ["owner", "the run will"]
+    for column in columns:
+        listing.add_column(column, justify="right" if column in ("#", "rows", "of") else "left",
+                           overflow="fold")
     for number, p in enumerate(plan(genfile, options), start=1):
         refs = ", ".join(f"{f.name} -> {f.params['ref']}" for f in p.table.references) or "-"
         named = p.table.target
         shown = (where if named is None
                  else f"{named}: {redact(target_url(genfile, options, named))}")
-        listing.add_row(str(number), p.table.name, f"{p.rows:,}", f"{p.total:,}", refs, shown)
+        row = [str(number), p.table.name, f"{p.rows:,}", f"{p.total:,}", refs, shown]
+        if states:
+            state = states.get(p.table.name, {})
+            row += [state.get("owner", "-"), state.get("action", "-")]
+        listing.add_row(*row)
     out.print(listing)
     return EXIT_OK
 

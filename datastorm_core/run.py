@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
+
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.memory import default_buffer_rows
 from datastorm_core.core.runner import Runner, RunSettings, TableJob
@@ -22,20 +24,22 @@ from datastorm_core.errors import (
     DatastormError,
     GenfileError,
     Interrupted,
+    Problem,
     RunError,
     TargetError,
     UsageError,
 )
-from datastorm_core.genfile.model import Genfile, TargetConfig
+from datastorm_core.genfile.model import Genfile, Table, TargetConfig
 from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables
 from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
+from datastorm_core.source.services.references import as_column_values
 from datastorm_core.target.base import BaseTarget
 from datastorm_core.target.registry import open_target, resolve_url
 from datastorm_core.target.urls import scheme_of
 
-__all__ = ["RunOptions", "RunReport", "check", "parse_target_for", "plan", "prepare_target",
-           "preview", "run"]
+__all__ = ["RunOptions", "RunReport", "check", "check_targets", "existing_keys",
+           "parse_target_for", "plan", "prepare_target", "preview", "run", "survey"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class RunOptions:
     workers: int = 1
     day: date | None = None  # one day of the tables partitioned by day
     target_for: Mapping[str, str] = field(default_factory=dict)  # named target -> URL
+    # Emptying a table of the application may empty the Genfile's other tables
+    # that reference it (Dagster: they are materialized again downstream).
+    may_empty_genfile: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,8 +146,12 @@ def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = Non
     genfile_url = resolve_url(config.url or config.type)
     # A day is added to what is there (and rewritten on a rerun): append.
     mode = "append" if options.day is not None else (options.mode or config.mode)
-    # The Genfile's target options belong to its target type only.
-    same_kind = scheme_of(url) == scheme_of(genfile_url)
+    # The Genfile's target options belong to its target type only; a [target] that
+    # names no target (only options) lends them to the command line's.
+    same_kind = scheme_of(url) == scheme_of(genfile_url) or not config.named
+    selected = set(options.tables or genfile.table_names)
+    may_empty = [t.name for t in genfile.tables if t.name not in selected
+                 and t.target == name] if options.may_empty_genfile else []
     return open_target(
         url,
         mode=mode,
@@ -148,6 +159,7 @@ def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = Non
         partition=(options.partition.index, options.partition.count),
         options=config.options if same_kind else None,
         seed=genfile.dataset.seed,
+        may_empty=may_empty,
     )
 
 
@@ -162,12 +174,51 @@ def _phases(plans: Sequence[TablePlan]) -> list[tuple[str | None, list[TablePlan
     return phases
 
 
-def _local_schema(genfile: Genfile, schema: TableSchema) -> TableSchema:
+def _local_schema(genfile: Genfile, table: Table, schema: TableSchema) -> TableSchema:
     """The schema without foreign keys into another target (no key can cross systems)."""
-    own = genfile.table(schema.name).target
+    targets = {t.stored_name: t.target for t in genfile.tables}
     kept = tuple(fk for fk in schema.foreign_keys
-                 if genfile.table(fk.parent_table).target == own)
+                 if targets.get(fk.parent_table, table.target) == table.target)
     return schema if kept == schema.foreign_keys else replace(schema, foreign_keys=kept)
+
+
+def _schemas(genfile: Genfile, source: Source, group: Sequence[TablePlan]) -> list[TableSchema]:
+    return [_local_schema(genfile, p.table, source.schema(p.table.name)) for p in group]
+
+
+def existing_keys(genfile: Genfile, options: RunOptions, plans: Sequence[TablePlan]
+                  ) -> dict[tuple[str, str], np.ndarray]:
+    """Keys of the existing tables the run's tables reference, read once from their targets.
+
+    Raises:
+        UsageError: an existing table lives on a target that cannot be read, or holds
+            no row while a table of the run must reference it.
+    """
+    wanted: dict[str | None, set[tuple[str, str]]] = {}
+    needy: dict[tuple[str, str], str] = {}
+    for p in plans:
+        for f in p.table.references:
+            if f.ref is None:
+                continue
+            parent = genfile.table(f.ref[0])
+            if parent.existing:
+                wanted.setdefault(parent.target, set()).add(f.ref)
+                if p.rows and f.null_rate < 1:
+                    needy.setdefault(f.ref, p.table.name)
+    keys: dict[tuple[str, str], np.ndarray] = {}
+    source = Source(genfile)
+    for name, refs in wanted.items():
+        target = prepare_target(genfile, options, name)
+        for table, field_name in sorted(refs):
+            column = source.context.compiled(table).fields[field_name].column
+            values = target.read_keys(genfile.table(table).stored_name, field_name)
+            keys[table, field_name] = as_column_values(values, column)
+            if not values and (table, field_name) in needy:
+                raise UsageError(
+                    f"table {needy[table, field_name]!r} references {table}.{field_name}, "
+                    f"and the existing table {genfile.table(table).stored_name!r} holds no "
+                    f"row in {target.describe()}: fill it first")
+    return keys
 
 
 def run(genfile: Genfile, options: RunOptions | None = None,
@@ -186,7 +237,9 @@ def run(genfile: Genfile, options: RunOptions | None = None,
             raise UsageError(f"{name} must be at least 1, got {value}")
     genfile = with_seed(genfile, options.seed)
     plans = plan(genfile, options)
-    source = check(genfile, Source(genfile), [p.table.name for p in plans])
+    check(genfile, Source(genfile), [p.table.name for p in plans])  # the Genfile, first
+    source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
+                   [p.table.name for p in plans])
     phases = [(prepare_target(genfile, options, name), group) for name, group in _phases(plans)]
     if not phases:  # no table selected: still open and commit the default target
         phases = [(prepare_target(genfile, options), [])]
@@ -202,14 +255,15 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     )
     for target, group in phases[1:]:
         # A later target that is down fails the run before any commit.
-        target.probe([_local_schema(genfile, source.schema(p.table.name)) for p in group])
+        target.probe(_schemas(genfile, source, group))
+    check_targets(genfile, source, phases)
     stats = RunStats()
     committed: list[str] = []
     for target, group in phases:
         jobs = [
-            TableJob(_local_schema(genfile, source.schema(p.table.name)),
-                     source.producer(p.table.name, p.start, p.stop, chunk_rows), p.start, p.stop)
-            for p in group
+            TableJob(schema, source.producer(p.table.name, p.start, p.stop, chunk_rows),
+                     p.start, p.stop)
+            for p, schema in zip(group, _schemas(genfile, source, group), strict=True)
         ]
         try:
             phase_stats = Runner(target, settings, progress).run(jobs)
@@ -222,12 +276,60 @@ def run(genfile: Genfile, options: RunOptions | None = None,
         committed.append(f"{', '.join(p.table.name for p in group)} on {target.describe()}")
     stats.ended = time.perf_counter()
     targets = [t for t, _ in phases]
-    details = {p.table.name: target.table_details(p.table.name)
+    details = {p.table.name: target.table_details(p.table.stored_name)
                for target, group in phases for p in group}
     details = {name: told for name, told in details.items() if told}
     return RunReport(stats, " + ".join(t.describe() for t in targets), source.context.seed,
                      options.partition, tuple(plans),
                      tuple(w for t in targets for w in t.warnings), details)
+
+
+def survey(genfile: Genfile, options: RunOptions | None = None
+           ) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Per table of a run, whose it is and what the run will do to it, asked of its target.
+
+    Returns ``{table: {"owner": ..., "action": ...}}`` for the targets that can
+    tell (databases that answer), and a note for each target that could not.
+    """
+    options = options or RunOptions()
+    genfile = with_seed(genfile, options.seed)
+    plans = plan(genfile, options)
+    source = check(genfile, Source(genfile), [p.table.name for p in plans])
+    found: dict[str, dict[str, str]] = {}
+    notes: list[str] = []
+    for name, group in _phases(plans):
+        try:
+            target = prepare_target(genfile, options, name)
+        except UsageError as exc:  # e.g. a partition in replace mode: a run would refuse it
+            notes.append(f"a run with these options would be refused: {exc}")
+            continue
+        names = {p.table.stored_name: p.table.name for p in group}
+        try:
+            for entry in target.survey(_schemas(genfile, source, group)):
+                found[names.get(entry["table"], entry["table"])] = entry
+        except TargetError as exc:
+            notes.append(f"cannot tell what the run will do to the tables on "
+                         f"{target.describe()}: {exc}")
+    return found, notes
+
+
+def check_targets(genfile: Genfile, source: Source,
+                  phases: Sequence[tuple[BaseTarget, Sequence[TablePlan]]]) -> None:
+    """Fields that do not fit the tables that exist in their targets: every problem of
+    every target, raised as one GenfileError before any target is opened."""
+    problems: list[Problem] = []
+    for target, group in phases:
+        schemas = _schemas(genfile, source, group)
+        if not schemas:
+            continue
+        names = {p.table.stored_name: p.table.name for p in group}
+        for problem in target.check_schemas(schemas):
+            table = names.get(problem.table or "", problem.table)
+            found = replace(problem, table=table, line=genfile.line_of(table, problem.field))
+            problems.append(found)
+    if problems:
+        ordered = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+        raise GenfileError(ordered, genfile.path)
 
 
 def _after_commits(exc: Exception, committed: list[str]) -> DatastormError:
@@ -266,3 +368,8 @@ def _check_tables(genfile: Genfile, tables: Sequence[str] | None) -> None:
     if unknown:
         raise UsageError(f"no table named {', '.join(map(repr, unknown))} in the Genfile; "
                          f"tables: {', '.join(genfile.table_names)}")
+    existing = [t for t in tables or () if genfile.table(t).existing]
+    if existing:
+        what = "is an existing table" if len(existing) == 1 else "are existing tables"
+        raise UsageError(f"{', '.join(map(repr, existing))} {what} (existing = true): "
+                         "datastorm reads its keys and never writes it")

@@ -53,7 +53,10 @@ class DatastormResource(dg.ConfigurableResource):
         leaves the other partitions alone.
         """
         mode = "append" if partition.count > 1 else None
-        options = self.options(tables=[table], partition=partition, mode=mode)
+        # An application's table emptied here empties the tables of the Genfile that
+        # reference it; they are materialized again downstream.
+        options = self.options(tables=[table], partition=partition, mode=mode,
+                               may_empty_genfile=True)
         return run(genfile, options, progress)
 
     def write_day(self, genfile: Genfile, table: str, day: date,

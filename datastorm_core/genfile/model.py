@@ -69,6 +69,19 @@ class Table:
     target: str | None = None  # a named target; None is the default [target]
     options: Mapping[str, Any] = field(default_factory=dict)
     daily: DailyPartitioning | None = None  # an event table partitioned by day
+    # The table's name in the target, when the Genfile calls it otherwise (a live
+    # table named like a reserved section, or with characters a key would quote).
+    sql_name: str | None = None
+    # Rows already in the target, never written: references draw from them (read
+    # once from the database), so a Genfile can fill tables beside ones it leaves be.
+    existing: bool = False
+    # Fields unique together (each group made of references, drawn jointly).
+    unique_groups: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def stored_name(self) -> str:
+        """The table's name in its target."""
+        return self.sql_name or self.name
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -119,6 +132,9 @@ class TargetConfig:
     url: str | None = None
     mode: str = "replace"
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Whether the Genfile names the target (a url or a type); when it does not, its
+    # options go with whatever target the command line names.
+    named: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +149,15 @@ class Genfile:
     path: str | None = None
     digest: str = ""
     table_digests: Mapping[str, str] = field(default_factory=dict)
+    # Line of each ``[table]`` / ``[table.field]`` header, for messages found later
+    # (checks against a live database).
+    header_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, table: str | None, field: str | None = None) -> int | None:
+        """Line of the ``[table.field]`` (or ``[table]``) header, if written so."""
+        if table and field and f"{table}.{field}" in self.header_lines:
+            return self.header_lines[f"{table}.{field}"]
+        return self.header_lines.get(table) if table else None
 
     def table(self, name: str) -> Table:
         for t in self.tables:

@@ -177,7 +177,7 @@ def plan_tables(
     # committed) before those of the targets that reference them.
     rank = {name: i for i, name in enumerate(target_order(genfile.tables))}
     for table in sorted(write_order(genfile.tables), key=lambda t: rank[t.target]):
-        if table.name in names:
+        if table.name in names and not table.existing:  # existing tables are never written
             start, stop = table_partition_range(genfile, table.name, partition)
             plans.append(TablePlan(table, start, stop, table.records))
     return plans

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from datastorm_core.core.schema import ColumnType
@@ -29,7 +29,8 @@ __all__ = [
 DISTRIBUTIONS = ("uniform", "normal", "zipf", "exponential")
 # In the contract, not in this version yet: refused with a message that says so.
 PLANNED_TYPES: tuple[str, ...] = ()
-COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description", "mutable")
+COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description", "mutable",
+                 "max_length")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Param:
 
     def describe_kinds(self) -> str:
         names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-                 list: "an array", date: "a date", dict: "a table"}
+                 list: "an array", date: "a date", dict: "a table", time: "a time"}
         return " or ".join(dict.fromkeys(names[k] for k in self.kinds))
 
 
@@ -118,8 +119,11 @@ FIELD_TYPES: dict[str, FieldType] = {
                                 Param("distribution", (str,), choices=("uniform", "zipf")),
                                 Param("exponent", _NUM), Param("per_parent", (list,)),
                                 Param("root_rate", _NUM),
-                                Param("on_delete", (str,), choices=("restrict", "cascade"))),
-                  None, "a foreign key: a value of the parent's key"),
+                                Param("on_delete", (str,), choices=("restrict", "cascade")),
+                                Param("same_row_as", (str,))),
+                  None, "a foreign key: a value of the parent's key",
+                  reads=lambda p: (p["same_row_as"],) if isinstance(p.get("same_row_as"), str)
+                  else ()),
         FieldType("cpf", (Param("formatted", (bool,)),), ColumnType.TEXT,
                   "a CPF with valid check digits: XXX.XXX.XXX-XX"),
         FieldType("cnpj", (Param("formatted", (bool,)),), ColumnType.TEXT,
@@ -155,6 +159,25 @@ FIELD_TYPES: dict[str, FieldType] = {
                            Param("weight_column", (str,))),
                   ColumnType.TEXT, "a value from a user dictionary file (.txt or .csv)",
                   check=fieldspecs.word_problems),
+        # Text in the input syntax of a PostgreSQL type (the generator's `syntax`), to fill
+        # an application's json, array, inet, interval, bytea and time columns.
+        FieldType("json", (Param("of", (list,)), Param("keys", (int, list)), _LOCALE),
+                  ColumnType.TEXT, "a JSON object: the fields listed in `of`, or lorem keys",
+                  reads=fieldspecs.json_reads),
+        FieldType("array", (Param("values", (list,)), Param("element", (str,),
+                                                            choices=("word", "int")),
+                            Param("min", (int,)), Param("max", (int,)),
+                            Param("length", (int, list)), _LOCALE),
+                  ColumnType.TEXT, "a PostgreSQL array literal: {Trailers,\"Deleted Scenes\"}"),
+        FieldType("ip", (Param("version", (int,), choices=(4, 6)),), ColumnType.TEXT,
+                  "an IPv4 (or IPv6) address: 203.0.113.7"),
+        FieldType("interval", (Param("min", (int, str)), Param("max", (int, str))),
+                  ColumnType.TEXT, "a duration in [min, max] as PostgreSQL writes it: 2 days "
+                  "03:00:00"),
+        FieldType("bytes", (Param("length", (int, list)),), ColumnType.TEXT,
+                  "random bytes in PostgreSQL's hex bytea text: \\x0a1bff"),
+        FieldType("time", (Param("start", (str, time)), Param("end", (str, time))),
+                  ColumnType.TEXT, "a time of day (seconds) in [start, end]: 08:30:00"),
     )
 }
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from datastorm_core.errors import GenfileError, Problem
+from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile.model import (
     DailyPartitioning,
     Dataset,
@@ -44,7 +45,9 @@ TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null", "kafka"
 WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "time_field",
-                 "start_date", "rows_per_day", *STREAM_OPTIONS)
+                 "start_date", "rows_per_day", "table", "existing", "unique", *STREAM_OPTIONS)
+# PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes: a longer name is cut.
+_MAX_NAME_BYTES = 63
 DAILY_OPTIONS = ("time_field", "start_date", "rows_per_day")
 DEFAULT_RECORDS = 1000
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -106,6 +109,7 @@ def validate(
         out.add("the Genfile defines no table: add one, e.g. [user.id] with type = \"sequence\"")
 
     tables = _check_references(tables, out)
+    _check_stored_names(tables, out)
     _check_target_order(tables, out)
     for cycle in table_cycles(tables):
         out.add("tables reference each other in a cycle: " + " -> ".join(cycle), cycle[0])
@@ -124,6 +128,7 @@ def validate(
         path=raw.path,
         digest=_digest({k: v for k, v in doc.items() if k not in ("target", "targets")}),
         table_digests={t.name: _table_digest(doc, t.name, dataset, base_dir) for t in tables},
+        header_lines=dict(raw.header_lines),
     )
 
 
@@ -219,7 +224,8 @@ def _target(
     if mode not in WRITE_MODES:
         out.add(f"mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}", section)
     options = {k: v for k, v in spec.items() if k not in ("type", "url", "mode")}
-    return TargetConfig(type=kind, url=url, mode=mode, options=options)
+    named = "type" in spec or "url" in spec
+    return TargetConfig(type=kind, url=url, mode=mode, options=options, named=named)
 
 
 def _table(
@@ -293,11 +299,82 @@ def _table(
             if not composite:
                 # A primary key is unique by construction, like any unique field.
                 fields[i] = replace(f, unique=True)
+    sql_name = _sql_name(name, options.get("table"), out)
+    existing = options.get("existing", False)
+    if not isinstance(existing, bool):
+        out.add(f"existing must be true or false, got {_toml(existing)}", name)
+        existing = False
+    if existing:
+        _check_existing(name, options, fields, daily, out)
+        records = 0
+    groups = _unique_groups(name, options.get("unique"), by_name, out)
     built = Table(name=name, records=int(records), fields=tuple(fields), primary_key=primary_key,
-                  target=target, options=options, daily=daily)
+                  target=target, options=options, daily=daily, sql_name=sql_name,
+                  existing=existing, unique_groups=groups)
     for message, field_name in stream_problems(built):  # mutable, transitions, stream_*
         out.add(message, name, field_name)
     return built
+
+
+def _sql_name(name: str, given: Any, out: _Collector) -> str | None:
+    """The ``table`` option: the table's name in the target, when not the section's."""
+    if given is None:
+        return None
+    if not isinstance(given, str) or not given.strip():
+        out.add(f"table must be the table's name in the target, got {_toml(given)}", name)
+        return None
+    if len(given.encode()) > _MAX_NAME_BYTES:
+        out.add(f"table {given!r} is {len(given.encode())} bytes long; PostgreSQL cuts names "
+                f"at {_MAX_NAME_BYTES}", name)
+    return given
+
+
+def _check_existing(name: str, options: Mapping[str, Any], fields: list[Field],
+                    daily: DailyPartitioning | None, out: _Collector) -> None:
+    """``existing = true``: rows already in the database, read for references, never written."""
+    for option in ("records", "partition_by"):
+        if option in options:
+            out.add(f"{option} is set, but an existing table's rows are the database's: "
+                    f"remove {option}", name)
+    for f in fields:
+        if f.type == "reference":
+            out.add("an existing table is read, not generated: its fields name the keys other "
+                    "tables reference; remove this reference", name, f.name)
+
+
+def _unique_groups(name: str, given: Any, by_name: Mapping[str, Field],
+                   out: _Collector) -> tuple[tuple[str, ...], ...]:
+    """``unique = [["a", "b"], ...]``: references unique together, drawn jointly."""
+    if given is None:
+        return ()
+    if not isinstance(given, list) or not all(
+            isinstance(g, list) and len(g) >= 2 and all(isinstance(x, str) for x in g)
+            for g in given):
+        out.add(f"unique must be a list of field lists, e.g. unique = [[\"a\", \"b\"]], "
+                f"got {_toml(given)}", name)
+        return ()
+    groups: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for group in given:
+        missing = [f for f in group if f not in by_name]
+        if missing:
+            out.add(f"unique names {', '.join(map(repr, missing))}, which the table does not "
+                    "have", name)
+            continue
+        plain = [f for f in group if by_name[f].type != "reference"]
+        if plain:
+            out.add(f"unique = [{', '.join(map(repr, group))}]: {', '.join(plain)} "
+                    f"{'is' if len(plain) == 1 else 'are'} not a reference; a group is made of "
+                    "references (drawn together); to make a group of other fields unique, mark "
+                    "one of them unique = true", name)
+            continue
+        shared = seen & set(group)
+        if shared:
+            out.add(f"{', '.join(sorted(shared))} cannot be in two unique groups", name)
+            continue
+        seen |= set(group)
+        groups.append(tuple(group))
+    return tuple(groups)
 
 
 def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
@@ -354,6 +431,14 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
             out.add(f"{flag} must be true or false, got {_toml(value)}", table, name)
             value = False
         flags[flag] = value
+    if "max_length" in spec:
+        # Carried with the type's parameters: source.table cuts TEXT values to it, and
+        # refuses it where a cut would break something (not text, unique, a reference).
+        max_length = spec["max_length"]
+        if not _is_int(max_length) or max_length < 1:
+            out.add(f"max_length must be an integer >= 1, got {_toml(max_length)}", table, name)
+        else:
+            params["max_length"] = max_length
     _check_params(table, name, kind, params, dataset, out)
     return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
                  unique=flags["unique"],
@@ -431,6 +516,55 @@ def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: 
         parent, dot, column = p["ref"].partition(".")
         if not dot or not parent or not column:
             bad(f"ref must name a parent field as \"table.field\", got {p['ref']!r}")
+    if kind == "json":
+        if "of" in p and "keys" in p:
+            bad("give either of (fields of the row) or keys (lorem keys), not both")
+        if "of" in p:
+            of = p["of"]
+            if not of:
+                bad("of must name at least one field, e.g. of = [\"name\", \"age\"]")
+            elif not all(isinstance(f, str) and f for f in of):
+                bad(f"of must be a list of field names, got {_toml(of)}")
+            elif len(set(of)) != len(of):
+                bad(f"of names a field twice (a JSON object has each key once): {_toml(of)}")
+        if "keys" in p:
+            _check_count("keys", p["keys"], 0, fieldspecs.MAX_JSON_KEYS, bad)
+    if kind == "array":
+        if "values" in p:
+            values = p["values"]
+            if "element" in p:
+                bad("give either values or element, not both")
+            if not values:
+                bad("values cannot be empty")
+            elif not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                         for v in values):
+                bad("values must be strings or numbers")
+            elif len({v if isinstance(v, str) else repr(v) for v in values}) != len(values):
+                bad("values has duplicates")  # by their text: 1 and "1" are one element
+        ranged = [k for k in ("min", "max") if k in p]
+        if ranged and p.get("element") != "int":
+            verb = "apply" if len(ranged) > 1 else "applies"
+            bad(f"{' and '.join(ranged)} {verb} to element = \"int\"")
+        elif p.get("min", 0) > p.get("max", 1000):
+            bad(f"min ({p.get('min', 0)}) is greater than max ({p.get('max', 1000)})")
+        if "length" in p:
+            _check_count("length", p["length"], 0, fieldspecs.MAX_ARRAY_LENGTH, bad)
+    if kind == "bytes" and "length" in p:
+        _check_count("length", p["length"], 0, fieldspecs.MAX_BYTES, bad)
+    if kind in ("interval", "time"):
+        read = fieldspecs.parse_duration if kind == "interval" else fieldspecs.parse_time_of_day
+        names = ("min", "max") if kind == "interval" else ("start", "end")
+        defaults = ("0s", "30d") if kind == "interval" else ("00:00:00", "23:59:59")
+        bounds = []
+        for key, default in zip(names, defaults, strict=True):
+            try:
+                bounds.append(read(p.get(key, default)))
+            except ValueError as exc:
+                bad(f"{key}: {exc}")
+        if len(bounds) == 2 and bounds[0] > bounds[1]:
+            low, high = (_toml(p.get(k, d)) for k, d in zip(names, defaults, strict=True))
+            bad(f"{names[0]} ({low}) is after {names[1]} ({high})" if kind == "time"
+                else f"min ({low}) is greater than max ({high})")
 
 
 def _daily(table: str, options: dict[str, Any], fields: list[Field], dataset: Dataset,
@@ -504,6 +638,15 @@ def _read_cycles(fields: list[Field]) -> list[list[str]]:
     return cycles
 
 
+def _check_count(key: str, value: Any, least: int, most: int, bad: Any) -> None:
+    """``key = n`` or ``key = [min, max]`` with ``least <= min <= max <= most``."""
+    bounds = fieldspecs.count_bounds(value)
+    if bounds is None:
+        bad(f"{key} must be an integer or [min, max], got {_toml(value)}")
+    elif not least <= bounds[0] <= bounds[1] <= most:
+        bad(f"{key} must satisfy {least} <= min <= max <= {most}, got {_toml(value)}")
+
+
 def _check_string(p: dict[str, Any], bad: Any) -> None:
     if "pattern" in p and "length" in p:
         bad("give either pattern or length, not both")
@@ -521,6 +664,18 @@ def _check_string(p: dict[str, Any], bad: Any) -> None:
             bad(f"length bounds must satisfy 0 <= min <= max <= 100000, got {length!r}")
     if "chars" in p and not p["chars"]:
         bad("chars cannot be empty")
+
+
+def _check_stored_names(tables: list[Table], out: _Collector) -> None:
+    """Two sections cannot write one table of a target."""
+    seen: dict[tuple[str | None, str], str] = {}
+    for table in tables:
+        key = (table.target, table.stored_name)
+        if key in seen:
+            out.add(f"tables {seen[key]!r} and {table.name!r} both write the table "
+                    f"{table.stored_name!r}", table.name)
+        else:
+            seen[key] = table.name
 
 
 def _check_target_order(tables: list[Table], out: _Collector) -> None:
@@ -573,6 +728,20 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
     if parent.daily is not None:
         bad(f"ref {f.params['ref']!r}: {parent_name} is partitioned by day (its rows grow "
             "every day); events can reference masters, not the other way round")
+    if parent.existing and "per_parent" in f.params:
+        bad(f"ref {f.params['ref']!r}: {parent_name} is an existing table whose row count "
+            "the database decides; per_parent cannot tie a row count to it")
+    partner_name = f.params.get("same_row_as")
+    if partner_name is not None:
+        partner = next((p for p in table.fields if p.name == partner_name), None)
+        if partner is None or partner.ref is None or partner.name == f.name:
+            bad(f"same_row_as {partner_name!r} must name another reference of this table")
+        elif partner.ref[0] != parent_name or "same_row_as" in partner.params:
+            bad(f"same_row_as {partner_name!r}: that reference must point at {parent_name} "
+                "itself (the same parent row gives this field its value)")
+        elif {"per_parent", "distribution"} & set(f.params):
+            bad("same_row_as takes its parent row from the other reference: remove "
+                "per_parent and distribution")
     if table.daily is not None and "per_parent" in f.params:
         bad("a daily table has rows_per_day rows a day: remove per_parent")
     target = parent.field(column)
@@ -603,7 +772,8 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
         if f.null_rate > 0:
             bad("with per_parent every row has its parent: remove null_rate")
     one_to_one = per_parent is not None and len(per_parent) == 2 and per_parent[1] == 1
-    if f.unique and len(table.primary_key) < 2 and not one_to_one:
+    grouped = any(f.name in g for g in table.unique_groups)
+    if f.unique and len(table.primary_key) < 2 and not one_to_one and not grouped:
         bad("a unique reference (one-to-one) needs per_parent = [0, 1] or [1, 1]")
     if self_reference:
         if f.name in table.primary_key:

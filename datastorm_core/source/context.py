@@ -5,16 +5,23 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from functools import cached_property
+
+import numpy as np
 
 from datastorm_core.core.hashing import field_key
 from datastorm_core.genfile.model import Field, Genfile
 from datastorm_core.source.generators import GeneratorContext
 from datastorm_core.source.services.randomness import Stream
-from datastorm_core.source.services.references import ReferencePool
+from datastorm_core.source.services.references import ReferencePool, existing_pool
 from datastorm_core.source.table import CompiledTable
 
-__all__ = ["SourceContext"]
+__all__ = ["STAND_IN_ROWS", "SourceContext"]
+
+# Rows an existing table's pool stands in with when its keys were not read (a
+# preview, ``validate``): its key field's own generator over this many rows.
+STAND_IN_ROWS = 1000
 
 
 class SourceContext:
@@ -24,9 +31,14 @@ class SourceContext:
     written in this run or only referenced by a child.
     """
 
-    def __init__(self, genfile: Genfile, seed: int | None = None) -> None:
+    def __init__(self, genfile: Genfile, seed: int | None = None,
+                 existing_keys: Mapping[tuple[str, str], np.ndarray] | None = None) -> None:
         self.genfile = genfile
         self.seed = genfile.dataset.seed if seed is None else seed
+        # Keys of existing tables (``existing = true``), read from the database by the
+        # caller: (table, field) -> sorted values. A pool without them (a preview,
+        # ``validate``) stands in with the field's own generator.
+        self.existing_keys = dict(existing_keys or {})
         self._tables: dict[str, CompiledTable] = {}
         self._pools: dict[tuple[str, str], ReferencePool] = {}
         self._lock = threading.RLock()
@@ -43,7 +55,9 @@ class SourceContext:
                 compiled = CompiledTable(table)
                 # Cached before compiling: a self-reference asks for its own table's pool.
                 self._tables[name] = compiled
-                compiled.compile(lambda f: self._generator_context(table.name, table.records, f))
+                rows = STAND_IN_ROWS if table.existing else table.records
+                compiled.compile(lambda f: self._generator_context(
+                    table.name, rows, f, rows_grow=table.daily is not None))
             return self._tables[name]
 
     def reference_pool(self, table: str, field: str) -> ReferencePool:
@@ -51,13 +65,18 @@ class SourceContext:
             if (table, field) not in self._pools:
                 parent = self.compiled(table)
                 column = parent.fields[field].column
+                keys = self.existing_keys.get((table, field))
+                if keys is not None:
+                    self._pools[table, field] = existing_pool(table, field, column, keys)
+                    return self._pools[table, field]
+                rows = STAND_IN_ROWS if parent.table.existing else parent.table.records
 
                 def lookup(indices, parent=parent, field=field):  # type: ignore[no-untyped-def]
                     return parent.columns(indices, [field])[field].values
 
                 self._pools[table, field] = ReferencePool(
-                    table, field, parent.table.records, column.type, column.precision,
-                    column.scale, lookup)
+                    table, field, rows, column.type, column.precision,
+                    column.scale, lookup, space=column.space, syntax=column.syntax)
             return self._pools[table, field]
 
     def count(self, table: str, rows: int) -> None:
@@ -68,7 +87,8 @@ class SourceContext:
     def locale(self) -> str:
         return self.genfile.dataset.locale
 
-    def _generator_context(self, table: str, rows: int, f: Field) -> GeneratorContext:
+    def _generator_context(self, table: str, rows: int, f: Field,
+                           rows_grow: bool = False) -> GeneratorContext:
         return GeneratorContext(
             stream=self.stream(table, f.name),
             table=table,
@@ -78,4 +98,5 @@ class SourceContext:
             reference_pool=self.reference_pool,
             base_dir=os.path.dirname(os.path.abspath(self.genfile.path))
             if self.genfile.path else None,
+            rows_grow=rows_grow,
         )

@@ -6,7 +6,7 @@ producer per table, and core's buffer carries the chunks to a target.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -50,9 +50,10 @@ class TableChunks:
 class Source:
     """Generates the rows of a Genfile's tables; pure functions of (seed, table, row)."""
 
-    def __init__(self, genfile: Genfile, seed: int | None = None) -> None:
+    def __init__(self, genfile: Genfile, seed: int | None = None,
+                 existing_keys: Mapping[tuple[str, str], np.ndarray] | None = None) -> None:
         self.genfile = genfile
-        self.context = SourceContext(genfile, seed)
+        self.context = SourceContext(genfile, seed, existing_keys)
 
     def check(self, tables: Sequence[str] | None = None) -> list[Problem]:
         """Problems only generators can see (dictionary sizes, unique spaces)."""
@@ -62,15 +63,17 @@ class Source:
         return problems
 
     def schema(self, table: str) -> TableSchema:
+        """What a target needs to know of ``table``, named as the target stores it."""
         compiled = self.context.compiled(table)
         t = compiled.table
         foreign_keys = tuple(
-            ForeignKey(f.name, *f.ref) for f in t.references if f.ref is not None
+            ForeignKey(f.name, self.genfile.table(f.ref[0]).stored_name, f.ref[1])
+            for f in t.references if f.ref is not None
         )
         unique = tuple(f.name for f in t.fields if f.unique and f.name not in t.primary_key)
         key = t.options.get("key") or (t.primary_key[0] if len(t.primary_key) == 1 else None)
-        return TableSchema(t.name, compiled.schema_columns, t.primary_key, unique, foreign_keys,
-                           message_key=key)
+        return TableSchema(t.stored_name, compiled.schema_columns, t.primary_key, unique,
+                           foreign_keys, message_key=key, unique_groups=t.unique_groups)
 
     def chunk(self, table: str, start: int, stop: int, seq: int = 0) -> Chunk:
         """Rows ``[start, stop)`` of ``table`` as one chunk."""

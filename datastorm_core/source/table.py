@@ -3,28 +3,34 @@
 Fields are computed in dependency order (an e-mail after the name it is
 derived from) and returned in the Genfile's order. This module adds what
 every field shares: NULLs drawn per row, uniqueness through a keyed
-permutation of the row index, and NULL propagation from the fields a
-derived field reads.
+permutation of the row index, NULL propagation from the fields a
+derived field reads, and ``max_length``: text cut to a column's width.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnSchema, ColumnType
+from datastorm_core.core.schema import ColumnSchema, ColumnType, ValueSpace
 from datastorm_core.errors import Problem
 from datastorm_core.genfile.model import Field, Table
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators import GENERATORS, Generator, GeneratorContext
 from datastorm_core.source.generators.reference import JointDraw, ReferenceGenerator
 from datastorm_core.source.generators.temporal import DailyTimeGenerator
+from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 
 __all__ = ["CompiledField", "CompiledTable"]
+
+# Cut copies of dictionary categories (names), one per (array, width): a field derived
+# from a cut column then meets the same categories in every chunk, and works once.
+_CUT_CATEGORIES: IdentityCache[dict[int, np.ndarray]] = IdentityCache()
 
 
 @dataclass
@@ -33,6 +39,23 @@ class CompiledField:
     generator: Generator
     reads: tuple[str, ...]
     permutation: KeyedPermutation | None = None
+    # The generator's value space with max_length applied, computed once when first
+    # asked (after the table is compiled: a template's depends on its fields').
+    _space: tuple[ValueSpace | None] | None = dataclass_field(default=None, repr=False,
+                                                              compare=False)
+
+    @property
+    def max_length(self) -> int | None:
+        """Where text is cut; None: nowhere (not set, or not a text column)."""
+        if self.generator.column_type is not ColumnType.TEXT:
+            return None
+        return self.field.param("max_length")
+
+    @property
+    def space(self) -> ValueSpace | None:
+        if self._space is None:
+            self._space = (_cut_space(self.generator.value_space(), self.max_length),)
+        return self._space[0]
 
     @property
     def column(self) -> ColumnSchema:
@@ -44,7 +67,8 @@ class CompiledField:
         g_self_reference = getattr(g, "self_reference", False)
         nullable = self.field.null_rate > 0 or g_self_reference
         return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
-                            precision=precision, scale=scale)
+                            precision=precision, scale=scale, space=self.space,
+                            syntax=g.syntax)
 
     def values(self, indices: np.ndarray, row: dict[str, Column]) -> Column:
         g, f = self.generator, self.field
@@ -58,16 +82,69 @@ class CompiledField:
             values, nulls, codes, categories = made.values, made.nulls, made.codes, made.categories
         else:
             values = made
+        cut = self.max_length
+        if cut is not None and values.dtype.kind == "U" and values.dtype.itemsize // 4 > cut:
+            # Casting to a narrower unicode dtype keeps each string's first `cut`
+            # characters: the whole column is cut in one pass.
+            values = values.astype(f"<U{cut}")
+            if categories is not None:  # codes stay: categories[codes] is the cut value
+                categories = _cut(categories, cut)
         if f.null_rate > 0:
             drawn = g.stream.sub("null").below(indices, f.null_rate)
             nulls = drawn if nulls is None else nulls | drawn
-        for name in self.reads:  # derived from a NULL is NULL
+        for name in self.reads if g.nulls_from_reads else ():  # derived from a NULL is NULL
             source = row[name].nulls
             if source is not None:
                 nulls = source.copy() if nulls is None else nulls | source
         if nulls is not None and not nulls.any():
             nulls = None
         return Column(values, nulls, codes, categories)
+
+
+def _cut(categories: np.ndarray, width: int) -> np.ndarray:
+    """``categories`` cut to ``width`` characters, the same array for the same input."""
+    by_width = _CUT_CATEGORIES.get(categories, dict)
+    if width not in by_width:
+        by_width[width] = categories.astype(f"<U{width}") \
+            if categories.dtype.itemsize // 4 > width else categories
+    return by_width[width]
+
+
+def _max_length_problems(f: Field, generator: Generator) -> list[str]:
+    """Where cutting text to ``max_length`` would break the field, it is refused."""
+    width = f.param("max_length")
+    if generator.column_type is not ColumnType.TEXT:
+        return [f"max_length cuts text, and type {f.type} makes "
+                f"{generator.column_type.value} values: remove max_length"]
+    reference = isinstance(generator, ReferenceGenerator)
+    unique = f.unique or generator.unique_by_nature
+    # A field that cannot be unique is reported as such; its space is not asked for.
+    if not reference and not (unique and generator.space() is not None):
+        return []
+    space = generator.value_space()
+    longest = None if space is None else space.max_length
+    if longest is not None and longest <= width:
+        return []  # no value is ever cut
+    known = f"up to {longest} characters" if longest is not None else \
+        "of no known maximum length"
+    if reference:
+        return [f"max_length {width} would cut the parent's keys ({known}), and a cut key "
+                "matches no parent row: remove max_length"]
+    return [f"max_length {width} could make two unique values equal ({f.type} values are "
+            f"{known}): raise max_length or remove unique"]
+
+
+def _cut_space(space: ValueSpace | None, width: int | None) -> ValueSpace | None:
+    """The values a column holds once cut to ``width`` characters."""
+    if width is None:
+        return space
+    if space is None:
+        return ValueSpace(max_length=width)
+    longest = width if space.max_length is None else min(space.max_length, width)
+    values = space.values
+    if values is not None:  # cut, and equal once cut: one
+        values = tuple(dict.fromkeys(v[:width] if isinstance(v, str) else v for v in values))
+    return replace(space, max_length=longest, values=values)
 
 
 class CompiledTable:
@@ -94,18 +171,32 @@ class CompiledTable:
         self.order = self._evaluation_order()
 
     def _tie_link_keys(self) -> None:
-        """A link table's composite key: its references draw distinct parent tuples."""
-        key = self.table.primary_key
-        if len(key) < 2 or not all(k in self.fields for k in key):
+        """References drawn together: a link table's composite key and the table's
+        ``unique`` groups draw distinct parent tuples; a ``same_row_as`` reference
+        follows its partner's parent row (the columns of a composite foreign key)."""
+        groups = [self.table.primary_key] if len(self.table.primary_key) > 1 else []
+        for group in [*groups, *self.table.unique_groups]:
+            self._tie(group)
+        for compiled in self.fields.values():
+            partner = compiled.field.param("same_row_as")
+            generator = compiled.generator
+            if partner in self.fields and isinstance(generator, ReferenceGenerator):
+                leader = self.fields[partner].generator
+                if isinstance(leader, ReferenceGenerator):
+                    generator.partner = leader
+
+    def _tie(self, group: tuple[str, ...]) -> None:
+        if not all(k in self.fields for k in group):
             return
-        generators = [self.fields[k].generator for k in key]
+        generators = [self.fields[k].generator for k in group]
         if not all(isinstance(g, ReferenceGenerator) for g in generators):
             return
         draw = JointDraw([g.pool.rows for g in generators],  # type: ignore[attr-defined]
                          generators[0].stream.sub("link").key)
         if draw.space < self.table.records:
+            what = "the primary key" if group == self.table.primary_key else "unique"
             self.problems.append(Problem(
-                f"the primary key ({', '.join(key)}) has only {draw.space:,} distinct "
+                f"{what} ({', '.join(group)}) has only {draw.space:,} distinct "
                 f"combinations of parents, for {self.table.records:,} rows", self.table.name))
             return
         for position, g in enumerate(generators):
@@ -127,6 +218,9 @@ class CompiledTable:
         found = generator.problems()
         for message in found:
             problem(message)
+        if f.param("max_length") is not None and not found:
+            for message in _max_length_problems(f, generator):
+                problem(message)
         reads = FIELD_TYPES[f.type].reads(f.params)
         compiled = CompiledField(f, generator, reads)
         # A generator that cannot work (a refused locale) has no space worth reporting.
@@ -162,7 +256,9 @@ class CompiledTable:
         columns: dict[str, ColumnSchema] = {}
         for name in self.order:
             column = self.fields[name].column
-            if any(columns[r].nullable for r in self.fields[name].reads if r in columns):
+            derived_nulls = self.fields[name].generator.nulls_from_reads
+            if derived_nulls and any(columns[r].nullable for r in self.fields[name].reads
+                                     if r in columns):
                 column = replace(column, nullable=True)
             columns[name] = column
         return tuple(columns[f.name] for f in self.table.fields if f.name in columns)

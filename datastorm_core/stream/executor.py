@@ -46,6 +46,7 @@ from datastorm_core.stream.plan import ATTEMPTS, Planner
 from datastorm_core.stream.spec import Reference, StreamSpec, StreamTable, allowed_transitions
 from datastorm_core.stream.sql import Where, cast_row, columns, row, select_first
 from datastorm_core.target.encode.text import column_text
+from datastorm_core.target.postgres import ownership
 from datastorm_core.target.postgres.connection import ConnectionSettings
 from datastorm_core.target.postgres.sql import column_type
 
@@ -286,12 +287,17 @@ class PostgresStream:
 
     def _index_foreign_keys(self) -> list[str]:
         """An index on every Genfile foreign key column into a streamed table that has none,
-        as an OLTP schema has: finding a parent's children must not scan the child."""
+        as an OLTP schema has: finding a parent's children must not scan the child.
+
+        Only on tables datastorm created, and recorded as datastorm's: an
+        application's table is never altered (its own indexes are what it has).
+        """
         created = []
         cur = self._c()
+        owned = ownership.read_ownership(cur)
         for name in self.spec.names:
             for link in self.links.get(name, []):
-                if link.child not in self.relids:
+                if link.child not in self.relids or not owned.owns(self.relids[link.child]):
                     continue
                 indexed = cur.execute(
                     "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a "
@@ -302,6 +308,7 @@ class PostgresStream:
                     index = f"{link.child}_{link.column}_stream_idx"[:63]
                     cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                         sql.Identifier(index), link.child_sql, sql.Identifier(link.column)))
+                    ownership.record(cur, index, "index")
                     created.append(index)
         return created
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypedDict
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
-from datastorm_core.errors import UsageError
+from datastorm_core.errors import Problem, UsageError
 
 __all__ = [
     "CONSTRAINT_MODES",
@@ -110,6 +110,7 @@ class TargetSettings(TypedDict, total=False):
     partition: PartitionLike | tuple[int, int] | None
     options: Mapping[str, Any] | None
     seed: int
+    may_empty: Collection[str]
 
 
 class BaseTarget(abc.ABC):
@@ -140,10 +141,14 @@ class BaseTarget(abc.ABC):
         partition: PartitionLike | tuple[int, int] | None = None,
         options: Mapping[str, Any] | None = None,
         seed: int = 0,
+        may_empty: Collection[str] = (),
     ) -> None:
         self.url = url
         #: The run's seed, for targets that label what they write (Kafka headers).
         self.seed = seed
+        #: Tables outside the run that emptying the run's tables may empty too (the
+        #: Genfile's other tables, when the caller writes them next, as Dagster does).
+        self.may_empty = frozenset(may_empty)
         if mode not in WRITE_MODES:
             raise UsageError(f"mode must be one of {', '.join(WRITE_MODES)}, got {mode!r}")
         if constraints not in CONSTRAINT_MODES:
@@ -181,6 +186,26 @@ class BaseTarget(abc.ABC):
         fails the run before the first target commits anything. Default:
         nothing to check before ``open``.
         """
+
+    def check_schemas(self, schemas: Sequence[TableSchema]) -> list[Problem]:
+        """Problems with writing ``schemas`` into what the destination holds now.
+
+        Runs before any target of the run opens, so a Genfile that does not
+        fit an existing table is refused before anything is written. Default:
+        nothing exists that could disagree.
+        """
+        return []
+
+    def survey(self, schemas: Sequence[TableSchema]) -> list[dict[str, str]]:
+        """Per table: whose it is and what a run will do to it (for ``plan``)."""
+        return []
+
+    def read_keys(self, table: str, column: str) -> list[Any]:
+        """The distinct non-NULL values of ``table.column``, in order (an existing table's
+        keys, which references draw from). Only databases can answer."""
+        raise UsageError(f"table {table!r} is an existing table (existing = true), but its "
+                         f"target ({self.describe()}) is not a database datastorm can read "
+                         "keys from; put it on a PostgreSQL or SQLite target")
 
     def table_details(self, name: str) -> dict[str, Any]:
         """What the run left in table ``name`` beyond its row count (e.g. Kafka offsets)."""

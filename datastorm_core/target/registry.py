@@ -7,7 +7,7 @@ bad one is a UsageError, before anything is written); the runner's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from datastorm_core.errors import UsageError
@@ -81,6 +81,7 @@ def open_target(
     partition: PartitionLike | tuple[int, int] | None = None,
     options: Mapping[str, Any] | None = None,
     seed: int = 0,
+    may_empty: Collection[str] = (),
 ) -> BaseTarget:
     """The target for ``url_or_type``, ready for the runner (not yet connected).
 
@@ -94,6 +95,7 @@ def open_target(
             ``index`` and ``count``; None is the whole run.
         options: the extra keys of the Genfile's ``[target]`` table.
         seed: the run's seed, which some targets write beside the rows.
+        may_empty: tables outside the run that emptying the run's tables may empty too.
 
     Raises:
         UsageError: the URL, mode, constraints, partition or an option is wrong.
@@ -101,4 +103,4 @@ def open_target(
     url = resolve_url(url_or_type)
     cls = TARGET_CLASSES[scheme_of(url)]
     return cls(url, mode=mode, constraints=constraints, partition=partition,  # type: ignore[call-arg]
-               options=options, seed=seed)
+               options=options, seed=seed, may_empty=may_empty)

@@ -23,7 +23,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
@@ -143,6 +143,21 @@ class SqliteTarget(BaseTarget):
                 conn.execute("PRAGMA defer_foreign_keys = ON")  # lasts until COMMIT
         except (OSError, sqlite3.Error) as exc:
             raise TargetError(f"cannot open {self.describe()}: {exc}") from exc
+
+    def read_keys(self, table: str, column: str) -> list[Any]:
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise TargetError(f"cannot open {self.describe()}: {exc}") from exc
+        try:
+            return [value for (value,) in conn.execute(
+                f"SELECT DISTINCT {quote_identifier(column)} FROM {quote_identifier(table)} "
+                f"WHERE {quote_identifier(column)} IS NOT NULL ORDER BY 1").fetchall()]
+        except sqlite3.Error as exc:
+            raise TargetError(f"reading the keys of the existing table {table!r} "
+                              f"({self.describe()}): {exc}") from exc
+        finally:
+            conn.close()
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
         super().prepare(schemas)

@@ -124,8 +124,9 @@ def database_name(url: str) -> str:
 
 
 def tables(conn: Any) -> list[str]:
+    """The tables of the public schema, but datastorm's ledger of what it created."""
     rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                        "ORDER BY 1").fetchall()
+                        "AND tablename <> 'datastorm_owned_tables' ORDER BY 1").fetchall()
     return [r[0] for r in rows]
 
 
@@ -151,7 +152,8 @@ def constraints(conn: Any) -> set[tuple[str, str, str]]:
     """(table, kind p/u/f, definition) of every constraint in the public schema."""
     rows = conn.execute(
         "SELECT conrelid::regclass::text, contype::text, pg_get_constraintdef(oid) "
-        "FROM pg_constraint WHERE connamespace = 'public'::regnamespace").fetchall()
+        "FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+        "AND conrelid::regclass::text <> 'datastorm_owned_tables'").fetchall()
     return {(t, k, d) for t, k, d in rows}
 
 

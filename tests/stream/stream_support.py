@@ -26,7 +26,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CLINIC = FIXTURES / "clinic.toml"
 REPO = Path(__file__).resolve().parents[2]
 HOSPITAL = REPO / "examples" / "hospital.toml"
-LEDGER_TABLES = ("datastorm_stream_state", "datastorm_stream_tables")
+# datastorm's bookkeeping: the stream's ledger, and the record of what datastorm created.
+LEDGER_TABLES = ("datastorm_stream_state", "datastorm_stream_tables", "datastorm_owned_tables")
 # A process or a query gets this long before the test calls it a hang.
 WAIT_SECONDS = 60.0
 

@@ -11,6 +11,8 @@ from test_postgres_target import constraints_of
 
 from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.target import open_target
+from datastorm_core.target.postgres import ownership
+from datastorm_core.target.postgres.ownership import LEDGER
 from datastorm_core.target.postgres.scratch import PREFIX, default_key_name, run_lock_key
 
 pytestmark = pytest.mark.postgres
@@ -27,7 +29,7 @@ def scratch_tables(pg: PostgresBackend) -> list[str]:
 def constraint_names(pg: PostgresBackend) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in pg.query(
         "SELECT conrelid::regclass::text, conname FROM pg_constraint "
-        "WHERE connamespace = 'public'::regnamespace")}
+        "WHERE connamespace = 'public'::regnamespace AND conrelid <> %s::regclass", (LEDGER,))}
 
 
 def test_staged_and_single_session_loads_give_the_same_tables(pg_url: str) -> None:
@@ -72,17 +74,26 @@ def test_a_duplicate_key_fails_at_the_key_build_naming_the_table(pg_url: str) ->
 def test_scratch_tables_of_a_dead_run_are_dropped_and_a_live_ones_kept(
         pg_url: str, pg_conn: Any) -> None:
     dead, alive = "0123456789ab", "ba9876543210"
-    for run_id in (dead, alive):
-        pg_conn.execute(f'CREATE TABLE "{PREFIX}{run_id}_0" (id bigint)')
-    # a dead run killed after a foreign key between its scratch tables was built
-    pg_conn.execute(f'ALTER TABLE "{PREFIX}{dead}_0" ADD PRIMARY KEY (id)')
-    pg_conn.execute(f'CREATE TABLE "{PREFIX}{dead}_1" (id bigint REFERENCES '
+    run(PostgresBackend(pg_url, "after_load", 2).open(), [Table(USER, USERS[:5])])  # a ledger
+    with pg_conn.transaction(), pg_conn.cursor() as cur:
+        # What a staged run records as it creates its scratch tables, then dies (kill -9)
+        # after a foreign key between them was built.
+        for run_id in (dead, alive):
+            cur.execute(f'CREATE TABLE "{PREFIX}{run_id}_0" (id bigint PRIMARY KEY)')
+            ownership.record(cur, f"{PREFIX}{run_id}_0", "scratch", run_id)
+        cur.execute(f'CREATE TABLE "{PREFIX}{dead}_1" (id bigint REFERENCES '
                     f'"{PREFIX}{dead}_0" (id))')
+        ownership.record(cur, f"{PREFIX}{dead}_1", "scratch", dead)
+        # A user's table that only looks like a dead run's: not in the ledger, never touched.
+        cur.execute(f'CREATE TABLE "{PREFIX}fedcba987654_0" (note text)')
+        cur.execute(f'''INSERT INTO "{PREFIX}fedcba987654_0" VALUES ('mine')''')
     with psycopg.connect(pg_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (run_lock_key(alive),))
         pg = PostgresBackend(pg_url, "after_load", 2)
         run(pg.open(), [Table(USER, USERS[:20])])
-        assert scratch_tables(pg) == [f"{PREFIX}{alive}_0"]
+        assert sorted(scratch_tables(pg)) == sorted([
+            f"{PREFIX}{alive}_0", f"{PREFIX}{alive}_0_pkey", f"{PREFIX}fedcba987654_0"])
+    assert pg_conn.execute(f'SELECT note FROM "{PREFIX}fedcba987654_0"').fetchall() == [("mine",)]
 
 
 def test_copy_connections_is_checked() -> None:

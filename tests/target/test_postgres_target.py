@@ -32,7 +32,8 @@ def constraints_of(pg: PostgresBackend) -> set[tuple[str, str, str, str]]:
                  WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)),
                CASE WHEN c.confrelid = 0 THEN '' ELSE c.confrelid::regclass::text END
           FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-         WHERE n.nspname = 'public' AND c.contype IN ('p', 'u', 'f')""")
+         WHERE n.nspname = 'public' AND c.contype IN ('p', 'u', 'f')
+           AND c.conrelid <> 'datastorm_owned_tables'::regclass""")
     return {tuple(r) for r in rows}
 
 
@@ -56,6 +57,7 @@ def test_column_types(pg: PostgresBackend) -> None:
         SELECT table_name, column_name, data_type, numeric_precision, numeric_scale,
                is_nullable
           FROM information_schema.columns WHERE table_schema = 'public'
+           AND table_name <> 'datastorm_owned_tables'
          ORDER BY table_name, ordinal_position""")
     assert rows == [
         ("order", "id", "bigint", 64, 0, "NO"),

@@ -24,6 +24,7 @@ import numpy as np
 
 from datastorm_core.core.cardinality import cardinality
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.source.generators.base import Generator, ReferencePoolLike
 from datastorm_core.source.services.distributions import DEFAULT_ZIPF_EXPONENT, zipf_ranks
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
@@ -56,8 +57,12 @@ class ReferenceGenerator(Generator):
         self.pool: ReferencePoolLike = self.ctx.reference_pool(parent, column)
         self.column_type = self.pool.column_type
         self.precision, self.scale = self.pool.precision, self.pool.scale
+        # A foreign key holds the parent's values, in the parent's syntax (an inet key).
+        self.syntax = getattr(self.pool, "syntax", None)
         self.self_reference = parent == self.ctx.table
         self.joint: tuple[JointDraw, int] | None = None  # set by the table for link tables
+        # Set by the table for ``same_row_as``: the reference whose parent row this follows.
+        self.partner: ReferenceGenerator | None = None
         self._hot = None
         if self.field.param("distribution") == "zipf" and self.pool.rows > 0:
             self._hot = KeyedPermutation(self.pool.rows, self.stream.sub("hot").key)
@@ -74,8 +79,14 @@ class ReferenceGenerator(Generator):
             return [f"references {self.field.param('ref')}, but that table has no rows"]
         return []
 
+    def value_space(self) -> ValueSpace | None:
+        # The parent's keys, a self-reference's too (its pool is the table's own).
+        return getattr(self.pool, "space", None)
+
     def parent_rows(self, indices: np.ndarray) -> np.ndarray:
         """Which parent row each child row points at."""
+        if self.partner is not None:
+            return self.partner.parent_rows(indices)
         if self.joint is not None:
             draw, position = self.joint
             return draw.parent_rows(position, indices)
@@ -88,16 +99,18 @@ class ReferenceGenerator(Generator):
         return self._hot(zipf_ranks(self.stream, indices, rows, exponent))
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray | Column:
-        if self.self_reference:
-            return self._earlier_rows(indices)
+        leader = self.partner or self  # a composite key's columns share one parent row
+        if leader.self_reference:
+            earlier, roots = leader._earlier_rows(indices)
+            return Column(self.pool.keys_at(earlier), roots if roots.any() else None)
         return self.pool.keys_at(self.parent_rows(indices))
 
-    def _earlier_rows(self, indices: np.ndarray) -> Column:
-        """A row earlier than each row (uniformly), or NULL for the roots."""
+    def _earlier_rows(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A row earlier than each row (uniformly), and which rows are roots (NULL)."""
         earlier = np.floor(self.stream.uniform(indices) * indices).astype(np.int64)
         roots = indices == 0
         root_rate = float(self.field.param("root_rate", 0.0))
         if root_rate > 0:
             roots |= self.stream.sub("root").below(indices, root_rate)
         earlier[roots] = 0  # filler: a root's value is NULL
-        return Column(self.pool.keys_at(earlier), roots if roots.any() else None)
+        return earlier, roots

@@ -33,7 +33,7 @@ import numpy as np
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 
-__all__ = ["FORMAT", "HEADER", "TRAILER", "encode_chunk"]
+__all__ = ["FORMAT", "HEADER", "STORABLE", "TRAILER", "binary_storable", "encode_chunk"]
 
 #: The word PostgreSQL's COPY statement uses for this format.
 FORMAT = "binary"
@@ -157,7 +157,37 @@ def encode_chunk(chunk: Chunk, schema: TableSchema) -> bytes:
 # -- one field per column type ---------------------------------------------------------
 
 
+#: Live column types (``ColumnSchema.storage``) each column type can be sent to in
+#: binary. Anything else goes by text COPY, where the server's input function
+#: parses the value (an enum label, an array literal, an inet address).
+STORABLE: dict[ColumnType, frozenset[str]] = {
+    ColumnType.BIGINT: frozenset({"int8", "int4", "int2", "numeric", "float8", "float4"}),
+    ColumnType.DOUBLE: frozenset({"float8", "float4"}),
+    ColumnType.NUMERIC: frozenset({"numeric", "float8", "float4"}),
+    ColumnType.BOOLEAN: frozenset({"bool"}),
+    ColumnType.DATE: frozenset({"date"}),
+    ColumnType.TIMESTAMP: frozenset({"timestamp", "timestamptz"}),
+    ColumnType.UUID: frozenset({"uuid"}),
+    # Types whose binary input is the text itself (enums: any label, by its text).
+    ColumnType.TEXT: frozenset({"text", "varchar", "bpchar", "name", "citext", "json",
+                                "jsonb", "enum"}),
+}
+# Integer widths: the wire type and the range it holds.
+_INTEGERS = {"int2": (np.dtype(">i2"), -(2**15), 2**15 - 1),
+             "int4": (np.dtype(">i4"), -(2**31), 2**31 - 1)}
+_JSONB_VERSION = b"\x01"  # jsonb's binary input: a version byte, then the JSON text
+
+
+def binary_storable(col: ColumnSchema) -> bool:
+    """Whether ``col`` can travel in binary COPY into its storage type (None: its own)."""
+    return col.storage is None or col.storage in STORABLE.get(col.type, frozenset())
+
+
 def _field(column: Column, col: ColumnSchema, rows: int) -> _Field:
+    if col.storage is not None:
+        converted = _stored(column, col, rows)
+        if converted is not None:
+            return converted
     kind = col.type
     values = column.values
     if kind is ColumnType.BIGINT:
@@ -178,6 +208,42 @@ def _field(column: Column, col: ColumnSchema, rows: int) -> _Field:
     if kind is ColumnType.TEXT:
         return _text(column, rows)
     raise TypeError(f"column {col.name!r}: no binary COPY encoding for {kind}")
+
+
+def _stored(column: Column, col: ColumnSchema, rows: int) -> _Field | None:
+    """The field in the wire form of a live column type other than the column's own.
+
+    None: the column's own encoding is the right one (``int8`` for BIGINT,
+    the UTF-8 of text for ``varchar``, ...).
+    """
+    kind, storage, values = col.type, col.storage, column.values
+    if kind is ColumnType.BIGINT and storage in _INTEGERS:
+        dtype, low, high = _INTEGERS[storage]
+        ints = np.asarray(values, dtype=np.int64)
+        _check((ints >= low) & (ints <= high), column, f"out of range for {storage}")
+        return _Field(np.where((ints >= low) & (ints <= high), ints, 0), dtype)
+    if kind is ColumnType.BIGINT and storage == "numeric":
+        digits = _numeric(np.asarray(values, dtype=np.int64), 0)
+        return _Field(digits, np.dtype((">i2", (digits.shape[1],))))
+    if kind in (ColumnType.BIGINT, ColumnType.DOUBLE, ColumnType.NUMERIC) and \
+            storage in ("float8", "float4"):
+        floats = np.asarray(values, dtype=np.float64)
+        if kind is ColumnType.NUMERIC:
+            floats = floats / 10.0 ** (col.scale or 0)
+        return _Field(floats, np.dtype(">f8" if storage == "float8" else ">f4"))
+    if kind is ColumnType.TEXT and storage == "jsonb":
+        text = _text(column, rows)
+        assert text.lengths is not None
+        width = text.dtype.itemsize + 1
+        data = np.empty((rows, width), dtype=np.uint8)
+        data[:, 0] = _JSONB_VERSION[0]
+        data[:, 1:] = text.values
+        keep = None
+        if text.keep is not None:
+            keep = np.ones((rows, width), dtype=bool)
+            keep[:, 1:] = text.keep
+        return _Field(data, np.dtype(("u1", (width,))), text.lengths + 1, keep)
+    return None
 
 
 def _not_null(column: Column) -> np.ndarray | None:

@@ -11,7 +11,8 @@ the new ones after it, never a mix. Foreign keys are validated on the
 staged tables too, in the background, so the swap itself takes no time.
 
 A staged table of a run that died (kill -9) is left behind; the next staged
-run drops it, once the session advisory lock of its run is free.
+run drops it, once the session advisory lock of its run is free, and only
+if datastorm's ledger (``ownership.py``) vouches for it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from datastorm_core.core.schema import TableSchema
 from datastorm_core.target.postgres.sql import column_type, unique_columns
 
 __all__ = [
-    "LEFTOVER_TABLES",
     "PREFIX",
     "create_staged",
     "default_key_name",
@@ -38,15 +38,6 @@ __all__ = [
 PREFIX = "datastorm_load_"
 # PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes.
 _MAX_NAME = 63
-
-# Staged tables in the current schema: (table name, run id).
-LEFTOVER_TABLES = sql.SQL(
-    "SELECT c.relname, split_part(substr(c.relname, {}), '_', 1) FROM pg_class c "
-    "WHERE c.relkind = 'r' AND c.relnamespace = "
-    "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) "
-    "AND c.relname LIKE {}").format(sql.Literal(len(PREFIX) + 1),
-                                    sql.Literal(PREFIX.replace("_", "\\_") + "%"))
-
 
 def staged_name(run: str, number: int) -> str:
     return f"{PREFIX}{run}_{number}"

@@ -23,6 +23,7 @@ __all__ = [
     "create_table",
     "drop_tables",
     "has_orphans",
+    "storage_type",
     "unique_columns",
     "upsert_from",
 ]
@@ -38,11 +39,33 @@ _TYPES = {
 }
 
 
+# TEXT in a type's input syntax (ColumnSchema.syntax): the column type datastorm
+# creates for it, and that type's name as the catalog (and the encoders) know it.
+_SYNTAX_TYPES = {
+    "json": ("jsonb", "jsonb"),
+    "array": ("text[]", "_text"),
+    "inet": ("inet", "inet"),
+    "interval": ("interval", "interval"),
+    "bytea": ("bytea", "bytea"),
+    "time": ("time", "time"),
+}
+
+
 def column_type(col: ColumnSchema) -> str:
-    """The PostgreSQL type of a column."""
+    """The PostgreSQL type of a column datastorm creates."""
     if col.type is ColumnType.NUMERIC:
         return f"numeric({col.precision or INT64_DIGITS}, {col.scale or 0})"
+    if col.type is ColumnType.TEXT and col.syntax in _SYNTAX_TYPES:
+        return _SYNTAX_TYPES[col.syntax][0]
     return _TYPES[col.type]
+
+
+def storage_type(col: ColumnSchema) -> str | None:
+    """The catalog's name of the type ``column_type`` gives, when it is not the column
+    type's own (None): what an encoder must convert the column's values to."""
+    if col.type is ColumnType.TEXT and col.syntax in _SYNTAX_TYPES:
+        return _SYNTAX_TYPES[col.syntax][1]
+    return None
 
 
 def unique_columns(schema: TableSchema) -> list[str]:
@@ -144,8 +167,13 @@ def create_staging(staging: str, table: str) -> sql.Composed:
         sql.Identifier(staging), sql.Identifier(table))
 
 
-def upsert_from(schema: TableSchema, staging: str) -> sql.Composed:
-    """Move staged rows into the table, rewriting rows whose primary key exists."""
+def upsert_from(schema: TableSchema, staging: str, *, overriding: bool = False
+                ) -> sql.Composed:
+    """Move staged rows into the table, rewriting rows whose primary key exists.
+
+    ``overriding``: the table has GENERATED ALWAYS identity columns, which an
+    INSERT only writes with OVERRIDING SYSTEM VALUE.
+    """
     names = schema.column_names
     rest = [c for c in names if c not in schema.primary_key]
     if rest:
@@ -153,9 +181,10 @@ def upsert_from(schema: TableSchema, staging: str) -> sql.Composed:
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in rest))
     else:
         action = sql.SQL("DO NOTHING")
-    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}").format(
-        sql.Identifier(schema.name), _names(names), _names(names), sql.Identifier(staging),
-        _names(schema.primary_key), action)
+    return sql.SQL("INSERT INTO {} ({}) {}SELECT {} FROM {} ON CONFLICT ({}) {}").format(
+        sql.Identifier(schema.name), _names(names),
+        sql.SQL("OVERRIDING SYSTEM VALUE " if overriding else ""), _names(names),
+        sql.Identifier(staging), _names(schema.primary_key), action)
 
 
 def restore_foreign_key(child: str, name: str, definition: str, *, valid: bool) -> sql.Composed:

@@ -4,9 +4,13 @@ PostgreSQL has transactional DDL, so the whole run is one transaction:
 ``finish(None)`` commits it, ``finish(error)`` rolls it back and the
 database is exactly as before the run. This class owns the connection
 settings, the run's main session and the COPY encoders; what happens to
-the tables is a ``Load``'s job (``loads/``): dropped and created again
-(direct), loaded by several sessions and swapped in (staged), or upserted
-(append).
+the tables is a ``Load``'s job (``loads/``): datastorm's own tables are
+dropped and created again (direct) or loaded by several sessions and
+swapped in (staged); the application's tables are emptied and loaded in
+place, never altered (existing); append mode upserts (upsert). Which
+tables are whose is the survey's answer (``survey.py``), and a table that
+exists is checked against the Genfile before anything is written
+(``compat.py``).
 
 COPY goes in PostgreSQL's binary format by default (``encode/copy_binary``):
 the server parses it in about 1.9 us a row against 2.8 us for text. The
@@ -16,20 +20,32 @@ the server parses it in about 1.9 us a row against 2.8 us for text. The
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from psycopg import sql
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
-from datastorm_core.errors import TargetError, UsageError
+from datastorm_core.errors import GenfileError, Problem, TargetError, UsageError
 from datastorm_core.target.base import BaseTarget, TargetSettings
 from datastorm_core.target.encode import copy_binary, copy_text
 from datastorm_core.target.postgres import catalog
-from datastorm_core.target.postgres.connection import ConnectionSettings
+from datastorm_core.target.postgres import sql as q
+from datastorm_core.target.postgres.compat import storage_of, table_problems
+from datastorm_core.target.postgres.connection import ConnectionSettings, mapped_errors
 from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
 from datastorm_core.target.postgres.loads.direct import DirectLoad
+from datastorm_core.target.postgres.loads.existing import (
+    TRIGGER_MODES,
+    TRUNCATE_MODES,
+    ExistingLoad,
+)
+from datastorm_core.target.postgres.loads.routed import RoutedLoad
 from datastorm_core.target.postgres.loads.staged import StagedLoad
 from datastorm_core.target.postgres.loads.upsert import UpsertLoad
 from datastorm_core.target.postgres.session import Session
+from datastorm_core.target.postgres.survey import TableState, survey
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -77,7 +93,8 @@ class PostgresTarget(BaseTarget):
     # memory, and with several COPY sessions several batches are in flight: 25k
     # rows kept the bank bench as fast as 50k with 140 MB peak RSS instead of 170.
     default_batch_size = 25_000
-    accepted_options = ("connect_timeout", "copy_format", "copy_connections", "schema")
+    accepted_options = ("connect_timeout", "copy_format", "copy_connections", "schema",
+                        "truncate", "triggers")
     #: The COPY format when the ``copy_format`` option does not name one.
     encoder: CopyEncoder = COPY_ENCODERS[DEFAULT_COPY_FORMAT]
 
@@ -98,10 +115,22 @@ class PostgresTarget(BaseTarget):
         # Staging pays off for a whole replace run with keys after the load; an
         # append run upserts, and keys at CREATE are checked row by row anyway.
         self.staged = sessions > 1 and not self.append and self.constraints == "after_load"
+        self.truncate = self._choice("truncate", TRUNCATE_MODES)
+        self.triggers = self._choice("triggers", TRIGGER_MODES)
         self.session = Session(self.connection)
         self._ctx = LoadContext(self.connection, self.session, self.partition,
                                 self.constraints, sessions, self.warnings)
         self._load: Load | None = None
+        self._states: dict[str, TableState] = {}
+        # Per table: the schema its COPY encodes (live column types filled in) and how.
+        self._wire: dict[str, tuple[TableSchema, CopyEncoder]] = {}
+
+    def _choice(self, option: str, choices: Sequence[str]) -> str:
+        value = self.options.get(option, choices[0])
+        if value not in choices:
+            raise UsageError(f"{option} must be one of {', '.join(map(repr, choices))}, "
+                             f"got {value!r}")
+        return str(value)
 
     def describe(self) -> str:
         return self.connection.describe()
@@ -113,25 +142,113 @@ class PostgresTarget(BaseTarget):
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
         super().prepare(schemas)
-        with self.session.cursor("preparing the tables") as cur:
+        with self.session.cursor("reading the tables") as cur:
             self._check_outside_parents(cur, schemas)
+            self._states = survey(cur, [s.name for s in schemas])
+            problems = self._problems(schemas)
+            if problems:  # the run checked them already; the database changed since
+                raise GenfileError(problems)
+        self._wire = {s.name: self._encoding(s) for s in schemas}
         self._load = self._choose_load()
         self._load.prepare(schemas)
 
     def _choose_load(self) -> Load:
+        live = {name: state.live for name, state in self._states.items()
+                if state.live is not None}
         if self.append:
-            return UpsertLoad(self._ctx)
-        if self.staged:
-            return StagedLoad(self._ctx)
-        return DirectLoad(self._ctx)
+            return UpsertLoad(self._ctx, live, triggers=self.triggers)
+        in_place = {name for name, state in self._states.items() if state.action == "in_place"}
+        if not in_place:
+            return StagedLoad(self._ctx) if self.staged else DirectLoad(self._ctx)
+        existing = ExistingLoad(self._ctx, {n: live[n] for n in in_place},
+                                run_tables=frozenset(self._states), may_empty=self.may_empty,
+                                truncate=self.truncate, triggers=self.triggers)
+        if len(in_place) == len(self._states):
+            return existing
+        # Datastorm's own tables beside them: dropped and created in the same transaction.
+        direct = DirectLoad(self._ctx)
+        routes = {name: existing if name in in_place else direct for name in self._states}
+        return RoutedLoad(self._ctx, [existing, direct], routes)
+
+    def _encoding(self, schema: TableSchema) -> tuple[TableSchema, CopyEncoder]:
+        """The schema a table's COPY encodes, and the format it goes in.
+
+        A column of a table that exists is encoded for its live type; one of
+        a table datastorm creates, for the type datastorm gives it. Binary
+        unless a column's type has no binary form here (inet, arrays...),
+        then text, which the server parses with each type's input function.
+        """
+        state = self._states.get(schema.name)
+        keep = state is not None and state.live is not None and (
+            state.action == "in_place" or self.append)
+        columns = []
+        for col in schema.columns:
+            if keep:
+                assert state is not None and state.live is not None
+                live_column = state.live.column(col.name)
+                storage = storage_of(live_column) if live_column is not None else None
+            else:
+                storage = q.storage_type(col)
+            columns.append(replace(col, storage=storage))
+        wire = replace(schema, columns=tuple(columns))
+        encoder = self.encoder
+        if encoder is copy_binary and not all(copy_binary.binary_storable(c) for c in columns):
+            encoder = copy_text
+        return wire, encoder
+
+    def check_schemas(self, schemas: Sequence[TableSchema]) -> list[Problem]:
+        """Fields that do not fit the tables that exist, found before anything is written."""
+        conn = self.connection.connect(autocommit=True)
+        try:
+            with mapped_errors("reading the tables", self.describe()), conn.cursor() as cur:
+                self._states = survey(cur, [s.name for s in schemas])
+        finally:
+            conn.close()
+        return self._problems(schemas)
+
+    def survey(self, schemas: Sequence[TableSchema]) -> list[dict[str, str]]:
+        conn = self.connection.connect(autocommit=True)
+        try:
+            with mapped_errors("reading the tables", self.describe()), conn.cursor() as cur:
+                states = survey(cur, [s.name for s in schemas])
+        finally:
+            conn.close()
+        return [{"table": name, "owner": state.owner, "action": state.explain(self.append)}
+                for name, state in states.items()]
+
+    def read_keys(self, table: str, column: str) -> list[Any]:
+        conn = self.connection.connect(autocommit=True)
+        try:
+            with mapped_errors(f"reading the keys of the existing table {table!r}",
+                               self.describe()), conn.cursor() as cur:
+                if catalog.regclass(cur, table) is None:
+                    raise TargetError(f"the existing table {table!r} is not in "
+                                      f"{self.describe()}")
+                return [value for (value,) in cur.execute(sql.SQL(
+                    "SELECT DISTINCT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY 1").format(
+                    sql.Identifier(column), sql.Identifier(table))).fetchall()]
+        finally:
+            conn.close()
+
+    def _problems(self, schemas: Sequence[TableSchema]) -> list[Problem]:
+        """Problems of the tables loaded in place (or upserted into): datastorm's own
+        tables are created from the Genfile, so they always fit."""
+        problems: list[Problem] = []
+        for schema in schemas:
+            state = self._states.get(schema.name)
+            if state is None or state.live is None:
+                continue
+            if state.action == "in_place" or self.append:
+                problems += table_problems(schema, state.live)
+        return problems
 
     def begin_table(self, schema: TableSchema, start: int, stop: int) -> None:
         self._loaded().begin_table(schema, start, stop)
 
     def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
-        encoder = self.encoder
+        wire, encoder = self._wire.get(schema.name, (schema, self.encoder))
         try:
-            payloads = [encoder.encode_chunk(chunk, schema) for chunk in chunks]
+            payloads = [encoder.encode_chunk(chunk, wire) for chunk in chunks]
         except ValueError as exc:  # a value the column type cannot hold
             raise TargetError(f"encoding rows of table {schema.name!r} for COPY: {exc}"
                               ) from exc

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from datastorm_core.core.schema import TableSchema
-from datastorm_core.target.postgres import catalog
+from datastorm_core.target.postgres import catalog, ownership
 from datastorm_core.target.postgres import sql as q
 from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
 from datastorm_core.target.postgres.loads.common import copy_on_main, restore_outside_keys
@@ -31,12 +31,18 @@ class DirectLoad(Load):
         self._outside_keys: list[tuple[str, str, str]] = []
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        names = [s.name for s in schemas]
         with self.session.cursor("preparing the tables") as cur:
-            self._outside_keys = catalog.outside_foreign_keys(cur, [s.name for s in schemas])
-            cur.execute(q.drop_tables([s.name for s in reversed(schemas)]))
+            self._outside_keys = catalog.outside_foreign_keys(cur, names)
+            # Only datastorm's own tables come here (survey.py): forget, drop, create, record,
+            # all in the run's transaction (a failed run leaves no ledger behind either).
+            ownership.ensure_ledger(cur)
+            ownership.forget(cur, catalog.oids(cur, names))
+            cur.execute(q.drop_tables(list(reversed(names))))
             keys_now = self.ctx.constraints == "immediate"
             for schema in schemas:
                 cur.execute(q.create_table(schema, with_keys=keys_now))
+                ownership.record(cur, schema.name)
 
     def write(self, schema: TableSchema, copy: Copy) -> None:
         copy_on_main(self.ctx, schema, schema.name, copy)

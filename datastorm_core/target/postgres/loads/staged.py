@@ -28,7 +28,7 @@ from psycopg import sql
 
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import TargetError
-from datastorm_core.target.postgres import catalog, scratch
+from datastorm_core.target.postgres import catalog, ownership, scratch
 from datastorm_core.target.postgres import sql as q
 from datastorm_core.target.postgres.connection import server_message
 from datastorm_core.target.postgres.loaders import LoaderPool
@@ -53,6 +53,7 @@ class StagedLoad(Load):
         self._key_builds: list[tuple[str, Future[None]]] = []
         self._outside_keys: list[tuple[str, str, str]] = []
         self._schemas: list[TableSchema] = []
+        self._created_ledger = False
 
     # -- the load --------------------------------------------------------------------
 
@@ -68,10 +69,15 @@ class StagedLoad(Load):
             with self._side.cursor() as cur:
                 cur.execute("SELECT pg_advisory_lock(%s)", (scratch.run_lock_key(self._run_id),))
                 self._drop_leftovers(cur)
-                for number, schema in enumerate(schemas):
-                    name = scratch.staged_name(self._run_id, number)
-                    cur.execute(scratch.create_staged(name, schema))
-                    self._staged_names[schema.name] = name
+                # Recorded as they are made, committed at once: a run killed from here on
+                # leaves scratch tables the next run knows to be datastorm's.
+                with self._side.transaction():
+                    self._created_ledger = ownership.ensure_ledger(cur)
+                    for number, schema in enumerate(schemas):
+                        name = scratch.staged_name(self._run_id, number)
+                        cur.execute(scratch.create_staged(name, schema))
+                        ownership.record(cur, name, "scratch", self._run_id)
+                        self._staged_names[schema.name] = name
         except psycopg.Error as exc:
             raise TargetError(f"creating the staged tables ({self.ctx.describe()}): "
                               f"{server_message(exc)}") from exc
@@ -117,7 +123,12 @@ class StagedLoad(Load):
             # Best effort and bounded: what stays is dropped by the next staged run.
             cur.execute(sql.SQL("SET lock_timeout = {}").format(
                 sql.Literal(f"{CLEANUP_LOCK_TIMEOUT_SECONDS}s")))
-            cur.execute(q.drop_tables(list(self._staged_names.values())))
+            with self._side.transaction():
+                names = list(self._staged_names.values())
+                ownership.forget(cur, catalog.oids(cur, names))
+                cur.execute(q.drop_tables(names))
+                if self._created_ledger:  # the database as it was: no ledger either
+                    ownership.drop_ledger_if_empty(cur)
         self._staged_names = {}
 
     def abort(self) -> None:
@@ -140,20 +151,23 @@ class StagedLoad(Load):
     def _drop_leftovers(self, cur: psycopg.Cursor[Any]) -> None:
         """Scratch tables of runs whose session is gone (a kill -9) are dropped.
 
-        All of a dead run's tables go in one DROP ... CASCADE: they may hold
-        foreign keys on each other.
+        Only tables the ledger vouches for: a user's table that merely looks
+        like a scratch table is never touched. All of a dead run's tables go
+        in one DROP ... CASCADE: they may hold foreign keys on each other.
         """
-        runs: dict[str, list[str]] = {}
-        for table, run in cur.execute(scratch.LEFTOVER_TABLES).fetchall():
+        runs: dict[str, list[tuple[int, str]]] = {}
+        for oid, table, run in ownership.scratch_leftovers(cur):
             if run and run != self._run_id:
-                runs.setdefault(run, []).append(table)
+                runs.setdefault(run, []).append((oid, table))
         for run, tables in runs.items():
             try:
                 key = scratch.run_lock_key(run)
             except ValueError:
-                continue  # not one of ours: a table that only looks like it
+                continue
             if cur.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
-                cur.execute(q.drop_tables(tables))
+                with self._side.transaction():  # type: ignore[union-attr]
+                    ownership.forget(cur, [oid for oid, _ in tables])
+                    cur.execute(q.drop_tables([name for _, name in tables]))
                 cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     @contextmanager
@@ -187,11 +201,14 @@ class StagedLoad(Load):
         names = [s.name for s in self._schemas]
         with self.session.cursor("swapping the loaded tables in") as cur:
             self._outside_keys = catalog.outside_foreign_keys(cur, names)
+            # Only datastorm's own tables come here (survey.py).
+            ownership.forget(cur, catalog.oids(cur, names))
             cur.execute(q.drop_tables(list(reversed(names))))
             for schema in self._schemas:
                 staged = self._staged_names[schema.name]
                 keys = catalog.keys_of(cur, staged)
                 cur.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(
                     sql.Identifier(staged), sql.Identifier(schema.name)))
+                ownership.record(cur, schema.name)  # the scratch table's row, now a table's
                 for statement in scratch.key_renames(schema.name, keys):
                     cur.execute(statement)
