@@ -1,4 +1,4 @@
-"""The ``datastorm`` command: validate, plan, preview, run, stream.
+"""The ``datastorm`` command: validate, plan, preview, run, stream, import.
 
 Exit codes: 0 done; 2 a user error (Genfile, arguments), reported before
 anything is written; 1 a failure while running, with its cause; 130
@@ -22,6 +22,7 @@ from rich.table import Table
 from datastorm_core import __version__
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
 from datastorm_core.genfile import Partition, load_genfile
+from datastorm_core.importer import import_schema
 from datastorm_core.progress import ProgressDisplay, render_summary
 from datastorm_core.run import (
     RunOptions,
@@ -95,6 +96,18 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--quiet", action="store_true", help="print only errors")
 
     stream_command.add_parser(commands)
+
+    imp = commands.add_parser("import", help="write a Genfile for a live PostgreSQL schema")
+    imp.add_argument("url", help="the database, postgresql://user@host:port/db")
+    imp.add_argument("-o", "--output", help="write the Genfile here (default: stdout)")
+    imp.add_argument("--schema", help="the schema to read (default: the connection's)")
+    imp.add_argument("--tables", help="comma-separated tables to fill (default: all)")
+    imp.add_argument("--exclude", help="comma-separated tables to leave out")
+    imp.add_argument("--rows", type=int,
+                     help="rows of every table (default: the tables' statistics)")
+    imp.add_argument("--locale", default="en_US",
+                     help="locale of names, cities, phones (default en_US)")
+    imp.add_argument("--seed", type=int, default=42, help="[dataset] seed (default 42)")
     return parser
 
 
@@ -228,8 +241,32 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
+def _cmd_import(args: argparse.Namespace, out: Console) -> int:
+    def names(text: str | None) -> list[str] | None:
+        return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+    result = import_schema(args.url, schema=args.schema, tables=names(args.tables),
+                           exclude=names(args.exclude), rows=args.rows, locale=args.locale,
+                           seed=args.seed)
+    err = Console(stderr=True, highlight=False)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(result.text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+        kept = f", {len(result.kept)} left as they are" if result.kept else ""
+        err.print(f"datastorm: wrote {args.output}: {len(result.tables)} tables{kept}",
+                  markup=False)
+    else:
+        sys.stdout.write(result.text)
+    for note in result.notes:
+        err.print(f"datastorm: note: {note}", markup=False)
+    return EXIT_OK
+
+
 COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "preview": _cmd_preview,
-            "run": _cmd_run, "stream": stream_command.cmd_stream}
+            "run": _cmd_run, "stream": stream_command.cmd_stream, "import": _cmd_import}
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -742,16 +742,35 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
         elif {"per_parent", "distribution"} & set(f.params):
             bad("same_row_as takes its parent row from the other reference: remove "
                 "per_parent and distribution")
+        elif parent.existing:
+            # An existing table's keys are read one column at a time (the distinct values
+            # of each), so no row ties the values of two of its columns together.
+            bad(f"same_row_as {partner_name!r}: {parent_name} is an existing table, whose "
+                "keys are read column by column, not row by row; a composite foreign key "
+                "into an existing table is not supported yet")
     if table.daily is not None and "per_parent" in f.params:
         bad("a daily table has rows_per_day rows a day: remove per_parent")
     target = parent.field(column)
-    if column not in parent.primary_key and not target.unique:
+    # A composite foreign key: a leader and the references that follow its parent row
+    # (same_row_as). Together their parent fields must be a key; alone they need not.
+    followers = [r for r in table.references if r.params.get("same_row_as") == f.name]
+    composite = bool(followers) or "same_row_as" in f.params
+    if not composite and column not in parent.primary_key and not target.unique:
         bad(f"ref {f.params['ref']!r}: {parent_name}.{column} is neither a primary key nor "
             "unique; mark it `unique = true`")
+    if followers:
+        columns = {column, *(r.ref[1] for r in followers if r.ref is not None)}
+        keyed = (set(parent.primary_key) <= columns and parent.primary_key) or any(
+            set(g) <= columns for g in parent.unique_groups) or any(
+            parent.field(c).unique for c in columns if c in parent.field_names)
+        if not keyed:
+            bad(f"ref {f.params['ref']!r} and its same_row_as followers point at "
+                f"{parent_name}({', '.join(sorted(columns))}), which is not a key of it: mark "
+                "one of them unique, or list them in its unique option")
     if target.null_rate > 0:
         bad(f"ref {f.params['ref']!r}: {parent_name}.{column} has a null_rate; a referenced "
             "key cannot be null")
-    if target.type == "reference":
+    if target.type == "reference" and not composite:
         bad(f"ref {f.params['ref']!r}: {parent_name}.{column} is itself a reference; point at "
             "the key it references instead")
     per_parent = f.params.get("per_parent")
