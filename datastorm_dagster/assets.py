@@ -50,19 +50,28 @@ def reference_pool(genfile: Genfile, table: Table) -> dict[str, Any]:
 
 
 def build_table_assets(genfile: Genfile, translator: DatastormTranslator
-                       ) -> list[dg.AssetsDefinition]:
-    """One asset per table, in write order (a pure function of the Genfile)."""
+                       ) -> list[dg.AssetsDefinition | dg.AssetSpec]:
+    """One asset per table, in write order (a pure function of the Genfile).
+
+    An existing table (``existing = true``) is an external asset: a spec with
+    no function, upstream of the tables that reference it, so the graph shows
+    what the generated tables depend on.
+    """
     source = check(genfile)
-    return [
-        _table_asset(
+    assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
+    for table in write_order(genfile.tables):
+        if table.existing:
+            assets.append(translator.get_external_asset_spec(table, genfile))
+            continue
+        assets.append(_table_asset(
             translator.get_asset_spec(table, genfile, source.schema(table.name),
                                       table_partitions_def(genfile, table)),
             table.name,
-            {p: translator.get_asset_key(genfile.table(p)) for p in table.parents},
+            {p: translator.get_asset_key(genfile.table(p)) for p in table.parents
+             if not genfile.table(p).existing},
             translator,
-        )
-        for table in write_order(genfile.tables)
-    ]
+        ))
+    return assets
 
 
 def op_name(table: str) -> str:
@@ -95,7 +104,12 @@ def _table_asset(spec: dg.AssetSpec, table_name: str, parents: Mapping[str, dg.A
             report = datastorm.write_table(genfile, table_name, partition, _logger(context))
             start, stop = table_partition_range(genfile, table_name, partition)
         stats = report.stats.tables[0]
+        for warning in report.warnings:  # e.g. tables emptied with an application's table
+            context.log.warning(warning)
+        warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(list(report.warnings))}
+                  if report.warnings else {})
         yield dg.MaterializeResult(asset_key=spec.key, metadata={
+            **warned,
             **_table_metadata(table_name, stats.written, partition.count > 1, spec),
             f"{METADATA_PREFIX}/seed": report.seed,
             f"{METADATA_PREFIX}/genfile_digest": genfile.digest,

@@ -74,7 +74,7 @@ def _run_requests(genfile: Genfile, selection: Sequence[tuple[Table, dg.AssetKey
 def build_refresh_schedule(genfile: Genfile, translator: DatastormTranslator
                            ) -> dg.ScheduleDefinition:
     """Refresh every table on ``[dagster] refresh_cron`` (default 02:00 every night)."""
-    selection = [(t, translator.get_asset_key(t)) for t in genfile.tables]
+    selection = [(t, translator.get_asset_key(t)) for t in genfile.tables if not t.existing]
     keys = [key for _, key in selection]
     cron = str(genfile.dagster.get("refresh_cron", DEFAULT_REFRESH_CRON))
 
@@ -97,7 +97,7 @@ def build_refresh_schedule(genfile: Genfile, translator: DatastormTranslator
 def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: DatastormTranslator
                          ) -> dg.SensorDefinition:
     """Request the tables whose definition changed in the Genfile, with their dependents."""
-    keys = [translator.get_asset_key(t) for t in genfile.tables]
+    keys = [translator.get_asset_key(t) for t in genfile.tables if not t.existing]
     loaded = set(keys)
 
     @dg.sensor(name=translator.definition_name("datastorm_genfile_sensor"),
@@ -121,7 +121,7 @@ def build_genfile_sensor(genfile_path: str, genfile: Genfile, translator: Datast
             return dg.SkipReason("no table definition changed")
         wanted = dependents(current, changed)
         selection = [translator.get_asset_key(current.table(t)) for t in current.table_names
-                     if t in wanted]
+                     if t in wanted and not current.table(t).existing]
         unloaded = [k.to_user_string() for k in selection if k not in loaded]
         if unloaded:
             # Assets this code location has not loaded cannot be requested; the

@@ -37,6 +37,8 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
     referenced = {parent for t in genfile.tables for parent in t.parents}
     checks = []
     for table in genfile.tables:
+        if table.existing:
+            continue  # the application's rows: nothing datastorm promised about them
         key = translator.get_asset_key(table)
         blocking = translator.settings.blocking_checks and table.name in referenced
         if _on_kafka(genfile, table):
@@ -56,11 +58,14 @@ def build_table_checks(genfile: Genfile, translator: DatastormTranslator
             # A hierarchy references its own table, which the check already targets.
             parent = f.ref[0] if f.ref and f.ref[0] != table.name else None
             deps = [translator.get_asset_key(genfile.table(parent))] if parent else []
+            # An existing parent is an external asset: no materialization to wait for.
+            deps = [d for d in deps if parent is not None and not genfile.table(parent).existing]
             specs.append(dg.AssetCheckSpec(_name("no_orphan", f.name), asset=key,
                                            blocking=blocking, additional_deps=deps,
                                            description=f"every {f.name} exists in "
                                            f"{f.params.get('ref')}"))
-        parents = {p: translator.get_asset_key(genfile.table(p)) for p in table.parents}
+        parents = {p: translator.get_asset_key(genfile.table(p)) for p in table.parents
+                   if not genfile.table(p).existing}
         checks.append(_table_checks(table.name, key, specs, parents, translator))
     return checks
 
@@ -78,27 +83,28 @@ def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSp
         genfile = datastorm.load()
         table = genfile.table(table_name)
         selected = {k.name for k in context.selected_asset_check_keys}
+        stored = table.stored_name  # the table's name in the target
         with datastorm.inspector(genfile, table_name) as inspect:
-            if not inspect.exists(table_name):
+            if not inspect.exists(stored):
                 for name in sorted(selected):
                     yield dg.AssetCheckResult(asset_key=key, check_name=name, passed=False,
                                               metadata={"reason": "table does not exist"})
                 return
             if "row_count" in selected:
                 expected = _expected_rows(context, genfile, table, key)
-                actual = inspect.row_count(table_name)
+                actual = inspect.row_count(stored)
                 yield dg.AssetCheckResult(asset_key=key, check_name="row_count",
                                           passed=actual == expected,
                                           metadata={"expected": expected, "actual": actual})
             if "primary_key_unique" in selected:
-                duplicates = inspect.duplicate_count(table_name, table.primary_key)
+                duplicates = inspect.duplicate_count(stored, table.primary_key)
                 yield dg.AssetCheckResult(asset_key=key, check_name="primary_key_unique",
                                           passed=duplicates == 0,
                                           metadata={"duplicates": duplicates})
             for f in table.fields:
                 name = _name("unique", f.name)
                 if name in selected:
-                    duplicates = inspect.duplicate_count(table_name, [f.name])
+                    duplicates = inspect.duplicate_count(stored, [f.name])
                     yield dg.AssetCheckResult(asset_key=key, check_name=name,
                                               passed=duplicates == 0,
                                               metadata={"duplicates": duplicates})
@@ -106,7 +112,8 @@ def _table_checks(table_name: str, key: dg.AssetKey, specs: list[dg.AssetCheckSp
                 name = _name("no_orphan", f.name)
                 if name in selected and f.ref is not None:
                     parent, column = f.ref
-                    orphans = inspect.orphan_count(table_name, f.name, parent, column)
+                    orphans = inspect.orphan_count(stored, f.name,
+                                                   genfile.table(parent).stored_name, column)
                     missing = _missing_partitions(context, genfile, parents.get(parent, key))
                     # A child draws parents from every partition: until all of the
                     # parent's partitions are in, orphans are expected, not an error.

@@ -74,8 +74,13 @@ class DatastormTranslator:
 
     def get_description(self, table: Table) -> str:
         described = table.options.get("description")
-        columns = ", ".join(f"{f.name} ({f.type})" for f in table.fields)
         head = f"{described}\n\n" if described else ""
+        if table.existing:
+            keys = ", ".join(f.name for f in table.fields)
+            return (f"{head}Table `{table.stored_name}`, left as it is in the database "
+                    f"(existing = true): the tables that reference it draw from its rows "
+                    f"({keys}). datastorm never writes it.")
+        columns = ", ".join(f"{f.name} ({f.type})" for f in table.fields)
         return f"{head}Synthetic table `{table.name}`: {table.records:,} rows; {columns}."
 
     def get_metadata(self, table: Table, genfile: Genfile,
@@ -88,11 +93,23 @@ class DatastormTranslator:
             metadata[f"{METADATA_PREFIX}/genfile"] = genfile.path
         if schema is not None:
             metadata["dagster/column_schema"] = column_schema(schema)
-            metadata["dagster/table_name"] = table.name
+            metadata["dagster/table_name"] = table.stored_name
         return metadata
 
     def get_kinds(self, table: Table, genfile: Genfile) -> set[str]:
         return {"datastorm", genfile.target.type}
+
+    def get_external_asset_spec(self, table: Table, genfile: Genfile) -> dg.AssetSpec:
+        """An existing table: an asset Dagster shows but never materializes, upstream of
+        the generated tables that reference it."""
+        return dg.AssetSpec(
+            key=self.get_asset_key(table),
+            description=self.get_description(table),
+            metadata={f"{METADATA_PREFIX}/existing": True,
+                      "dagster/table_name": table.stored_name},
+            group_name=self.get_group_name(table),
+            kinds={"existing", genfile.target.type},
+        )
 
     def get_asset_spec(self, table: Table, genfile: Genfile,
                        schema: TableSchema | None = None,
@@ -107,8 +124,6 @@ class DatastormTranslator:
             code_version=genfile.table_digests.get(table.name, "")[:16] or None,
             partitions_def=partitions_def,
         )
-
-
 
 
 def column_schema(schema: TableSchema) -> dg.TableSchema:
