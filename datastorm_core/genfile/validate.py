@@ -40,7 +40,7 @@ from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYP
 
 __all__ = ["RESERVED", "TARGET_TYPES", "WRITE_MODES", "validate"]
 
-RESERVED = ("dataset", "target", "targets", "dagster")
+RESERVED = ("dataset", "target", "targets", "dagster", "exports")
 TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null", "kafka")
 WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
@@ -93,6 +93,10 @@ def validate(
     if not isinstance(dagster, dict):
         out.add("[dagster] must be a table")
         dagster = {}
+    if "exports" in doc:  # reserved by the contract for `datastorm export`
+        out.add("[exports] is reserved for SQL reports (`datastorm export`), which this version "
+                "does not have yet; a table of that name is written with a section of another "
+                "name and table = \"exports\"")
 
     tables: list[Table] = []
     for key, value in doc.items():
