@@ -1,7 +1,9 @@
 """sqlite: the embedded default target (``sqlite:///datastorm.db``).
 
 The whole run is one transaction (sqlite's DDL is transactional too), so a
-failed run leaves the file as it was. Keys are declared at CREATE TABLE
+failed run leaves the file as it was. Only the tables datastorm created are
+dropped and created again; any other table is emptied and loaded in place
+(``sqlite_ownership.py``). Keys are declared at CREATE TABLE
 (sqlite cannot add them later) and ``PRAGMA foreign_keys=ON`` makes sqlite
 check them. With ``constraints="after_load"`` foreign keys are checked at
 commit (``PRAGMA defer_foreign_keys``): that lets a replaced parent be
@@ -27,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
-from datastorm_core.errors import TargetError
+from datastorm_core.errors import GenfileError, Problem, TargetError, UsageError
+from datastorm_core.target import sqlite_ownership as ownership
 from datastorm_core.target.base import (
     BaseTarget,
     TargetSettings,
@@ -145,6 +148,9 @@ class SqliteTarget(BaseTarget):
             raise TargetError(f"cannot open {self.describe()}: {exc}") from exc
 
     def read_keys(self, table: str, column: str) -> list[Any]:
+        if self.path == MEMORY or not os.path.exists(self.path):
+            raise UsageError(f"table {table!r} is an existing table (existing = true), but "
+                             f"{self.describe()} does not exist yet")
         try:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         except sqlite3.Error as exc:
@@ -160,17 +166,78 @@ class SqliteTarget(BaseTarget):
             conn.close()
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        """Create what is missing, replace datastorm's own tables, empty the others.
+
+        Only tables datastorm created (``sqlite_ownership``) are dropped; any
+        other table is emptied and loaded in place, keeping its columns,
+        triggers, indexes and views.
+        """
         super().prepare(schemas)
         if self.append:
             require_primary_keys(schemas)
         with self._errors("preparing the tables") as conn:
-            if not self.append:
-                for schema in reversed(schemas):
-                    conn.execute(f"DROP TABLE IF EXISTS {quote_identifier(schema.name)}")
+            states = ownership.survey(conn, [s.name for s in schemas])
+            found = [p for s in schemas for p in ownership.problems(s, states[s.name])
+                     if states[s.name].action == "in_place" or (self.append and
+                                                                states[s.name].exists)]
+            if found:
+                raise GenfileError(found)
+            if any(state.action != "in_place" for state in states.values()):
+                ownership.ensure_ledger(conn)
+            for schema in reversed(schemas):  # children first
+                state = states[schema.name]
+                if self.append:
+                    continue
+                if state.action == "replace":
+                    conn.execute(f"DROP TABLE {quote_identifier(schema.name)}")
+                    ownership.forget(conn, [schema.name])
+                elif state.action == "in_place":
+                    conn.execute(f"DELETE FROM {quote_identifier(schema.name)}")
             for schema in schemas:
                 self._check_outside_parents(conn, schema)
-                conn.execute(create_table(schema, if_not_exists=self.append))
+                if states[schema.name].action != "in_place" and not (
+                        self.append and states[schema.name].exists):
+                    conn.execute(create_table(schema, if_not_exists=False))
+                    ownership.record(conn, schema.name)
                 self._inserts[schema.name] = insert_statement(schema, upsert=self.append)
+
+    def check_schemas(self, schemas: Sequence[TableSchema]) -> list[Problem]:
+        """Fields naming no column of a table that exists, NOT NULL columns nobody fills."""
+        if self.path == MEMORY or not os.path.exists(self.path):
+            return []
+        with self._reader() as conn:
+            states = ownership.survey(conn, [s.name for s in schemas])
+        return [p for s in schemas for p in ownership.problems(s, states[s.name])
+                if states[s.name].action == "in_place"
+                or (self.append and states[s.name].exists)]
+
+    def survey(self, schemas: Sequence[TableSchema]) -> list[dict[str, str]]:
+        if self.path == MEMORY or not os.path.exists(self.path):
+            states = {s.name: ownership.SqliteTable(s.name, False, False) for s in schemas}
+        else:
+            with self._reader() as conn:
+                states = ownership.survey(conn, [s.name for s in schemas])
+        actions = {"create": "created", "replace": "dropped and created again",
+                   "in_place": "emptied and loaded; kept as it is"}
+        return [{"table": name, "owner": state.owner,
+                 "action": "rows upserted by primary key" if self.append
+                 else actions[state.action]
+                 + (f" ({', '.join(state.attachments)} attached)" if state.attachments
+                    else "")}
+                for name, state in states.items()]
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise TargetError(f"cannot open {self.describe()}: {exc}") from exc
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            raise TargetError(f"reading {self.describe()}: {exc}") from exc
+        finally:
+            conn.close()
 
     def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
         statement = self._inserts[schema.name]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -89,12 +88,18 @@ def test_a_usage_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_plan_lists_parents_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # In the shop Genfile `order` comes first but references `user`.
-    result = run_cli(capsys, "plan", str(SHOP), "--target", f"sqlite:///{tmp_path}/x.db")
+    target = f"sqlite:///{tmp_path}/x.db"
+    result = run_cli(capsys, "plan", str(SHOP), "--target", target)
     assert result.code == 0, result
-    rows = [line for line in result.out.splitlines() if re.match(r"^\W*\d+\W", line)]
-    assert [re.split(r"\W+", r.strip("│| "))[1] for r in rows] == ["user", "order"], result.out
-    assert "user_id -> user.id" in rows[1]
-    assert "1,000" in rows[1] and "300" in rows[0]
+    table = result.out.split("\n", 1)[1]  # below the title "write order (partition 0/1)"
+    assert table.index("user") < table.index("order")
+    listed = run_cli(capsys, "plan", str(SHOP), "--target", target, "--format", "json")
+    assert listed.code == 0, listed
+    entries = json.loads(listed.out)
+    assert [e["table"] for e in entries] == ["user", "order"]
+    assert entries[1]["references"] == {"user_id": "user.id"}
+    assert (entries[0]["rows"], entries[1]["rows"]) == (300, 1000)
+    assert entries[0]["owner"] == "-" and entries[0]["action"] == "created"
     assert not (tmp_path / "x.db").exists()  # plan writes nothing
 
 
