@@ -46,7 +46,7 @@ from datastorm_core.stream.plan import ATTEMPTS, Planner
 from datastorm_core.stream.spec import Reference, StreamSpec, StreamTable, allowed_transitions
 from datastorm_core.stream.sql import Where, cast_row, columns, row, select_first
 from datastorm_core.target.encode.text import column_text
-from datastorm_core.target.postgres import ownership
+from datastorm_core.target.postgres import catalog, ownership
 from datastorm_core.target.postgres.connection import ConnectionSettings
 from datastorm_core.target.postgres.sql import column_type
 
@@ -194,10 +194,9 @@ class PostgresStream:
         cur = self._c()
         genfile = self.spec.genfile
         for table in genfile.tables:
-            relid = cur.execute("SELECT to_regclass(quote_ident(%s))::oid",
-                                (table.name,)).fetchone()[0]
+            relid = catalog.oid_of(cur, table.name)
             if relid is not None:
-                self.relids[table.name] = int(relid)
+                self.relids[table.name] = relid
         missing = [t for t in self.spec.names if t not in self.relids]
         parents = {r.parent for t in self.spec.tables for r in t.references}
         missing += [p for p in sorted(parents) if p not in self.relids and p not in missing]
@@ -208,7 +207,7 @@ class PostgresStream:
                              " the stream changes tables that `datastorm run` loaded; load "
                              "them first")
         for t in self.spec.tables:
-            key = self._primary_key(self.relids[t.name])
+            key = catalog.primary_key(cur, self.relids[t.name])
             if tuple(sorted(key)) != tuple(sorted(t.key)):
                 self.rollback()
                 has = f"primary key ({', '.join(key)})" if key else "no primary key"
@@ -233,9 +232,8 @@ class PostgresStream:
         cur = self._c()
         ledger = state.Ledger.read(cur)
         for name in self.spec.names:
-            relid = cur.execute("SELECT to_regclass(quote_ident(%s))::oid",
-                                (name,)).fetchone()[0]
-            if relid is None or int(relid) != self.relids[name]:
+            relid = catalog.oid_of(cur, name)
+            if relid is None or relid != self.relids[name]:
                 self.rollback()
                 raise TargetError(f"table {name!r} was dropped or reloaded while the stream "
                                   "ran; start the stream again")
@@ -249,13 +247,6 @@ class PostgresStream:
                               f"{self.planner.seed}")
         self.next_index = {name: t.next_index for name, t in ledger.tables.items()}
 
-    def _primary_key(self, relid: int) -> tuple[str, ...]:
-        rows = self._c().execute(
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = ANY (i.indkey) WHERE i.indrelid = %s AND i.indisprimary "
-            "ORDER BY array_position(i.indkey::int2[], a.attnum)", (relid,)).fetchall()
-        return tuple(r[0] for r in rows)
-
     def _read_links(self) -> None:
         """Every single-column foreign key pointing at a table of the Genfile."""
         by_oid = {oid: name for name, oid in self.relids.items()}
@@ -267,14 +258,7 @@ class PostgresStream:
                     ref.table, sql.Identifier(ref.table), ref.field, ref.parent,
                     ref.parent_column, ref.cascade and ref.table in streamed
                     and ref.parent in streamed)
-        rows = self._c().execute(
-            "SELECT con.conrelid, con.conrelid::regclass::text, ca.attname, con.confrelid, "
-            "pa.attname FROM pg_constraint con "
-            "JOIN pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = con.conkey[1] "
-            "JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = con.confkey[1] "
-            "WHERE con.contype = 'f' AND cardinality(con.conkey) = 1 "
-            "AND con.confrelid = ANY (%s) ORDER BY 2, 3",
-            (list(self.relids.values()),)).fetchall()
+        rows = catalog.single_column_foreign_keys_onto(self._c(), list(self.relids.values()))
         for child_oid, child_text, column, parent_oid, parent_column in rows:
             parent = by_oid[int(parent_oid)]
             child = by_oid.get(int(child_oid), child_text)
@@ -299,12 +283,7 @@ class PostgresStream:
             for link in self.links.get(name, []):
                 if link.child not in self.relids or not owned.owns(self.relids[link.child]):
                     continue
-                indexed = cur.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a "
-                    "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-                    "WHERE i.indrelid = %s AND a.attname = %s)",
-                    (self.relids[link.child], link.column)).fetchone()[0]
-                if not indexed:
+                if not catalog.has_index_on(cur, self.relids[link.child], link.column):
                     index = f"{link.child}_{link.column}_stream_idx"[:63]
                     cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                         sql.Identifier(index), link.child_sql, sql.Identifier(link.column)))

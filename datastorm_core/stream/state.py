@@ -30,6 +30,7 @@ from typing import Any
 from psycopg import sql
 
 from datastorm_core.errors import UsageError
+from datastorm_core.target.postgres import catalog
 
 __all__ = ["LEDGER_STATE", "LEDGER_TABLES", "LOCK_KEY", "Ledger", "TableLedger"]
 
@@ -93,7 +94,8 @@ class Ledger:
             "SELECT table_name, relid FROM {}").format(sql.Identifier(LEDGER_TABLES)))}
         # A table is the one the ledger knows while its OID is the same; a reloaded
         # (or dropped) table is not. None left: every table was reloaded, start over.
-        now = {name: tables[name][0] if name in tables else _relid(cur, name) for name in known}
+        now = {name: tables[name][0] if name in tables else catalog.oid_of(cur, name)
+               for name in known}
         alive = {name for name, relid in known.items() if now[name] == relid}
         notes: list[str] = []
         if state is None or not alive:
@@ -123,12 +125,6 @@ class Ledger:
         ledger = cls.read(cur)
         ledger.notes = notes
         return ledger
-
-
-def _relid(cur: Any, name: str) -> int | None:
-    """The OID of table ``name`` now (None: there is none)."""
-    found = cur.execute("SELECT to_regclass(quote_ident(%s))::oid", (name,)).fetchone()[0]
-    return None if found is None else int(found)
 
 
 def advance(n: int, counts: Mapping[str, tuple[int, int, int, int]]

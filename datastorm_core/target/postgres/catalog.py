@@ -24,10 +24,14 @@ __all__ = [
     "LiveType",
     "existing",
     "has_foreign_key",
+    "has_index_on",
     "keys_of",
+    "oid_of",
     "oids",
     "outside_foreign_keys",
+    "primary_key",
     "regclass",
+    "single_column_foreign_keys_onto",
 ]
 
 Cursor = psycopg.Cursor[Any]
@@ -55,6 +59,46 @@ def oids(cur: Cursor, tables: Sequence[str]) -> list[int]:
         if row is not None and row[0] is not None:
             found.append(int(row[0]))
     return found
+
+
+def oid_of(cur: Cursor, table: str) -> int | None:
+    """The OID of ``table`` (a name the search_path resolves), or None."""
+    found = oids(cur, [table])
+    return found[0] if found else None
+
+
+def primary_key(cur: Cursor, oid: int) -> tuple[str, ...]:
+    """The primary key's columns of the table ``oid``, in key order."""
+    rows = cur.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+        "AND a.attnum = ANY (i.indkey) WHERE i.indrelid = %s AND i.indisprimary "
+        "ORDER BY array_position(i.indkey::int2[], a.attnum)", (oid,)).fetchall()
+    return tuple(r[0] for r in rows)
+
+
+def single_column_foreign_keys_onto(cur: Cursor, parents: Sequence[int]
+                                    ) -> list[tuple[int, str, str, int, str]]:
+    """(child OID, child as regclass prints it, column, parent OID, parent column) of every
+    one-column foreign key onto the tables ``parents``."""
+    return [(int(c), text, column, int(p), parent_column) for c, text, column, p, parent_column
+            in cur.execute(
+                "SELECT con.conrelid, con.conrelid::regclass::text, ca.attname, con.confrelid, "
+                "pa.attname FROM pg_constraint con "
+                "JOIN pg_attribute ca ON ca.attrelid = con.conrelid "
+                "AND ca.attnum = con.conkey[1] "
+                "JOIN pg_attribute pa ON pa.attrelid = con.confrelid "
+                "AND pa.attnum = con.confkey[1] "
+                "WHERE con.contype = 'f' AND cardinality(con.conkey) = 1 "
+                "AND con.confrelid = ANY (%s) ORDER BY 2, 3", (list(parents),)).fetchall()]
+
+
+def has_index_on(cur: Cursor, oid: int, column: str) -> bool:
+    """Whether an index of the table ``oid`` starts with ``column``."""
+    row = cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+        "WHERE i.indrelid = %s AND a.attname = %s)", (oid, column)).fetchone()
+    return bool(row and row[0])
 
 
 # Foreign keys held by tables outside a run on the tables the run replaces:

@@ -14,6 +14,7 @@ cannot tell is not checked (the server still is, and the run rolls back).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -109,7 +110,7 @@ def _column_problems(col: ColumnSchema, column: LiveColumn, live: LiveTable) -> 
                             f"a label of the enum {kind.display} ({', '.join(kind.labels)})")
     checks = [d for _, d in live.checks] + list(kind.domain_checks)
     problems += _check_problems(col, column.name, space, checks,
-                                domain_checks=frozenset(kind.domain_checks))
+                                domain_checks=frozenset(kind.domain_checks), domain=kind.display)
     if live.partitioning is not None and live.partitioning.key == (column.name,):
         problems += _partition_problems(col, space, live)
     return problems
@@ -173,7 +174,7 @@ def _length_problems(kind: LiveType, space: ValueSpace) -> list[str]:
 
 
 def _check_problems(col: ColumnSchema, name: str, space: ValueSpace, checks: Iterable[str],
-                    domain_checks: frozenset[str]) -> list[str]:
+                    domain_checks: frozenset[str], domain: str = "") -> list[str]:
     problems = []
     for definition in checks:
         reading = constraints.read_check(definition)
@@ -181,6 +182,8 @@ def _check_problems(col: ColumnSchema, name: str, space: ValueSpace, checks: Ite
         if rule is None:
             continue
         shown = " ".join(definition.split())
+        if definition in domain_checks:  # VALUE is the column's: say whose CHECK it is
+            shown += f" of the column's type {domain}"
         low, high = _comparable(space.low, col), _comparable(space.high, col)
         if rule.low is not None and low is not None:
             bound = _comparable(rule.low.value.as_python(), col)
@@ -289,9 +292,10 @@ def _key_problems(schema: TableSchema, live: LiveTable) -> list[tuple[str, str |
             problems.append((f"column {key[0]!r} is {what} in the database, but this field can "
                              "repeat values: mark it unique = true", key[0]))
         else:
+            group = ", ".join(map(json.dumps, key))
             problems.append((f"columns ({', '.join(key)}) are {what} together in the database: "
                              "mark one of them unique = true, or list them in the table's "
-                             f"unique option: unique = [[{', '.join(map(repr, key))}]]", None))
+                             f"unique option: unique = [[{group}]]", None))
     references = {fk.column: fk for fk in schema.foreign_keys}
     for fk in live.foreign_keys:
         for column, parent_column in zip(fk.columns, fk.parent_columns, strict=True):
