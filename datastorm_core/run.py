@@ -186,6 +186,29 @@ def _schemas(genfile: Genfile, source: Source, group: Sequence[TablePlan]) -> li
     return [_local_schema(genfile, p.table, source.schema(p.table.name)) for p in group]
 
 
+def _jobs(genfile: Genfile, source: Source, target: BaseTarget, group: Sequence[TablePlan],
+          chunk_rows: int) -> list[TableJob]:
+    """The tables of one target in write order; then, on a target that checks foreign
+    keys as rows arrive, the fills that set the deferred references of a cycle (written
+    NULL at first) once every table they point at is in."""
+    deferring = target.enforces_references
+    jobs = [
+        TableJob(schema, source.producer(p.table.name, p.start, p.stop, chunk_rows,
+                                         nulled=[f.name for f in p.table.deferred]
+                                         if deferring else ()), p.start, p.stop)
+        for p, schema in zip(group, _schemas(genfile, source, group), strict=True)
+    ]
+    for p in group if deferring else ():
+        fill = source.fill_schema(p.table.name)
+        if fill is not None:
+            jobs.append(TableJob(
+                _local_schema(genfile, p.table, fill),
+                source.producer(p.table.name, p.start, p.stop, chunk_rows,
+                                columns=fill.column_names), p.start, p.stop,
+                label=f"{p.table.name} (deferred references)"))
+    return jobs
+
+
 def existing_keys(genfile: Genfile, options: RunOptions, plans: Sequence[TablePlan]
                   ) -> dict[tuple[str, str], np.ndarray]:
     """Keys of the existing tables the run's tables reference, read once from their targets.
@@ -260,11 +283,7 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     stats = RunStats()
     committed: list[str] = []
     for target, group in phases:
-        jobs = [
-            TableJob(schema, source.producer(p.table.name, p.start, p.stop, chunk_rows),
-                     p.start, p.stop)
-            for p, schema in zip(group, _schemas(genfile, source, group), strict=True)
-        ]
+        jobs = _jobs(genfile, source, target, group, chunk_rows)
         try:
             phase_stats = Runner(target, settings, progress).run(jobs)
         except Exception as exc:

@@ -51,6 +51,8 @@ class TableJob:
     producer: TableProducer
     start: int
     stop: int
+    # What progress and the summary call it (default: the table's name).
+    label: str | None = None
 
 
 class Runner:
@@ -92,7 +94,7 @@ class Runner:
 
     def _run_table(self, job: TableJob) -> TableStats:
         schema, producer = job.schema, job.producer
-        table = TableStats(schema.name, producer.rows)
+        table = TableStats(job.label or schema.name, producer.rows)
         self.target.begin_table(schema, job.start, job.stop)
         self.progress(table)
         buffer = ChunkBuffer(self.settings.buffer_rows)

@@ -87,6 +87,9 @@ class TableSchema:
     # Columns unique together (a composite primary key, or the Genfile's
     # table option ``unique``), beyond the single columns of ``unique``.
     unique_groups: tuple[tuple[str, ...], ...] = ()
+    # The rows exist already: set the other columns of the row whose primary key
+    # matches (a fill after the load: the deferred references of a cycle).
+    update: bool = False
     # The column whose value keys a message on a message target (Kafka), so
     # that the events of one account stay in order; None sends no key.
     message_key: str | None = None

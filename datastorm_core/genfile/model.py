@@ -30,6 +30,11 @@ class Field:
         return self.params.get(name, default)
 
     @property
+    def deferred(self) -> bool:
+        """A reference written NULL first and set once its parent's rows are in (a cycle)."""
+        return self.type == "reference" and self.params.get("deferred") is True
+
+    @property
     def ref(self) -> tuple[str, str] | None:
         """``(parent_table, parent_field)`` for a reference, else None."""
         ref = self.params.get("ref")
@@ -98,10 +103,18 @@ class Table:
         return tuple(f for f in self.fields if f.type == "reference")
 
     @property
+    def deferred(self) -> tuple[Field, ...]:
+        """References set after every table of the run is in (see ``Field.deferred``)."""
+        return tuple(f for f in self.fields if f.deferred)
+
+    @property
     def parents(self) -> tuple[str, ...]:
-        """Tables this one references (itself excluded), in field order."""
+        """Tables written before this one: those it references (itself excluded), in field
+        order, but through a deferred reference (set after its parent is in)."""
         seen: list[str] = []
         for f in self.references:
+            if f.deferred:
+                continue
             parent = f.ref[0] if f.ref else None
             if parent and parent != self.name and parent not in seen:
                 seen.append(parent)

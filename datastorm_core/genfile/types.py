@@ -120,7 +120,7 @@ FIELD_TYPES: dict[str, FieldType] = {
                                 Param("exponent", _NUM), Param("per_parent", (list,)),
                                 Param("root_rate", _NUM),
                                 Param("on_delete", (str,), choices=("restrict", "cascade")),
-                                Param("same_row_as", (str,))),
+                                Param("same_row_as", (str,)), Param("deferred", (bool,))),
                   None, "a foreign key: a value of the parent's key",
                   reads=lambda p: (p["same_row_as"],) if isinstance(p.get("same_row_as"), str)
                   else ()),

@@ -735,6 +735,20 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
     if parent.existing and "per_parent" in f.params:
         bad(f"ref {f.params['ref']!r}: {parent_name} is an existing table whose row count "
             "the database decides; per_parent cannot tie a row count to it")
+    if f.deferred:
+        why = ("it is the primary key" if f.name in table.primary_key
+               else "it sets the row count (per_parent)" if "per_parent" in f.params
+               else "it is part of a composite key (same_row_as)"
+               if "same_row_as" in f.params or any(
+                   r.params.get("same_row_as") == f.name for r in table.references)
+               else "it is in a unique group" if any(f.name in g for g in table.unique_groups)
+               else "a self-reference is written in order already" if parent_name == table.name
+               else None)
+        if why is not None:
+            bad(f"deferred = true: {why}")
+        if not table.primary_key:
+            bad("deferred = true sets the value by the table's primary key after the load; "
+                "the table has none")
     partner_name = f.params.get("same_row_as")
     if partner_name is not None:
         partner = next((p for p in table.fields if p.name == partner_name), None)

@@ -369,16 +369,36 @@ def _mend_table(draft: TableDraft, problem: Problem, notes: list[str]) -> bool:
     return False
 
 
+def _cycles(drafts: dict[str, TableDraft]) -> list[list[str]]:
+    """Cycles of references between the drafts' sections (deferred ones do not count)."""
+    parents: dict[str, list[str]] = {}
+    for draft in drafts.values():
+        found = parents.setdefault(draft.section, [])
+        for fd in draft.fields:
+            choice = fd.choice
+            if choice is None or choice.type != "reference" or choice.params.get("deferred"):
+                continue
+            parent = str(choice.params["ref"]).split(".")[0]
+            if parent != draft.section and parent not in found:
+                found.append(parent)
+    return table_cycles([_Node(name, tuple(p)) for name, p in parents.items()])
+
+
+@dataclass(frozen=True)
+class _Node:
+    """What ``table_cycles`` reads of a table: its name and its parents."""
+
+    name: str
+    parents: tuple[str, ...]
+
+
 def _break_cycles(drafts: dict[str, TableDraft], notes: list[str]) -> None:
-    """Tables that reference each other in a cycle: a nullable reference in it is left
-    NULL (to the database), so the others can be written parents first."""
+    """Tables that reference each other in a cycle: a nullable reference in it is
+    deferred (written NULL, set once its parent's rows are in, in the same
+    transaction), so the tables can be written parents first; without a primary key
+    to set it by, it is left NULL."""
     for _ in range(len(drafts)):
-        try:
-            genfile = loads_genfile(render([], {}, {}, [], list(drafts.values())),
-                                    target_overridden=True)
-        except GenfileError:
-            return  # other problems: the checking rounds report them
-        cycles = table_cycles(genfile.tables)
+        cycles = _cycles(drafts)
         if not cycles:
             return
         by_section = {d.section: d for d in drafts.values()}
@@ -391,10 +411,17 @@ def _break_cycles(drafts: dict[str, TableDraft], notes: list[str]) -> None:
                 if choice is None or choice.type != "reference" or fd.column.not_null:
                     continue
                 if choice.params["ref"].split(".")[0] == parent:
-                    fd.choice = None
-                    fd.left_out_because = (f"left NULL: {' -> '.join(cycle)} reference each "
-                                           "other in a cycle")
-                    notes.append(f"{child}.{fd.column.name}: {fd.left_out_because}")
+                    loop = " -> ".join(cycle)
+                    if any(f.primary_key for f in draft.fields):
+                        choice.params["deferred"] = True
+                        choice.why.append(f"set after the load: {loop} reference each other")
+                        notes.append(f"{child}.{fd.column.name} is deferred: {loop} reference "
+                                     "each other in a cycle")
+                    else:
+                        fd.choice = None
+                        fd.left_out_because = (f"left NULL: {loop} reference each other in a "
+                                               "cycle, and the table has no key to set it by")
+                        notes.append(f"{child}.{fd.column.name}: {fd.left_out_because}")
                     broken = True
                     break
             if broken:

@@ -6,11 +6,11 @@ producer per table, and core's buffer carries the chunks to a target.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
-from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ForeignKey, TableSchema
 from datastorm_core.errors import Problem
 from datastorm_core.genfile.model import Genfile
@@ -27,11 +27,14 @@ class TableChunks:
     """Rows ``[start, stop)`` of one table, cut into chunks; implements core's TableProducer."""
 
     def __init__(self, source: Source, table: str, start: int, stop: int,
-                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, columns: Sequence[str] | None = None,
+                 nulled: Collection[str] = ()) -> None:
         self.source = source
         self.table = table
         self.start, self.stop = start, stop
         self.chunk_rows = max(1, chunk_rows)
+        self.columns = columns
+        self.nulled = nulled
 
     @property
     def rows(self) -> int:
@@ -44,7 +47,7 @@ class TableChunks:
     def produce(self, seq: int) -> Chunk:
         first = self.start + seq * self.chunk_rows
         last = min(first + self.chunk_rows, self.stop)
-        return self.source.chunk(self.table, first, last, seq)
+        return self.source.chunk(self.table, first, last, seq, self.columns, self.nulled)
 
 
 class Source:
@@ -75,13 +78,31 @@ class Source:
         return TableSchema(t.stored_name, compiled.schema_columns, t.primary_key, unique,
                            foreign_keys, message_key=key, unique_groups=t.unique_groups)
 
-    def chunk(self, table: str, start: int, stop: int, seq: int = 0) -> Chunk:
-        """Rows ``[start, stop)`` of ``table`` as one chunk."""
+    def chunk(self, table: str, start: int, stop: int, seq: int = 0,
+              columns: Sequence[str] | None = None, nulled: Collection[str] = ()) -> Chunk:
+        """Rows ``[start, stop)`` of ``table`` as one chunk: every column, or ``columns``;
+        the ``nulled`` ones all NULL (deferred references, set by a fill after the load)."""
         indices = np.arange(start, stop, dtype=np.int64)
-        columns = self.context.compiled(table).columns(indices)
+        made = self.context.compiled(table).columns(indices, columns)
+        for name in nulled:
+            if name in made:
+                made[name] = Column(made[name].values, np.ones(stop - start, dtype=bool))
         self.context.count(table, stop - start)
-        return Chunk(table, seq, start, stop - start, columns)
+        return Chunk(table, seq, start, stop - start, made)
 
     def producer(self, table: str, start: int, stop: int,
-                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> TableChunks:
-        return TableChunks(self, table, start, stop, chunk_rows)
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, columns: Sequence[str] | None = None,
+                 nulled: Collection[str] = ()) -> TableChunks:
+        return TableChunks(self, table, start, stop, chunk_rows, columns, nulled)
+
+    def fill_schema(self, table: str) -> TableSchema | None:
+        """The rows a fill after the load updates: the primary key and the deferred
+        references of ``table``, set by the key (None: it has none)."""
+        t = self.genfile.table(table)
+        if not t.deferred:
+            return None
+        full = self.schema(table)
+        names = [*t.primary_key, *(f.name for f in t.deferred)]
+        columns = tuple(full.column(n) for n in names)
+        keys = tuple(fk for fk in full.foreign_keys if fk.column in names)
+        return TableSchema(full.name, columns, t.primary_key, foreign_keys=keys, update=True)

@@ -65,7 +65,8 @@ class CompiledField:
         # NULLs come from null_rate, from a hierarchy's roots, or from a NULL in a
         # field this one is derived from.
         g_self_reference = getattr(g, "self_reference", False)
-        nullable = self.field.null_rate > 0 or g_self_reference
+        # A deferred reference is NULL until the fill after the load sets it.
+        nullable = self.field.null_rate > 0 or g_self_reference or self.field.deferred
         return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
                             precision=precision, scale=scale, space=self.space,
                             syntax=g.syntax)

@@ -131,6 +131,10 @@ class BaseTarget(abc.ABC):
     #: table holds every partition, so replacing it from one partition would
     #: drop the others; a file per partition has no such problem.
     partition_replace_ok: ClassVar[bool] = False
+    #: Whether the target checks foreign keys as rows arrive (a database), so that a
+    #: reference of a cycle must be written NULL and set after the load: such a
+    #: target takes ``TableSchema.update`` batches, which set columns of rows by key.
+    enforces_references: ClassVar[bool] = False
 
     def __init__(
         self,

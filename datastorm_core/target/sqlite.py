@@ -93,6 +93,14 @@ def create_table(schema: TableSchema, *, if_not_exists: bool) -> str:
     return f"{head} {quote_identifier(schema.name)} ({', '.join(parts)})"
 
 
+def update_statement(schema: TableSchema) -> str:
+    """UPDATE of a fill's columns by primary key: parameters are the columns, then the key."""
+    rest = [c for c in schema.column_names if c not in schema.primary_key]
+    sets = ", ".join(f"{quote_identifier(c)} = ?" for c in rest)
+    match = " AND ".join(f"{quote_identifier(c)} = ?" for c in schema.primary_key)
+    return f"UPDATE {quote_identifier(schema.name)} SET {sets} WHERE {match}"
+
+
 def insert_statement(schema: TableSchema, *, upsert: bool) -> str:
     """INSERT with one parameter per column; an upsert by primary key when asked."""
     names = schema.column_names
@@ -111,6 +119,7 @@ class SqliteTarget(BaseTarget):
     """Writes a run into one sqlite file, all or nothing."""
 
     kind = "sqlite"
+    enforces_references = True
     # executemany binds row by row; 10k rows keep a batch's Python tuples small.
     default_batch_size = 10_000
     accepted_options = ("timeout",)
@@ -120,6 +129,7 @@ class SqliteTarget(BaseTarget):
         self.path = file_url_path(url, "sqlite:///datastorm.db")
         self._conn: sqlite3.Connection | None = None
         self._inserts: dict[str, str] = {}
+        self._updates: dict[str, str] = {}
         self._aborted = False
 
     def describe(self) -> str:
@@ -172,6 +182,9 @@ class SqliteTarget(BaseTarget):
         other table is emptied and loaded in place, keeping its columns,
         triggers, indexes and views.
         """
+        for fill in (s for s in schemas if s.update):  # rows set by key after the load
+            self._updates[fill.name] = update_statement(fill)
+        schemas = [s for s in schemas if not s.update]
         super().prepare(schemas)
         if self.append:
             require_primary_keys(schemas)
@@ -240,6 +253,15 @@ class SqliteTarget(BaseTarget):
             conn.close()
 
     def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
+        if schema.update:
+            # The key last, as the statement's WHERE wants it.
+            order = tuple(c for c in schema.column_names if c not in schema.primary_key) + \
+                schema.primary_key
+            with self._errors(f"setting the deferred references of {schema.name!r}") as conn:
+                for chunk in chunks:
+                    conn.executemany(self._updates[schema.name],
+                                     sqlite_rows(chunk, schema, order))
+            return
         statement = self._inserts[schema.name]
         with self._errors(f"loading table {schema.name!r}") as conn:
             for chunk in chunks:

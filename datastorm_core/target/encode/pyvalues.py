@@ -11,6 +11,7 @@ for NaN and infinities, which JSON cannot spell.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,9 +36,11 @@ def sqlite_values(column: Column, col: ColumnSchema) -> list[object]:
     return apply_nulls(values, column, None)
 
 
-def sqlite_rows(chunk: Chunk, schema: TableSchema) -> list[tuple[object, ...]]:
-    """The chunk as parameter tuples in schema column order."""
-    columns = [sqlite_values(chunk.columns[c.name], c) for c in schema.columns]
+def sqlite_rows(chunk: Chunk, schema: TableSchema,
+                order: Sequence[str] | None = None) -> list[tuple[object, ...]]:
+    """The chunk as parameter tuples in schema column order (or in ``order``)."""
+    names = order or schema.column_names
+    columns = [sqlite_values(chunk.columns[n], schema.column(n)) for n in names]
     return list(zip(*columns, strict=True))
 
 

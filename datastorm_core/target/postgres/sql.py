@@ -14,17 +14,20 @@ from datastorm_core.core.schema import ColumnSchema, ColumnType, ForeignKey, Tab
 from datastorm_core.target.encode.numeric import INT64_DIGITS
 
 __all__ = [
+    "FILL_TABLE",
     "add_foreign_key",
     "add_foreign_keys",
     "add_keys",
     "column_type",
     "copy_from_stdin",
+    "create_fill",
     "create_staging",
     "create_table",
     "drop_tables",
     "has_orphans",
     "storage_type",
     "unique_columns",
+    "update_from_fill",
     "upsert_from",
 ]
 
@@ -192,3 +195,23 @@ def restore_foreign_key(child: str, name: str, definition: str, *, valid: bool) 
     return sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}{}").format(
         sql.SQL(child), sql.Identifier(name), sql.SQL(definition),
         sql.SQL("" if valid else " NOT VALID"))
+
+
+#: The temporary table a fill's rows go into before they update the table.
+FILL_TABLE = "datastorm_fill"
+
+
+def create_fill(schema: TableSchema) -> sql.Composed:
+    """A temporary table with the fill's columns, typed as the table has them."""
+    return sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+        sql.Identifier(FILL_TABLE), _names(schema.column_names), sql.Identifier(schema.name))
+
+
+def update_from_fill(schema: TableSchema) -> sql.Composed:
+    """Set the fill's columns of the rows whose primary key the fill holds."""
+    rest = [c for c in schema.column_names if c not in schema.primary_key]
+    sets = sql.SQL(", ").join(sql.SQL("{0} = f.{0}").format(sql.Identifier(c)) for c in rest)
+    match = sql.SQL(" AND ").join(sql.SQL("t.{0} = f.{0}").format(sql.Identifier(c))
+                                   for c in schema.primary_key)
+    return sql.SQL("UPDATE {} AS t SET {} FROM {} AS f WHERE {}").format(
+        sql.Identifier(schema.name), sets, sql.Identifier(FILL_TABLE), match)

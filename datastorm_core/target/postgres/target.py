@@ -35,6 +35,7 @@ from datastorm_core.target.postgres import sql as q
 from datastorm_core.target.postgres.compat import storage_of, table_problems
 from datastorm_core.target.postgres.connection import ConnectionSettings, mapped_errors
 from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
+from datastorm_core.target.postgres.loads.common import copy_on_main
 from datastorm_core.target.postgres.loads.direct import DirectLoad
 from datastorm_core.target.postgres.loads.existing import (
     TRIGGER_MODES,
@@ -89,6 +90,7 @@ class PostgresTarget(BaseTarget):
     """Writes a run into PostgreSQL with COPY, all or nothing."""
 
     kind = "postgres"
+    enforces_references = True
     # COPY's cost per statement is small, but a batch is one round of encoding in
     # memory, and with several COPY sessions several batches are in flight: 25k
     # rows kept the bank bench as fast as 50k with 140 MB peak RSS instead of 170.
@@ -141,6 +143,8 @@ class PostgresTarget(BaseTarget):
         self.session.open()
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        fills = [s for s in schemas if s.update]  # set after the load: see _fill
+        schemas = [s for s in schemas if not s.update]
         super().prepare(schemas)
         with self.session.cursor("reading the tables") as cur:
             self._check_outside_parents(cur, schemas)
@@ -148,18 +152,20 @@ class PostgresTarget(BaseTarget):
             problems = self._problems(schemas)
             if problems:  # the run checked them already; the database changed since
                 raise GenfileError(problems)
-        self._wire = {s.name: self._encoding(s) for s in schemas}
-        self._load = self._choose_load()
+        self._wire = {(s.name, s.update): self._encoding(s) for s in [*schemas, *fills]}
+        # A fill updates rows in the run's transaction, which a staged load's scratch
+        # tables are not in: such a run loads on one session.
+        self._load = self._choose_load(staged=self.staged and not fills)
         self._load.prepare(schemas)
 
-    def _choose_load(self) -> Load:
+    def _choose_load(self, *, staged: bool) -> Load:
         live = {name: state.live for name, state in self._states.items()
                 if state.live is not None}
         if self.append:
             return UpsertLoad(self._ctx, live, triggers=self.triggers)
         in_place = {name for name, state in self._states.items() if state.action == "in_place"}
         if not in_place:
-            return StagedLoad(self._ctx) if self.staged else DirectLoad(self._ctx)
+            return StagedLoad(self._ctx) if staged else DirectLoad(self._ctx)
         existing = ExistingLoad(self._ctx, {n: live[n] for n in in_place},
                                 run_tables=frozenset(self._states), may_empty=self.may_empty,
                                 truncate=self.truncate, triggers=self.triggers)
@@ -243,20 +249,34 @@ class PostgresTarget(BaseTarget):
         return problems
 
     def begin_table(self, schema: TableSchema, start: int, stop: int) -> None:
+        if schema.update:
+            with self.session.cursor(f"setting the deferred references of {schema.name!r}"
+                                     ) as cur:
+                cur.execute(q.create_fill(schema))
+            return
         self._loaded().begin_table(schema, start, stop)
 
     def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
-        wire, encoder = self._wire.get(schema.name, (schema, self.encoder))
+        wire, encoder = self._wire.get((schema.name, schema.update), (schema, self.encoder))
         try:
             payloads = [encoder.encode_chunk(chunk, wire) for chunk in chunks]
         except ValueError as exc:  # a value the column type cannot hold
             raise TargetError(f"encoding rows of table {schema.name!r} for COPY: {exc}"
                               ) from exc
         # Header and trailer frame the whole statement, once (binary only).
-        self._loaded().write(schema, Copy(encoder.FORMAT,
-                                          [encoder.HEADER, *payloads, encoder.TRAILER]))
+        copy = Copy(encoder.FORMAT, [encoder.HEADER, *payloads, encoder.TRAILER])
+        if schema.update:
+            copy_on_main(self._ctx, schema, q.FILL_TABLE, copy)
+            return
+        self._loaded().write(schema, copy)
 
     def end_table(self, schema: TableSchema) -> None:
+        if schema.update:
+            with self.session.cursor(f"setting the deferred references of {schema.name!r}"
+                                     ) as cur:
+                cur.execute(q.update_from_fill(schema))
+                cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(q.FILL_TABLE)))
+            return
         self._loaded().end_table(schema)
 
     def commit(self) -> None:
