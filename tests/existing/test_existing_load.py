@@ -217,3 +217,41 @@ def test_a_view_on_a_table_datastorm_created_keeps_the_table_in_place(
     with psycopg.connect(pg_url) as conn:
         assert rows(conn, "SELECT count(*) FROM big_accounts")[0][0] > 0
         assert rows(conn, "SELECT obj_description('big_accounts'::regclass)") == [("mine",)]
+
+
+@pytest.mark.parametrize("checks", ["bulk", "row"])
+def test_a_reference_to_a_missing_parent_fails_the_run_either_way(
+        app_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], checks: str) -> None:
+    """Loaded without per-row checks (bulk), each key is checked once before the commit."""
+    text = APP_GENFILE.replace("[dataset]\n", f'[target]\nreference_checks = "{checks}"\n\n'
+                               "[dataset]\n", 1)
+    path = write(tmp_path, text)
+    assert run_cli(capsys, "run", path, "--target", app_db).code == 0
+    with psycopg.connect(app_db, autocommit=True) as conn:
+        # The customers the Genfile describes are not those in the table any more.
+        conn.execute("TRUNCATE account")
+        conn.execute("UPDATE customer SET id = id + 100000")
+        before = rows(conn, "SELECT * FROM customer ORDER BY id")
+    result = run_cli(capsys, "run", path, "--target", app_db, "--tables", "account")
+    assert result.code == 1, result.both
+    assert "account_customer_id_fkey" in result.err and "Traceback" not in result.err
+    # bulk: datastorm's own check of the key; row: the server's, as the row arrived
+    said = "references no row of customer" if checks == "bulk" else "violates foreign key"
+    assert said in result.err, result.err
+    with psycopg.connect(app_db) as conn:
+        assert rows(conn, "SELECT count(*) FROM account") == [(0,)]  # as it was before the run
+        assert rows(conn, "SELECT * FROM customer ORDER BY id") == before
+
+
+def test_a_replica_trigger_stays_asleep_and_an_always_one_fires(
+        app_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with psycopg.connect(app_db, autocommit=True) as conn:
+        conn.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$ BEGIN RAISE EXCEPTION 'a replica trigger fired'; END $$")
+        conn.execute("CREATE TRIGGER on_replica BEFORE INSERT ON account "
+                     "FOR EACH ROW EXECUTE FUNCTION refuse()")
+        conn.execute("ALTER TABLE account ENABLE REPLICA TRIGGER on_replica")
+    result = run_cli(capsys, "run", genfile(tmp_path), "--target", app_db)
+    assert result.code == 0, result.both
+    with psycopg.connect(app_db) as conn:
+        assert rows(conn, "SELECT count(*) FROM account") == [(1000,)]

@@ -33,6 +33,7 @@ class Session:
         #: Set by ``cancel``: statements cancelled from now on were cancelled on purpose.
         self.aborted = False
         self._in_flight = 0  # statements running now (another thread may be stuck in one)
+        self._rows_checked = True  # session_replication_role is origin
 
     def open(self) -> None:
         self.conn = self.settings.connect(autocommit=False)
@@ -78,6 +79,29 @@ class Session:
         """A savepoint: a statement inside may fail without ending the run's transaction."""
         assert self.conn is not None
         return self.conn.transaction()
+
+    def may_skip_row_checks(self) -> bool:
+        """Whether this session may set ``session_replication_role`` (superuser, or a role
+        granted SET on it): the server's per-row foreign key checks can then be left out
+        and replaced by one check per key after the load (``loads/existing.py``)."""
+        assert self.conn is not None
+        try:
+            with self.savepoint(), self.conn.cursor() as cur:
+                cur.execute("SET LOCAL session_replication_role = replica")
+                cur.execute("SET LOCAL session_replication_role = origin")
+        except psycopg.errors.InsufficientPrivilege:
+            return False
+        return True
+
+    def check_rows(self, checked: bool) -> None:
+        """Turn the server's per-row trigger work (foreign key checks) on or off for what
+        the transaction writes next; only the caller's own checks stand in for it."""
+        if checked == self._rows_checked:
+            return
+        with self.cursor("setting session_replication_role") as cur:
+            cur.execute("SET LOCAL session_replication_role = "
+                        + ("origin" if checked else "replica"))
+        self._rows_checked = checked
 
     def cancel(self) -> None:
         """Ask the server to cancel the statement in flight (thread-safe, best effort)."""

@@ -38,6 +38,7 @@ from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
 from datastorm_core.target.postgres.loads.common import copy_on_main
 from datastorm_core.target.postgres.loads.direct import DirectLoad
 from datastorm_core.target.postgres.loads.existing import (
+    REFERENCE_CHECKS,
     TRIGGER_MODES,
     TRUNCATE_MODES,
     ExistingLoad,
@@ -96,7 +97,7 @@ class PostgresTarget(BaseTarget):
     # rows kept the bank bench as fast as 50k with 140 MB peak RSS instead of 170.
     default_batch_size = 25_000
     accepted_options = ("connect_timeout", "copy_format", "copy_connections", "schema",
-                        "truncate", "triggers")
+                        "truncate", "triggers", "reference_checks")
     #: The COPY format when the ``copy_format`` option does not name one.
     encoder: CopyEncoder = COPY_ENCODERS[DEFAULT_COPY_FORMAT]
 
@@ -119,6 +120,7 @@ class PostgresTarget(BaseTarget):
         self.staged = sessions > 1 and not self.append and self.constraints == "after_load"
         self.truncate = self._choice("truncate", TRUNCATE_MODES)
         self.triggers = self._choice("triggers", TRIGGER_MODES)
+        self.reference_checks = self._choice("reference_checks", REFERENCE_CHECKS)
         self.session = Session(self.connection)
         self._ctx = LoadContext(self.connection, self.session, self.partition,
                                 self.constraints, sessions, self.warnings)
@@ -168,7 +170,8 @@ class PostgresTarget(BaseTarget):
             return StagedLoad(self._ctx) if staged else DirectLoad(self._ctx)
         existing = ExistingLoad(self._ctx, {n: live[n] for n in in_place},
                                 run_tables=frozenset(self._states), may_empty=self.may_empty,
-                                truncate=self.truncate, triggers=self.triggers)
+                                truncate=self.truncate, triggers=self.triggers,
+                                reference_checks=self.reference_checks)
         if len(in_place) == len(self._states):
             return existing
         # Datastorm's own tables beside them: dropped and created in the same transaction.
@@ -249,6 +252,7 @@ class PostgresTarget(BaseTarget):
         return problems
 
     def begin_table(self, schema: TableSchema, start: int, stop: int) -> None:
+        self.session.check_rows(self._loaded().checks_rows(schema))
         if schema.update:
             with self.session.cursor(f"setting the deferred references of {schema.name!r}"
                                      ) as cur:

@@ -84,6 +84,11 @@ class Load(ABC):
     def end_table(self, schema: TableSchema) -> None:  # noqa: B027
         """Every row of ``schema`` was sent."""
 
+    def checks_rows(self, schema: TableSchema) -> bool:
+        """Whether the server must check each row of ``schema`` against its foreign keys
+        as it arrives (else the load checks them itself, once per key, before the commit)."""
+        return True
+
     def before_commit(self) -> None:  # noqa: B027
         """Last statements of the run's transaction (swap, keys, sequences)."""
 

@@ -42,6 +42,9 @@ class RoutedLoad(Load):
     def end_table(self, schema: TableSchema) -> None:
         self.routes[schema.name].end_table(schema)
 
+    def checks_rows(self, schema: TableSchema) -> bool:
+        return self.routes[schema.name].checks_rows(schema)
+
     def before_commit(self) -> None:
         for load in self.loads:
             load.before_commit()
