@@ -27,6 +27,7 @@ from datastorm_core.progress import ProgressDisplay, render_summary
 from datastorm_core.run import (
     RunOptions,
     check,
+    check_live,
     parse_target_for,
     plan,
     preview,
@@ -62,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a Genfile; list every error")
     validate.add_argument("genfile")
+    validate.add_argument("--target", help="also check the Genfile against the tables that "
+                          "exist at this URL (nothing is written)")
+    validate.add_argument("--target-for", action="append", default=[], metavar="NAME=URL",
+                          help="URL of the named target [targets.NAME] (repeatable)")
 
     plan_cmd = commands.add_parser("plan", help="tables in write order: rows, references, target")
     plan_cmd.add_argument("genfile")
@@ -145,11 +150,17 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def _cmd_validate(args: argparse.Namespace, out: Console) -> int:
-    genfile = load_genfile(args.genfile)
+    live = bool(args.target or args.target_for)
+    options = RunOptions(target=args.target, target_for=parse_target_for(args.target_for))
+    genfile = load_genfile(args.genfile, target_overridden=bool(args.target),
+                           named_overridden=list(options.target_for))
     check(genfile)
+    if live:
+        check_live(genfile, options)
     rows = sum(t.records for t in genfile.tables)
     noun = "table" if len(genfile.tables) == 1 else "tables"
-    out.print(f"{args.genfile}: ok, {len(genfile.tables)} {noun}, {rows:,} rows")
+    against = f", and it fits {redact(target_url(genfile, options))}" if live else ""
+    out.print(f"{args.genfile}: ok, {len(genfile.tables)} {noun}, {rows:,} rows{against}")
     return EXIT_OK
 
 

@@ -38,7 +38,7 @@ from datastorm_core.target.base import BaseTarget
 from datastorm_core.target.registry import open_target, resolve_url
 from datastorm_core.target.urls import scheme_of
 
-__all__ = ["RunOptions", "RunReport", "check", "check_targets", "existing_keys",
+__all__ = ["RunOptions", "RunReport", "check", "check_live", "check_targets", "existing_keys",
            "parse_target_for", "plan", "prepare_target", "preview", "run", "survey"]
 
 
@@ -330,6 +330,20 @@ def survey(genfile: Genfile, options: RunOptions | None = None
             notes.append(f"cannot tell what the run will do to the tables on "
                          f"{target.describe()}: {exc}")
     return found, notes
+
+
+def check_live(genfile: Genfile, options: RunOptions | None = None) -> None:
+    """``datastorm validate --target URL``: the checks a run makes against the tables that
+    exist in its targets, without writing anything (GenfileError listing every problem)."""
+    options = options or RunOptions()
+    genfile = with_seed(genfile, options.seed)
+    plans = plan(genfile, options)
+    check(genfile, Source(genfile), [p.table.name for p in plans])
+    source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
+                   [p.table.name for p in plans])
+    check_targets(genfile, source,
+                  [(prepare_target(genfile, options, name), group)
+                   for name, group in _phases(plans)])
 
 
 def check_targets(genfile: Genfile, source: Source,

@@ -617,3 +617,33 @@ type = "uuid"
     for line, (where, what) in zip(listed, expected, strict=True):
         assert line.startswith(f"  - line {header_line(genfile, where)}: [{where}] "), line
         assert what in line, line
+
+
+def test_validate_with_a_target_checks_the_live_tables_and_writes_nothing(
+        pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    load_sql(pg_url, """
+        CREATE TABLE item (id serial PRIMARY KEY, label varchar(5) NOT NULL);
+        INSERT INTO item (label) VALUES ('a');
+    """)
+    genfile = """\
+[item]
+records = 10
+
+[item.id]
+type = "sequence"
+
+[item.label]
+type = "string"
+length = [3, 9]
+"""
+    path = write(tmp_path, genfile)
+    before = snapshot(pg_url, ["item"])
+    assert run_cli(capsys, "validate", path).code == 0  # the file alone is fine
+    result = run_cli(capsys, "validate", path, "--target", pg_url)
+    assert result.code == 2, result.both
+    assert "[item.label]" in result.err and "character varying(5)" in result.err
+    fixed = write(tmp_path, genfile.replace("length = [3, 9]", "length = [3, 5]"), "ok.toml")
+    ok = run_cli(capsys, "validate", fixed, "--target", pg_url)
+    assert ok.code == 0, ok.both
+    assert "and it fits" in ok.out
+    assert snapshot(pg_url, ["item"]) == before
