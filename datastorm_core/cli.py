@@ -35,6 +35,7 @@ from datastorm_core.run import (
     survey,
     target_url,
 )
+from datastorm_core.secrets import remember, scrub
 from datastorm_core.stream import command as stream_command
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
@@ -100,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--day", help="write one day (YYYY-MM-DD) of the tables partitioned by day")
     go.add_argument("--quiet", action="store_true", help="print only errors")
 
+    for command in (validate, plan_cmd, show, go):  # `datastorm run --debug` works too
+        command.add_argument("--debug", action="store_true", help="show tracebacks of failures")
     stream_command.add_parser(commands)
 
     imp = commands.add_parser("import", help="write a Genfile for a live PostgreSQL schema")
@@ -113,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--locale", default="en_US",
                      help="locale of names, cities, phones (default en_US)")
     imp.add_argument("--seed", type=int, default=42, help="[dataset] seed (default 42)")
+    imp.add_argument("--debug", action="store_true", help="show tracebacks of failures")
     return parser
 
 
@@ -172,7 +176,8 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
     where = redact(target_url(genfile, options))
     states, notes = survey(genfile, options)
     for note in notes:
-        Console(stderr=True, highlight=False).print(f"datastorm: note: {note}", markup=False)
+        Console(stderr=True, highlight=False).print(scrub(f"datastorm: note: {note}"),
+                                                    markup=False)
     if args.format == "json":
         entries = [{
             "table": p.table.name, "rows": p.rows, "of": p.total,
@@ -247,7 +252,7 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     if not args.quiet:
         render_summary(report.stats, report.target, report.seed, out)
     for warning in report.warnings:
-        Console(stderr=True, highlight=False).print(f"datastorm: warning: {warning}",
+        Console(stderr=True, highlight=False).print(scrub(f"datastorm: warning: {warning}"),
                                                     markup=False)
     return EXIT_OK
 
@@ -272,7 +277,7 @@ def _cmd_import(args: argparse.Namespace, out: Console) -> int:
     else:
         sys.stdout.write(result.text)
     for note in result.notes:
-        err.print(f"datastorm: note: {note}", markup=False)
+        err.print(scrub(f"datastorm: note: {note}"), markup=False)
     return EXIT_OK
 
 
@@ -288,7 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``datastorm`` command; returns the exit code."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False, soft_wrap=True)
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    arguments = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in arguments
+    for argument in arguments:  # a password given on the command line is never printed
+        remember(argument)
     # SIGTERM (docker stop, Kubernetes) is handled like Ctrl-C: roll back, exit 130.
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -297,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args, out)
     except DatastormError as exc:
         if debug and exc.exit_code != EXIT_USAGE:
-            traceback.print_exc()
+            _traceback()
         err.print(f"datastorm: error: {exc}", markup=False)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -307,10 +315,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # a bug: say so plainly, traceback on request
         if debug:
-            traceback.print_exc()
-        err.print(f"datastorm: internal error: {type(exc).__name__}: {exc} "
-                  "(run with --debug for a traceback)", markup=False)
+            _traceback()
+        err.print(scrub(f"datastorm: internal error: {type(exc).__name__}: {exc} "
+                        "(run with --debug for a traceback)"), markup=False)
         return EXIT_FAILED
+
+
+def _traceback() -> None:
+    """``--debug``: the traceback, with every chained driver error, scrubbed of passwords."""
+    sys.stderr.write(scrub(traceback.format_exc()))
 
 
 if __name__ == "__main__":  # pragma: no cover

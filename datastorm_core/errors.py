@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from datastorm_core.secrets import scrub
+
 __all__ = [
     "DatastormError",
     "GenfileError",
@@ -34,9 +36,16 @@ __all__ = [
 
 
 class DatastormError(Exception):
-    """Root of every error datastorm raises on purpose."""
+    """Root of every error datastorm raises on purpose.
+
+    Its message is scrubbed of passwords when it is made (``secrets.scrub``):
+    whatever a driver echoed into it, it is safe to print, log or store.
+    """
 
     exit_code = 1
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class UserError(DatastormError):

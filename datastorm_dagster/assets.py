@@ -21,9 +21,11 @@ from dagster import AssetExecutionContext
 from dagster._core.definitions.metadata import TableMetadataSet
 
 from datastorm_core.core.stats import TableStats
+from datastorm_core.errors import DatastormError
 from datastorm_core.genfile.model import Genfile, Table
 from datastorm_core.genfile.plan import Partition, table_partition_range, write_order
 from datastorm_core.run import check
+from datastorm_core.secrets import scrub
 from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.urls import redact
 from datastorm_dagster.partitions import partition_for_key, table_partitions_def
@@ -93,20 +95,27 @@ def _table_asset(spec: dg.AssetSpec, table_name: str, parents: Mapping[str, dg.A
                              "reload the code location")
         table = genfile.table(table_name)
         _check_parent_pools(context, genfile, table, parents)
-        if table.daily is not None:
-            day = date.fromisoformat(context.partition_key)
-            report = datastorm.write_day(genfile, table_name, day, _logger(context))
-            partition = Partition(0, 2)  # a part of the table: partition_row_count
-            start, stop = table.daily.rows_of(day)
-        else:
-            partition = partition_for_key(
-                genfile, context.partition_key if context.has_partition_key else None)
-            report = datastorm.write_table(genfile, table_name, partition, _logger(context))
-            start, stop = table_partition_range(genfile, table_name, partition)
+        try:
+            if table.daily is not None:
+                day = date.fromisoformat(context.partition_key)
+                report = datastorm.write_day(genfile, table_name, day, _logger(context))
+                partition = Partition(0, 2)  # a part of the table: partition_row_count
+                start, stop = table.daily.rows_of(day)
+            else:
+                partition = partition_for_key(
+                    genfile, context.partition_key if context.has_partition_key else None)
+                report = datastorm.write_table(genfile, table_name, partition,
+                                               _logger(context))
+                start, stop = table_partition_range(genfile, table_name, partition)
+        except DatastormError as exc:
+            # Dagster stores a failure with its chain of causes: a driver's error may
+            # echo a connection string. The message (scrubbed) says what failed.
+            raise dg.Failure(description=str(exc)) from None
         stats = report.stats.tables[0]
         for warning in report.warnings:  # e.g. tables emptied with an application's table
-            context.log.warning(warning)
-        warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(list(report.warnings))}
+            context.log.warning(scrub(warning))
+        warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(
+            [scrub(w) for w in report.warnings])}
                   if report.warnings else {})
         yield dg.MaterializeResult(asset_key=spec.key, metadata={
             **warned,

@@ -37,6 +37,7 @@ from datastorm_core.genfile.streaming import rows_definition
 from datastorm_core.genfile.streaming import table_problems as stream_problems
 from datastorm_core.genfile.timeexpr import TimeExprError, parse_anchor, resolve_time
 from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYPES, Param
+from datastorm_core.secrets import remember
 
 __all__ = ["RESERVED", "TARGET_TYPES", "WRITE_MODES", "validate"]
 
@@ -201,6 +202,8 @@ def _target(
     if kind == "postgresql":
         kind = "postgres"
     url = spec.get("url")
+    if isinstance(url, str):
+        remember(url)  # read from the Genfile or the environment: never printed
     if kind == "kafka" and isinstance(url, str) and url.strip() and "://" not in url:
         url = "kafka://" + url.strip()  # the contract's url = "host:port[,host:port]"
     if url is not None and not isinstance(url, str):

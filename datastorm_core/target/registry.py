@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from datastorm_core.errors import UsageError
+from datastorm_core.secrets import remember
 from datastorm_core.target.base import BaseTarget, PartitionLike
 from datastorm_core.target.console import ConsoleTarget
 from datastorm_core.target.files import CsvTarget, JsonlTarget
@@ -63,6 +64,7 @@ def resolve_url(url_or_type: str | None) -> str:
     """The full URL meant by a URL, a bare type name, or None (the default)."""
     if url_or_type is None:
         return DEFAULT_TARGET_URL
+    remember(url_or_type)  # its password is scrubbed from every message from now on
     text = url_or_type.strip()
     if text.lower() in _TYPE_DEFAULTS:
         return _TYPE_DEFAULTS[text.lower()]

@@ -8,15 +8,10 @@ path and four an absolute one (``sqlite:///data/x.db`` is ``data/x.db``,
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 from datastorm_core.errors import UsageError
+from datastorm_core.secrets import scrub
 
 __all__ = ["file_url_path", "redact", "scheme_of"]
-
-# Query parameters of a libpq URL that carry secrets.
-_SECRET_PARAMS = frozenset({"password", "sslpassword"})
-
 
 def scheme_of(url: str) -> str:
     """The lower-cased scheme of ``url`` ("" when it has none)."""
@@ -25,27 +20,12 @@ def scheme_of(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` without its password (user info and ``?password=``), for messages.
+    """``url`` without its password, for messages (``secrets.scrub`` does the work).
 
     Only the secret parts change; the rest is kept character for character
     (``urlunsplit`` would turn ``sqlite:////abs`` into ``sqlite://abs``).
     """
-    head, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    netloc, tail = rest[:cut], rest[cut:]
-    userinfo, at, hostport = netloc.rpartition("@")
-    if at:
-        user = userinfo.partition(":")[0]
-        netloc = f"{user}@{hostport}" if user else hostport
-    before, question, query = tail.partition("?")
-    if question:
-        query, hash_, fragment = query.partition("#")
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = urlencode([(k, v) for k, v in pairs if k.lower() not in _SECRET_PARAMS])
-        tail = before + ("?" + kept if kept else "") + hash_ + fragment
-    return f"{head}{sep}{netloc}{tail}"
+    return scrub(url)
 
 
 def file_url_path(url: str, example: str) -> str:

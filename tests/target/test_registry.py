@@ -93,7 +93,7 @@ def test_replace_of_a_partition_is_refused_by_databases_only() -> None:
     ("postgresql://bob@h/shop", "postgresql://bob@h/shop"),
     ("postgresql://:s3cret@h/shop", "postgresql://h/shop"),
     ("postgresql://h/shop?password=s3cret&sslmode=require",
-     "postgresql://h/shop?sslmode=require"),
+     "postgresql://h/shop?password=***&sslmode=require"),
     ("postgres://u:p%40ss@[::1]:5432/db", "postgres://u@[::1]:5432/db"),
     ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
     ("console:", "console:"),

@@ -27,6 +27,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from datastorm_core.errors import TargetError, UsageError
+from datastorm_core.secrets import remember
 from datastorm_core.target.urls import redact
 
 __all__ = [
@@ -59,6 +60,7 @@ class ConnectionSettings:
     def __init__(self, url: str, options: Mapping[str, Any] | None = None,
                  application_name: str = APPLICATION_NAME) -> None:
         options = options or {}
+        remember(url)  # a driver's error may quote its password alone
         self.url = url
         try:
             self.params: dict[str, Any] = conninfo_to_dict(url)
