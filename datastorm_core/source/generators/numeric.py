@@ -185,7 +185,14 @@ class DecimalGenerator(Generator):
         return ordinals + np.int64(self.low)
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
-        return draw_integers(self.stream, indices, self.low, self.high, self.field.params)
+        # Values travel as counts of 10**-scale; the Genfile's mean and stddev are in the
+        # column's own units, so they are counted the same way.
+        params = dict(self.field.params)
+        unit = 10**self.scale
+        for name in ("mean", "stddev"):
+            if params.get(name) is not None:
+                params[name] = params[name] * unit
+        return draw_integers(self.stream, indices, self.low, self.high, params)
 
     def value_space(self) -> ValueSpace:
         # Decimal(1250).scaleb(-2) is Decimal("12.50"): the bound carries the scale.

@@ -41,13 +41,26 @@ def zipf_ranks(stream: Stream, indices: np.ndarray, n: int, exponent: float) -> 
 
 def draw_integers(stream: Stream, indices: np.ndarray, low: int, high: int,
                   params: Mapping[str, Any]) -> np.ndarray:
-    """Integers in [low, high] following ``params['distribution']``."""
+    """Integers in [low, high] following ``params['distribution']``.
+
+    ``mean`` and ``stddev`` are in the integers' own units. A normal or
+    exponential draw is rounded to the nearest integer, so the integers'
+    mean is the Genfile's ``mean`` (flooring would shift it down by half a
+    unit).
+    """
     distribution = params.get("distribution", "uniform")
     if distribution == "uniform":
         return stream.integers(indices, low, high)
     if distribution == "zipf":
         exponent = params.get("exponent", DEFAULT_ZIPF_EXPONENT)
         return zipf_ranks(stream, indices, high - low + 1, exponent) + np.int64(low)
+    if distribution in ("normal", "exponential"):
+        # Each integer k takes the draws in [k - 0.5, k + 0.5); an exponential decays
+        # from low itself, as its mean is a distance from low.
+        floor = float(low) - (0.5 if distribution == "normal" else 0.0)
+        values = draw_continuous(stream, indices, floor, float(high) + 0.5, params)
+        rounded = np.clip(np.rint(values), _INT64_MIN_FLOAT, _INT64_MAX_FLOAT)
+        return np.clip(rounded.astype(np.int64), low, high)
     values = draw_continuous(stream, indices, float(low), float(high) + 1.0, params)
     # Clip as integers: beyond 2**53 float(low) and float(high) round past
     # the bounds (and 2**63 itself does not fit an int64), so a float clip
