@@ -126,6 +126,10 @@ def _selection_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
+    if getattr(args, "target", None) is not None and not args.target.strip():
+        # An empty value (an unset variable in a script) must not mean the default target.
+        raise UsageError("--target is empty: give a target URL, e.g. "
+                         "postgresql://user@host:5432/db, or leave --target out")
     partition = Partition()
     if getattr(args, "partition", None):
         try:

@@ -29,6 +29,7 @@ from datastorm_core.errors import (
     TargetError,
     UsageError,
 )
+from datastorm_core.genfile import names
 from datastorm_core.genfile.model import Genfile, Table, TargetConfig
 from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables
 from datastorm_core.genfile.sizing import with_seed
@@ -79,9 +80,11 @@ def check(genfile: Genfile, source: Source | None = None,
           tables: Sequence[str] | None = None) -> Source:
     """Every check that needs the generators; raise GenfileError listing them all."""
     source = source or Source(genfile)
-    problems = source.check(tables)
+    problems = [p if p.line is not None else replace(p, line=genfile.line_of(p.table, p.field))
+                for p in source.check(tables)]
     if problems:
-        raise GenfileError(problems, genfile.path)
+        raise GenfileError(sorted(problems, key=lambda p: (p.line is None, p.line or 0)),
+                           genfile.path)
     return source
 
 
@@ -266,6 +269,7 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     phases = [(prepare_target(genfile, options, name), group) for name, group in _phases(plans)]
     if not phases:  # no table selected: still open and commit the default target
         phases = [(prepare_target(genfile, options), [])]
+    check_names(genfile, phases)
 
     widest = max((len(p.table.fields) for p in plans), default=1)
     buffer_rows = (options.buffer_size or genfile.dataset.buffer_size
@@ -330,6 +334,19 @@ def survey(genfile: Genfile, options: RunOptions | None = None
     return found, notes
 
 
+def check_names(genfile: Genfile, phases: Sequence[tuple[BaseTarget, Sequence[TablePlan]]]
+                ) -> None:
+    """Names the targets the run really writes to cannot hold (the command line may have
+    chosen other targets than the Genfile's): one GenfileError listing them all."""
+    found: list[Problem] = []
+    for target, group in phases:
+        for problem in names.problems(target.kind, [p.table for p in group]):
+            found.append(replace(problem, line=genfile.line_of(problem.table, problem.field)))
+    if found:
+        raise GenfileError(sorted(found, key=lambda p: (p.line is None, p.line or 0)),
+                           genfile.path)
+
+
 def check_live(genfile: Genfile, options: RunOptions | None = None) -> None:
     """``datastorm validate --target URL``: the checks a run makes against the tables that
     exist in its targets, without writing anything (GenfileError listing every problem)."""
@@ -339,9 +356,10 @@ def check_live(genfile: Genfile, options: RunOptions | None = None) -> None:
     check(genfile, Source(genfile), [p.table.name for p in plans])
     source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
                    [p.table.name for p in plans])
-    check_targets(genfile, source,
-                  [(prepare_target(genfile, options, name), group)
-                   for name, group in _phases(plans)])
+    phases = [(prepare_target(genfile, options, name), group)
+              for name, group in _phases(plans)]
+    check_names(genfile, phases)
+    check_targets(genfile, source, phases)
 
 
 def check_targets(genfile: Genfile, source: Source,

@@ -170,7 +170,14 @@ class Genfile:
         """Line of the ``[table.field]`` (or ``[table]``) header, if written so."""
         if table and field and f"{table}.{field}" in self.header_lines:
             return self.header_lines[f"{table}.{field}"]
-        return self.header_lines.get(table) if table else None
+        if not table:
+            return None
+        if table in self.header_lines:
+            return self.header_lines[table]
+        # A table written only as [table.field] sections: its first one.
+        fields = [line for header, line in self.header_lines.items()
+                  if header.startswith(f"{table}.")]
+        return min(fields) if fields else None
 
     def table(self, name: str) -> Table:
         for t in self.tables:

@@ -43,7 +43,7 @@ class RawGenfile:
         if table and field and f"{table}.{field}" in self.header_lines:
             return self.header_lines[f"{table}.{field}"]
         if table:
-            return self.header_lines.get(table)
+            return self.header_lines.get(table) or _first_field_line(self.header_lines, table)
         return None
 
 
@@ -63,6 +63,9 @@ def parse_text(text: str, path: str | None = None) -> RawGenfile:
     """Parse Genfile text; TOML errors carry their line number."""
     try:
         document = tomllib.loads(text)
+    except RecursionError:
+        raise GenfileError([Problem("malformed TOML: values nested too deeply (inline tables "
+                                    "or arrays inside each other)")], path) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = None
@@ -117,3 +120,9 @@ def expand_env(
     if isinstance(value, list):
         return [expand_env(v, problems, env, where) for v in value]
     return value
+
+
+def _first_field_line(header_lines: Mapping[str, int], table: str) -> int | None:
+    """The line of a table written only as ``[table.field]`` sections: its first one."""
+    lines = [line for header, line in header_lines.items() if header.startswith(f"{table}.")]
+    return min(lines) if lines else None

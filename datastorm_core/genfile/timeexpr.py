@@ -8,11 +8,13 @@ Genfile gives the same rows on any day.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 __all__ = ["TimeExprError", "parse_anchor", "resolve_time"]
 
 _RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*([ymwdhs]|min)$")
+# Seconds with more than 6 decimals: PostgreSQL (and datetime) keep microseconds.
+_FINER_THAN_MICROSECONDS = re.compile(r":\d{2}\.\d{7,}")
 
 
 class TimeExprError(ValueError):
@@ -22,7 +24,7 @@ class TimeExprError(ValueError):
 def resolve_time(value: object, now: datetime) -> datetime:
     """Turn a Genfile date value into a datetime (naive, UTC by convention)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
+        return _naive_utc(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if not isinstance(value, str):
@@ -48,14 +50,28 @@ def resolve_time(value: object, now: datetime) -> datetime:
             "min": timedelta(minutes=1),
             "s": timedelta(seconds=1),
         }[unit]
-        return now + delta * amount
+        try:
+            return now + delta * amount
+        except OverflowError:
+            raise TimeExprError(f"{value!r} moves {now:%Y-%m-%d} out of the calendar "
+                                "(years 1 to 9999)") from None
+    if _FINER_THAN_MICROSECONDS.search(text):
+        raise TimeExprError(f"{value!r} is finer than a microsecond, which PostgreSQL keeps; "
+                            "write at most 6 decimals of a second")
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=None)
+        return _naive_utc(datetime.fromisoformat(text))
     except ValueError:
         raise TimeExprError(
             f"cannot read date {value!r}: use ISO 8601 (2024-01-31, 2024-01-31T12:00:00), "
             '"now", "today", or a relative offset like "-5y", "-6m", "+30d", "-12h"'
         ) from None
+
+
+def _naive_utc(value: datetime) -> datetime:
+    """A datetime as datastorm keeps them: naive, meaning UTC (an offset is applied)."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def parse_anchor(value: object) -> datetime:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from datastorm_core.errors import GenfileError, Problem
-from datastorm_core.genfile import fieldspecs
+from datastorm_core.genfile import fieldspecs, names
 from datastorm_core.genfile.model import (
     DailyPartitioning,
     Dataset,
@@ -47,8 +47,7 @@ WRITE_MODES = ("replace", "append")
 CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "time_field",
                  "start_date", "rows_per_day", "table", "existing", "unique", *STREAM_OPTIONS)
-# PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes: a longer name is cut.
-_MAX_NAME_BYTES = 63
+
 DAILY_OPTIONS = ("time_field", "start_date", "rows_per_day")
 DEFAULT_RECORDS = 1000
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -56,6 +55,7 @@ _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DEFAULT_BOUNDS = {"int": (0, 1_000_000), "float": (0.0, 1.0), "decimal": (0, 1000)}
 # Decimals travel as int64 counts of 10**-scale: the range must fit.
 _INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
 
 
 class _Collector:
@@ -78,8 +78,15 @@ def validate(
     """Validate a parsed Genfile; raise GenfileError listing every problem."""
     out = _Collector(raw)
     doc = raw.document
+    _check_fine_datetimes(raw, out)
 
     dataset = _dataset(doc.get("dataset", {}), out)
+
+    def skip_named(name: str) -> bool:
+        """Whether the command line replaces the named target (its type is unknown here)."""
+        return named_overridden is True or (
+            not isinstance(named_overridden, bool) and name in named_overridden)
+
     target = _target(doc.get("target", {}), "target", out, environ, skip_env=target_overridden)
     targets: dict[str, TargetConfig] = {}
     named = doc.get("targets", {})
@@ -115,6 +122,12 @@ def validate(
 
     tables = _check_references(tables, out)
     _check_stored_names(tables, out)
+    kinds = {None: None if target_overridden else target.type,
+             **{n: (None if skip_named(n) else t.type) for n, t in targets.items()}}
+    for name_, kind in kinds.items():
+        on_target = [t for t in tables if t.target == name_]
+        for problem in names.problems(kind or "", on_target):
+            out.add(problem.message, problem.table, problem.field)
     _check_target_order(tables, out)
     for cycle in table_cycles(tables):
         out.add("tables reference each other in a cycle: " + " -> ".join(cycle), cycle[0])
@@ -199,6 +212,9 @@ def _target(
         for p in env_problems:
             out.add(p.message, section)
     kind = spec.get("type")
+    if kind is not None and not isinstance(kind, str):
+        out.add(f"type must be a string like \"postgres\", got {_toml(kind)}", section)
+        kind = None
     if kind == "postgresql":
         kind = "postgres"
     url = spec.get("url")
@@ -260,8 +276,9 @@ def _table(
             out.add(f"unknown table option {key!r}; a field is written as a sub-table "
                     f"[{name}.{key}] with a type, options are {', '.join(TABLE_OPTIONS)}", name)
     records = options.get("records", dataset.records)
-    if not _is_int(records) or records < 0:
-        out.add(f"records must be a whole number >= 0, got {records!r}", name)
+    if not _is_int(records) or not 0 <= records <= _INT64_MAX:
+        out.add(f"records must be a whole number from 0 to {_INT64_MAX:,}, got {records!r}",
+                name)
         records = 0
     daily = _daily(name, options, fields, dataset, out)
     if daily is not None:
@@ -330,10 +347,7 @@ def _sql_name(name: str, given: Any, out: _Collector) -> str | None:
     if not isinstance(given, str) or not given.strip():
         out.add(f"table must be the table's name in the target, got {_toml(given)}", name)
         return None
-    if len(given.encode()) > _MAX_NAME_BYTES:
-        out.add(f"table {given!r} is {len(given.encode())} bytes long; PostgreSQL cuts names "
-                f"at {_MAX_NAME_BYTES}", name)
-    return given
+    return given  # what its target can hold is names.problems' question
 
 
 def _check_existing(name: str, options: Mapping[str, Any], fields: list[Field],
@@ -387,6 +401,9 @@ def _unique_groups(name: str, given: Any, by_name: Mapping[str, Field],
 def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
            out: _Collector) -> Field | None:
     kind = spec.get("type")
+    if kind is not None and not isinstance(kind, str):
+        out.add(f"type must be a string like \"int\", got {_toml(kind)}", table, name)
+        return None
     if kind is None:
         out.add("missing `type`; e.g. type = \"int\"; known types: " + ", ".join(FIELD_TYPES),
                 table, name)
@@ -413,9 +430,11 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
         if not _matches(value, param):
             out.add(f"{key} must be {param.describe_kinds()}, got {_toml(value)}", table, name)
             continue
-        # TOML has inf and nan; no bound, mean or probability can be one.
-        if isinstance(value, float) and not math.isfinite(value):
-            out.add(f"{key} must be a finite number, got {_toml(value)}", table, name)
+        # TOML has inf and nan, and integers of any size: a number a column cannot hold
+        # would wrap or poison a whole draw, inside a list as much as alone.
+        wrong = _unholdable(value)
+        if wrong is not None:
+            out.add(f"{key} {wrong}", table, name)
             continue
         if param.choices and value not in param.choices:
             allowed = ", ".join(map(str, param.choices))
@@ -499,7 +518,10 @@ def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: 
             bad("values has duplicates")
         weights = p.get("weights")
         if weights is not None:
-            if len(weights) != len(values):
+            if all(isinstance(w, (int, float)) for w in weights) and \
+                    not math.isfinite(sum(float(w) for w in weights)):
+                bad("weights add up to more than a number can hold: scale them down")
+            elif len(weights) != len(values):
                 bad(f"weights and values must have as many entries ({len(weights)} weights, "
                     f"{len(values)} values)")
             elif not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0
@@ -823,6 +845,34 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
 
 
 # -- helpers ----------------------------------------------------------------
+
+
+# A TOML date-time literal (not a string) with more than 6 decimals of a second: TOML
+# readers keep microseconds and drop the rest without a word.
+_FINE_DATETIME = re.compile(r"=\s*\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}\.\d{7,}")
+
+
+def _check_fine_datetimes(raw: RawGenfile, out: _Collector) -> None:
+    for number, line in enumerate(raw.text.splitlines(), start=1):
+        if _FINE_DATETIME.search(line):
+            out.problems.append(Problem(
+                "a date-time finer than a microsecond, which PostgreSQL keeps: write at most "
+                "6 decimals of a second", line=number))
+
+
+def _unholdable(value: Any) -> str | None:
+    """Why ``value`` (or a number inside it) cannot be a column's value; None if it can."""
+    if isinstance(value, list):
+        for item in value:
+            found = _unholdable(item)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, got {_toml(value)}"
+    if _is_int(value) and not _INT64_MIN <= value <= _INT64_MAX:
+        return f"{value} does not fit a 64-bit integer"
+    return None
 
 
 def _is_int(value: Any) -> bool:

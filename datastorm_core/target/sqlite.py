@@ -127,15 +127,23 @@ class SqliteTarget(BaseTarget):
     def __init__(self, url: str, **settings: Unpack[TargetSettings]) -> None:
         super().__init__(url, **settings)
         self.path = file_url_path(url, "sqlite:///datastorm.db")
+        timeout = self.options.get("timeout", BUSY_TIMEOUT_SECONDS)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise UsageError(f"the sqlite option timeout must be a number of seconds >= 0, "
+                             f"got {timeout!r}")
         self._conn: sqlite3.Connection | None = None
         self._inserts: dict[str, str] = {}
         self._updates: dict[str, str] = {}
+        self._created = False  # the file did not exist before this run opened it
+        self._failed = False
         self._aborted = False
 
     def describe(self) -> str:
         return self.url
 
     def open(self) -> None:
+        # A run that fails must leave the file system as it was: no empty database file.
+        self._created = self.path != MEMORY and not os.path.exists(self.path)
         try:
             if self.path != MEMORY:
                 parent = os.path.dirname(os.path.abspath(self.path))
@@ -280,12 +288,17 @@ class SqliteTarget(BaseTarget):
             raise TargetError(f"committing the run ({self.describe()}): {exc}") from exc
 
     def rollback(self) -> None:
+        self._failed = True
         if self._conn is not None and self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+        if self._failed and self._created:
+            for leftover in (self.path, f"{self.path}-journal", f"{self.path}-wal"):
+                with suppress(OSError):
+                    os.remove(leftover)
 
     def abort(self) -> None:
         """Interrupt the statement in flight (sqlite3 allows this from another thread)."""

@@ -30,7 +30,7 @@ ANCHOR = datetime(2026, 1, 1)
         ("+ 30 d", datetime(2026, 1, 31)),
         ("2024-01-31", datetime(2024, 1, 31)),
         ("2024-01-31T12:34:56", datetime(2024, 1, 31, 12, 34, 56)),
-        ("2024-01-31T12:00:00+02:00", datetime(2024, 1, 31, 12)),  # offset dropped
+        ("2024-01-31T12:00:00+02:00", datetime(2024, 1, 31, 10)),  # to UTC, then naive
         (date(2024, 2, 29), datetime(2024, 2, 29)),
         (datetime(2024, 2, 29, 8, 30), datetime(2024, 2, 29, 8, 30)),
         (datetime(2024, 2, 29, 8, 30, tzinfo=timezone.utc), datetime(2024, 2, 29, 8, 30)),

@@ -291,7 +291,7 @@ def test_a_pattern_ending_with_an_escaped_backslash_is_fine() -> None:
         ('[target]\ntype = "oracle"\n[t.id]\ntype = "sequence"\n', ("target", None),
          "unknown target type 'oracle'"),
         ('[t]\nrecords = -3\n[t.id]\ntype = "sequence"\n', ("t", None),
-         "records must be a whole number >= 0"),
+         "records must be a whole number from 0 to"),
         ('[t]\nrecords = 3\ncolour = "red"\n[t.id]\ntype = "sequence"\n', ("t", None),
          "unknown table option 'colour'"),
         ('[t]\nrecords = 3\ntarget = "nowhere"\n[t.id]\ntype = "sequence"\n', ("t", None),

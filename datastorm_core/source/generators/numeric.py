@@ -44,6 +44,14 @@ class SequenceGenerator(Generator):
     column_type = ColumnType.BIGINT
     unique_by_nature = True
 
+    def problems(self) -> list[str]:
+        start, step = self.field.param("start", 1), self.field.param("step", 1)
+        last = start + step * max(self.ctx.table_rows - 1, 0)
+        if not -(2**63) <= last < 2**63:
+            return [f"start + step * (rows - 1) is {last:,}, beyond a 64-bit integer: the "
+                    "sequence would wrap around; lower start or step"]
+        return []
+
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
         start, step = self.field.param("start", 1), self.field.param("step", 1)
         return np.int64(start) + np.int64(step) * indices.astype(np.int64)

@@ -76,6 +76,15 @@ class StringGenerator(Generator):
                 self._ordinal_slots.append(position)
         self._space = product
 
+    def problems(self) -> list[str]:
+        chars = self.field.param("chars")
+        if self.field.unique and chars is not None and len(set(chars)) != len(chars):
+            repeated = "".join(sorted({c for c in chars if chars.count(c) > 1}))
+            return [f"chars repeats {repeated!r}: a unique string counts on every character "
+                    f"being another ({len(chars)} given, {len(set(chars))} distinct); write "
+                    "each character once"]
+        return []
+
     def space(self) -> int:
         return self._space
 

@@ -43,6 +43,8 @@ __all__ = [
 CONNECT_TIMEOUT_SECONDS = 10
 # Shown in pg_stat_activity, so a DBA can tell what is loading.
 APPLICATION_NAME = "datastorm"
+# libpq's sslmode values.
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 class ConnectionSettings:
@@ -67,11 +69,15 @@ class ConnectionSettings:
         except psycopg.Error as exc:
             raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: {' '.join(str(exc).split())}"
                              ) from exc
-        # libpq only parses the port when connecting; a typo is a usage error, found now.
+        # libpq only checks these when connecting; a typo is a usage error, found now.
         ports = str(self.params.get("port", "")).split(",")
-        if not all(p.isdigit() or not p for p in ports):
-            raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: the port must be a number, "
-                             f"got {self.params['port']!r}")
+        if not all((p.isdigit() and 0 < int(p) < 65536) or not p for p in ports):
+            raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: the port must be a number "
+                             f"from 1 to 65535, got {self.params['port']!r}")
+        sslmode = self.params.get("sslmode")
+        if sslmode is not None and sslmode not in _SSLMODES:
+            raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: sslmode must be one of "
+                             f"{', '.join(_SSLMODES)}, got {sslmode!r}")
         self.params.setdefault("connect_timeout",
                                options.get("connect_timeout", CONNECT_TIMEOUT_SECONDS))
         self.params.setdefault("application_name", application_name)
