@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--workers", type=int, default=1, help="source threads (default 1)")
     go.add_argument("--day", help="write one day (YYYY-MM-DD) of the tables partitioned by day")
     go.add_argument("--quiet", action="store_true", help="print only errors")
+    go.add_argument("--lock-timeout", type=float, metavar="SECONDS",
+                    help="how long to wait for a lock another session holds (default 30)")
 
     for command in (validate, plan_cmd, show, go):  # `datastorm run --debug` works too
         command.add_argument("--debug", action="store_true", help="show tracebacks of failures")
@@ -154,6 +156,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
         buffer_size=getattr(args, "buffer_size", None),
         workers=getattr(args, "workers", 1),
         day=day,
+        lock_timeout=getattr(args, "lock_timeout", None),
     )
 
 

@@ -36,7 +36,7 @@ from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
 from datastorm_core.source.services.references import as_column_values
 from datastorm_core.target.base import BaseTarget
-from datastorm_core.target.registry import open_target, resolve_url
+from datastorm_core.target.registry import TARGET_CLASSES, open_target, resolve_url
 from datastorm_core.target.urls import scheme_of
 
 __all__ = ["RunOptions", "RunReport", "check", "check_live", "check_targets", "existing_keys",
@@ -60,6 +60,9 @@ class RunOptions:
     # Emptying a table of the application may empty the Genfile's other tables
     # that reference it (Dagster: they are materialized again downstream).
     may_empty_genfile: bool = False
+    # Seconds a statement may wait for a lock another session holds (None: the
+    # target's option, else its default).
+    lock_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +158,19 @@ def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = Non
     selected = set(options.tables or genfile.table_names)
     may_empty = [t.name for t in genfile.tables if t.name not in selected
                  and t.target == name] if options.may_empty_genfile else []
+    target_options = dict(config.options) if same_kind else {}
+    if options.lock_timeout is not None:
+        kind = TARGET_CLASSES[scheme_of(url)]
+        for name in ("lock_timeout", "timeout"):  # PostgreSQL's, sqlite's busy timeout
+            if name in kind.accepted_options:
+                target_options[name] = options.lock_timeout
+                break
     return open_target(
         url,
         mode=mode,
         constraints=genfile.dataset.constraints,
         partition=(options.partition.index, options.partition.count),
-        options=config.options if same_kind else None,
+        options=target_options or None,
         seed=genfile.dataset.seed,
         may_empty=may_empty,
     )

@@ -255,3 +255,25 @@ def test_a_replica_trigger_stays_asleep_and_an_always_one_fires(
     assert result.code == 0, result.both
     with psycopg.connect(app_db) as conn:
         assert rows(conn, "SELECT count(*) FROM account") == [(1000,)]
+
+
+@pytest.mark.parametrize("owner", ["datastorm", "application"])
+def test_a_lock_held_elsewhere_is_waited_for_a_bounded_time_and_named(
+        pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], owner: str) -> None:
+    import time
+
+    if owner == "application":
+        load_sql(pg_url, APP_SCHEMA.replace("GRANT SELECT ON customer TO ROLE;", ""))
+    path = genfile(tmp_path)
+    assert run_cli(capsys, "run", path, "--target", pg_url).code == 0
+    before = table_rows(pg_url, "account")
+    with psycopg.connect(pg_url, application_name="slow-report") as reader:
+        reader.execute("SELECT count(*) FROM account")  # its transaction stays open
+        started = time.monotonic()
+        result = run_cli(capsys, "run", path, "--target", pg_url, "--lock-timeout", "1")
+        waited = time.monotonic() - started
+    assert result.code == 1, result.both
+    assert waited < 15
+    assert "lock_timeout" in result.err and "slow-report" in result.err, result.err
+    assert "nothing was changed" in result.err and "Traceback" not in result.err
+    assert table_rows(pg_url, "account") == before

@@ -26,6 +26,7 @@ __all__ = [
     "has_foreign_key",
     "has_index_on",
     "keys_of",
+    "lock_holders",
     "oid_of",
     "oids",
     "outside_foreign_keys",
@@ -99,6 +100,26 @@ def has_index_on(cur: Cursor, oid: int, column: str) -> bool:
         "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
         "WHERE i.indrelid = %s AND a.attname = %s)", (oid, column)).fetchone()
     return bool(row and row[0])
+
+
+_LOCK_HOLDERS = """
+SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), '?'), a.usename,
+       coalesce(a.state, '?'), now() - a.xact_start, left(coalesce(a.query, ''), 80)
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.relation = ANY(%s::regclass[]) AND l.pid <> pg_backend_pid()
+ORDER BY 1
+"""
+
+
+def lock_holders(cur: Cursor, tables: Sequence[str]) -> list[str]:
+    """Who holds locks on ``tables`` now: pid, application, user, state, for how long."""
+    present = existing(cur, tables)
+    if not present:
+        return []
+    return [f"pid {pid} ({application}, user {user}, {state} for {str(age).split('.')[0]}: "
+            f"{query!r})"
+            for pid, application, user, state, age, query
+            in cur.execute(_LOCK_HOLDERS, (present,)).fetchall()]
 
 
 # Foreign keys held by tables outside a run on the tables the run replaces:

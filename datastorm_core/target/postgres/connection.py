@@ -9,9 +9,9 @@ one connect timeout, one session setup and one error mapping:
   ``UsageError`` found before anything connects, with the password
   redacted;
 - every session runs with ``TimeZone = UTC`` (a generated timestamp means
-  the same instant in binary and text COPY, whatever the server's zone)
-  and, when the target names a ``schema``, that schema first on its
-  ``search_path``;
+  the same instant in binary and text COPY, whatever the server's zone),
+  a bounded ``lock_timeout`` and, when the target names a ``schema``, that
+  schema first on its ``search_path``;
 - psycopg's errors become ``TargetError`` saying what was being done,
   with the server's message and detail on one line.
 """
@@ -33,6 +33,7 @@ from datastorm_core.target.urls import redact
 __all__ = [
     "APPLICATION_NAME",
     "CONNECT_TIMEOUT_SECONDS",
+    "DEFAULT_LOCK_TIMEOUT_SECONDS",
     "ConnectionSettings",
     "mapped_errors",
     "server_message",
@@ -43,6 +44,10 @@ __all__ = [
 CONNECT_TIMEOUT_SECONDS = 10
 # Shown in pg_stat_activity, so a DBA can tell what is loading.
 APPLICATION_NAME = "datastorm"
+# Seconds a statement waits for a lock held by another session (a reader in an open
+# transaction holds off a TRUNCATE or a swap, and every reader after it queues behind
+# that wait): then the run stops with the blocking sessions named, nothing changed.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 30
 # libpq's sslmode values.
 _SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
@@ -74,6 +79,13 @@ class ConnectionSettings:
         if not all((p.isdigit() and 0 < int(p) < 65536) or not p for p in ports):
             raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: the port must be a number "
                              f"from 1 to 65535, got {self.params['port']!r}")
+        lock_timeout = options.get("lock_timeout", DEFAULT_LOCK_TIMEOUT_SECONDS)
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) \
+                or lock_timeout < 0:
+            raise UsageError(f"lock_timeout must be a number of seconds >= 0 (0: wait as long "
+                             f"as it takes), got {lock_timeout!r}")
+        #: How long a statement may wait for a lock another session holds.
+        self.lock_timeout = float(lock_timeout)
         sslmode = self.params.get("sslmode")
         if sslmode is not None and sslmode not in _SSLMODES:
             raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: sslmode must be one of "
@@ -112,7 +124,11 @@ class ConnectionSettings:
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
         """Session settings every datastorm session runs with (see the module docstring)."""
-        statements: list[sql.Composable] = [sql.SQL("SET TimeZone = 'UTC'")]
+        statements: list[sql.Composable] = [
+            sql.SQL("SET TimeZone = 'UTC'"),
+            sql.SQL("SET lock_timeout = {}").format(
+                sql.Literal(f"{int(self.lock_timeout * 1000)}ms")),
+        ]
         if self.schema is not None:
             # The schema first, then the server's default path: functions and types of
             # other schemas (extensions in public) still resolve.

@@ -19,10 +19,12 @@ the server parses it in about 1.9 us a row against 2.8 us for text. The
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+import psycopg
 from psycopg import sql
 
 from datastorm_core.core.chunk import Chunk
@@ -97,7 +99,7 @@ class PostgresTarget(BaseTarget):
     # rows kept the bank bench as fast as 50k with 140 MB peak RSS instead of 170.
     default_batch_size = 25_000
     accepted_options = ("connect_timeout", "copy_format", "copy_connections", "schema",
-                        "truncate", "triggers", "reference_checks")
+                        "truncate", "triggers", "reference_checks", "lock_timeout")
     #: The COPY format when the ``copy_format`` option does not name one.
     encoder: CopyEncoder = COPY_ENCODERS[DEFAULT_COPY_FORMAT]
 
@@ -145,6 +147,10 @@ class PostgresTarget(BaseTarget):
         self.session.open()
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
+        with self._lock_waits([s.name for s in schemas]):
+            self._prepare(schemas)
+
+    def _prepare(self, schemas: Sequence[TableSchema]) -> None:
         fills = [s for s in schemas if s.update]  # set after the load: see _fill
         schemas = [s for s in schemas if not s.update]
         super().prepare(schemas)
@@ -287,7 +293,8 @@ class PostgresTarget(BaseTarget):
         if self.session.conn is None:
             return
         if self._load is not None:
-            self._load.before_commit()
+            with self._lock_waits(list(self.schemas)):
+                self._load.before_commit()
         self.session.commit()
         if self._load is not None:
             self._load.after_commit()
@@ -316,6 +323,36 @@ class PostgresTarget(BaseTarget):
         self.connection.connect(autocommit=True, doing="opening a COPY session to").close()
 
     # -- helpers ---------------------------------------------------------------
+
+    @contextmanager
+    def _lock_waits(self, tables: Sequence[str]) -> Iterator[None]:
+        """A lock that took longer than ``lock_timeout`` to come: say who holds it."""
+        try:
+            yield
+        except TargetError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+                raise
+            holders = self._lock_holders(tables)
+            raise TargetError(
+                f"{exc}: waited {self.connection.lock_timeout:g} s (lock_timeout) for a lock "
+                f"another session holds on {', '.join(map(repr, tables))}; nothing was "
+                f"changed. {holders or 'The session has gone since.'} Let it finish, or "
+                "raise lock_timeout in [target] (or --lock-timeout)") from exc.__cause__
+
+    def _lock_holders(self, tables: Sequence[str]) -> str:
+        """The sessions holding locks on ``tables`` now, as a sentence."""
+        try:
+            conn = self.connection.connect(autocommit=True)
+        except TargetError:
+            return ""
+        try:
+            with conn.cursor() as cur:
+                found = catalog.lock_holders(cur, tables)
+        except psycopg.Error:
+            return ""
+        finally:
+            conn.close()
+        return "Held by " + "; ".join(found) + "." if found else ""
 
     def _loaded(self) -> Load:
         if self._load is None:
