@@ -3,24 +3,26 @@
 Layers (imports point down): ``run`` wires ``genfile``, ``source`` and
 ``target``, which all stand on ``core``. ``source`` and ``target`` never
 import each other.
+
+The names below are imported when first used (PEP 562): importing the
+package itself costs nothing, so the ``datastorm`` command (``entry.py``)
+is ready to take Ctrl-C before anything heavy loads.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from datastorm_core.errors import (
-    DatastormError,
-    GenfileError,
-    Interrupted,
-    Problem,
-    RunError,
-    SourceError,
-    TargetError,
-    UsageError,
-    UserError,
-)
-from datastorm_core.genfile import Genfile, Partition, load_genfile, loads_genfile
+_EXPORTS = {
+    **{name: "datastorm_core.errors" for name in (
+        "DatastormError", "GenfileError", "Interrupted", "Problem", "RunError", "SourceError",
+        "TargetError", "UsageError", "UserError")},
+    **{name: "datastorm_core.genfile" for name in (
+        "Genfile", "Partition", "load_genfile", "loads_genfile")},
+}
 
 __all__ = [
     "DatastormError",
@@ -35,5 +37,14 @@ __all__ = [
     "UsageError",
     "UserError",
     "__version__",
+    "load_genfile",
+    "loads_genfile",
 ]
-__all__ += ["load_genfile", "loads_genfile"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'datastorm_core' has no attribute {name!r}")

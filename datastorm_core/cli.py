@@ -261,6 +261,11 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     for warning in report.warnings:
         Console(stderr=True, highlight=False).print(scrub(f"datastorm: warning: {warning}"),
                                                     markup=False)
+    if report.stats.interrupted_after_commit:
+        # The signal came while the run committed: it is in, and that is what is true.
+        Console(stderr=True, highlight=False).print(
+            "datastorm: interrupted after the commit: the run was complete and is kept",
+            markup=False)
     return EXIT_OK
 
 

@@ -307,6 +307,10 @@ def run(genfile: Genfile, options: RunOptions | None = None,
             raise _after_commits(exc, committed) from exc
         stats.tables.extend(phase_stats.tables)
         committed.append(f"{', '.join(p.table.name for p in group)} on {target.describe()}")
+        if phase_stats.interrupted_after_commit:
+            if target is not phases[-1][0]:  # the targets after this one are not written
+                raise _after_commits(Interrupted(), committed)
+            stats.interrupted_after_commit = True
     stats.ended = time.perf_counter()
     targets = [t for t, _ in phases]
     details = {p.table.name: target.table_details(p.table.stored_name)

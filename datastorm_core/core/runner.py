@@ -84,7 +84,11 @@ class Runner:
         try:
             self.target.finish(error)
         except KeyboardInterrupt:
-            error = error or Interrupted()
+            if error is None and getattr(self.target, "committed", False):
+                # Held back during COMMIT (core.interrupts): the run is in, and says so.
+                stats.interrupted_after_commit = True
+            else:
+                error = error or Interrupted()
         except BaseException as exc:
             error = error or exc
         stats.ended = time.perf_counter()

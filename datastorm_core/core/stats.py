@@ -36,6 +36,8 @@ class RunStats:
     tables: list[TableStats] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     ended: float | None = None
+    # Ctrl-C or SIGTERM came while the run committed: everything is in all the same.
+    interrupted_after_commit: bool = False
 
     @property
     def rows(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 __all__ = ["DailyPartitioning", "Dataset", "Field", "Genfile", "Table", "TargetConfig"]
@@ -180,10 +181,16 @@ class Genfile:
         return min(fields) if fields else None
 
     def table(self, name: str) -> Table:
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise KeyError(name)
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    @cached_property
+    def _by_name(self) -> dict[str, Table]:
+        # A lookup a table: validation, planning and the source ask for every table,
+        # and a scan each time made them quadratic (40,000 tables: minutes).
+        return {t.name: t for t in self.tables}
 
     @property
     def table_names(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ function of their index, partitions add up to the whole run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,54 +63,66 @@ def partition_range(total: int, partition: Partition) -> tuple[int, int]:
 
 
 def write_order(tables: Sequence[Table]) -> list[Table]:
-    """Tables with every parent before its children, else in file order."""
+    """Tables with every parent before its children, else in file order.
+
+    A depth-first walk with a stack of its own: a chain of references as long
+    as a schema has tables must not run into Python's recursion limit.
+    """
     by_name = {t.name: t for t in tables}
     done: set[str] = set()
     order: list[Table] = []
-
-    def visit(table: Table, path: tuple[str, ...]) -> None:
-        if table.name in done or table.name in path:
-            return
-        for parent in table.parents:
-            if parent in by_name:
-                visit(by_name[parent], (*path, table.name))
-        done.add(table.name)
-        order.append(table)
-
-    for table in tables:
-        visit(table, ())
+    for first in tables:
+        if first.name in done:
+            continue
+        on_path = {first.name}
+        stack: list[tuple[Table, Iterator[str]]] = [(first, iter(first.parents))]
+        while stack:
+            table, parents = stack[-1]
+            parent = next((p for p in parents if p in by_name and p not in done
+                           and p not in on_path), None)
+            if parent is not None:  # a parent first (a cycle is not followed round)
+                on_path.add(parent)
+                stack.append((by_name[parent], iter(by_name[parent].parents)))
+                continue
+            stack.pop()
+            on_path.discard(table.name)
+            done.add(table.name)
+            order.append(table)
     return order
 
 
 def table_cycles(tables: Iterable[Table]) -> list[list[str]]:
-    """Every reference cycle between distinct tables, each as a closed path."""
+    """Every reference cycle between distinct tables, each as a closed path (found by a
+    depth-first walk with a stack of its own, whatever the length of a chain)."""
     tables = list(tables)
     graph = {t.name: [p for p in t.parents] for t in tables}
     cycles: list[list[str]] = []
     seen_sets: set[frozenset[str]] = set()
     state: dict[str, int] = {}  # 1 visiting, 2 done
-    stack: list[str] = []
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        stack.append(name)
-        for parent in graph.get(name, []):
+    for start in graph:
+        if start in state:
+            continue
+        state[start] = 1
+        path = [start]
+        stack: list[Iterator[str]] = [iter(graph[start])]
+        while stack:
+            parent = next(stack[-1], None)
+            if parent is None:
+                stack.pop()
+                state[path.pop()] = 2
+                continue
             if parent not in graph:
                 continue
             if state.get(parent) == 1:
-                cycle = [*stack[stack.index(parent):], parent]
+                cycle = [*path[path.index(parent):], parent]
                 key = frozenset(cycle)
                 if key not in seen_sets:
                     seen_sets.add(key)
                     cycles.append(cycle)
-            elif state.get(parent) is None:
-                visit(parent)
-        stack.pop()
-        state[name] = 2
-
-    for name in graph:
-        if state.get(name) is None:
-            visit(name)
+            elif parent not in state:
+                state[parent] = 1
+                path.append(parent)
+                stack.append(iter(graph[parent]))
     return cycles
 
 

@@ -51,6 +51,10 @@ class SourceContext:
     def compiled(self, name: str) -> CompiledTable:
         with self._lock:
             if name not in self._tables:
+                # Parents first, each compiled before the children that ask for its pool:
+                # compiling a child then never recurses through a long chain of parents.
+                for ancestor in self._ancestors(name):
+                    self.compiled(ancestor)
                 table = self.genfile.table(name)
                 compiled = CompiledTable(table)
                 # Cached before compiling: a self-reference asks for its own table's pool.
@@ -59,6 +63,21 @@ class SourceContext:
                 compiled.compile(lambda f: self._generator_context(
                     table.name, rows, f, rows_grow=table.daily is not None))
             return self._tables[name]
+
+    def _ancestors(self, name: str) -> list[str]:
+        """The tables ``name`` references, directly or not, parents first; not itself."""
+        found: list[str] = []
+        seen = {name}
+        pending = [name]
+        while pending:
+            table = self.genfile.table(pending.pop())
+            for f in table.references:
+                parent = f.ref[0] if f.ref else None
+                if parent and parent not in seen and parent not in self._tables:
+                    seen.add(parent)
+                    found.append(parent)
+                    pending.append(parent)
+        return list(reversed(found))  # the farthest ancestors first
 
     def reference_pool(self, table: str, field: str) -> ReferencePool:
         with self._lock:

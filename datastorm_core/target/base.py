@@ -171,6 +171,9 @@ class BaseTarget(abc.ABC):
             )
         self.schemas: dict[str, TableSchema] = {}
         self._finished = False
+        #: Set the moment the run is published (its COMMIT returned): an interrupt
+        #: after that point cannot undo it, and the run must say it is in.
+        self.committed = False
         #: Things a user should know about a run that still succeeded.
         self.warnings: list[str] = []
 
@@ -252,8 +255,9 @@ class BaseTarget(abc.ABC):
                 with contextlib.suppress(Exception):
                     self.rollback()
         except BaseException:
-            with contextlib.suppress(Exception):  # best effort after a failed commit
-                self.rollback()
+            if not self.committed:  # a signal held back past COMMIT: nothing to undo
+                with contextlib.suppress(Exception):  # best effort after a failed commit
+                    self.rollback()
             raise
         finally:
             self.close()

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TextIO
 
+from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import TargetError
@@ -38,6 +41,10 @@ __all__ = ["CsvTarget", "FileTarget", "JsonlTarget", "file_name"]
 # Prefix of temporary files, hidden (dot) so that globs like *.csv skip them.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".datastorm-tmp"
+# A temporary file's name says whose run made it (host and process), so that the next
+# run can remove the files of a run that was killed (SIGKILL, a power cut) and never
+# those of a run still writing, here or on another machine sharing the directory.
+_OWNER = re.compile(r"\.(?P<host>[^.]+)\.(?P<pid>\d+)\.[^.]+" + re.escape(TEMP_SUFFIX) + "$")
 
 
 def file_name(table: str, extension: str, index: int, count: int) -> str:
@@ -100,6 +107,18 @@ class FileTarget(BaseTarget):
         self._created_dirs = missing  # deepest first, as rollback removes them
         if not os.access(self.directory, os.W_OK):
             raise TargetError(f"cannot write to directory {self.directory!r}")
+        self._remove_dead_runs_files()
+
+    def _remove_dead_runs_files(self) -> None:
+        """Temporary files of runs of this host whose process is gone: a killed run's."""
+        host = _host()
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.directory):
+                match = _OWNER.search(entry.name)
+                if match is None or match["host"] != host or _alive(int(match["pid"])):
+                    continue
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
     def prepare(self, schemas: Sequence[TableSchema]) -> None:
         super().prepare(schemas)
@@ -113,8 +132,9 @@ class FileTarget(BaseTarget):
         final = self.path_of(schema.name)
         extend = self.append and self.partition.is_whole and os.path.exists(final)
         try:
-            fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + os.path.basename(final) + ".",
-                                        suffix=TEMP_SUFFIX, dir=self.directory)
+            fd, temp = tempfile.mkstemp(
+                prefix=f"{TEMP_PREFIX}{os.path.basename(final)}.{_host()}.{os.getpid()}.",
+                suffix=TEMP_SUFFIX, dir=self.directory)
             os.close(fd)
             self._pending[schema.name] = _Pending(temp, final, None)
             # mkstemp makes the file private (0600); give it the mode a new file would get.
@@ -151,7 +171,10 @@ class FileTarget(BaseTarget):
         try:
             for pending in self._pending.values():
                 self._close_handle(pending, sync=True)
-                os.replace(pending.temp, pending.final)
+            with interrupts.deferred():  # the renames publish the run: no signal midway
+                for pending in self._pending.values():
+                    os.replace(pending.temp, pending.final)
+                self.committed = True
         except OSError as exc:
             raise TargetError(f"moving files into {self.directory!r}: {exc}") from exc
         self._pending.clear()
@@ -226,3 +249,18 @@ class JsonlTarget(FileTarget):
     kind = "jsonl"
     extension = "jsonl"
     encode_chunk = staticmethod(jsonl.encode_chunk)
+
+
+def _host() -> str:
+    """This machine's name, as a temporary file's name can hold it."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True

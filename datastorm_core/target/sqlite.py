@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
+from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.errors import GenfileError, Problem, TargetError, UsageError
@@ -47,6 +49,8 @@ __all__ = ["BUSY_TIMEOUT_SECONDS", "SqliteTarget", "quote_identifier"]
 
 # How long to wait for another process's lock on the file before giving up.
 BUSY_TIMEOUT_SECONDS = 30.0
+# The wait is taken in tries this long, so Ctrl-C ends it at once.
+BUSY_POLL_SECONDS = 0.05
 # Orphan rows named in the error of a failed foreign key check: enough to find the bug.
 ORPHANS_SHOWN = 3
 MEMORY = ":memory:"
@@ -148,10 +152,11 @@ class SqliteTarget(BaseTarget):
             if self.path != MEMORY:
                 parent = os.path.dirname(os.path.abspath(self.path))
                 os.makedirs(parent, exist_ok=True)
-            # Calls come from the runner's threads one after another, never at once.
-            conn = sqlite3.connect(self.path, timeout=float(self.options.get(
-                "timeout", BUSY_TIMEOUT_SECONDS)), isolation_level=None,
-                check_same_thread=False)
+            # Calls come from the runner's threads one after another, never at once. The
+            # driver's own busy wait is short: longer waits for another connection's lock
+            # are ours (_waiting), so that Ctrl-C ends them at once.
+            conn = sqlite3.connect(self.path, timeout=BUSY_POLL_SECONDS, isolation_level=None,
+                                   check_same_thread=False)
             self._conn = conn  # from here on, close() releases it whatever happens
             # A partition's rows may reference parent rows of partitions not written
             # yet (references draw from the whole parent), and sqlite cannot add a key
@@ -159,7 +164,7 @@ class SqliteTarget(BaseTarget):
             # they hold once every partition is in.
             checked = "ON" if self.partition.is_whole else "OFF"
             conn.execute(f"PRAGMA foreign_keys = {checked}")
-            conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-run
+            self._waiting(conn, "BEGIN IMMEDIATE")  # take the write lock now, not mid-run
             if self.constraints == "after_load":
                 conn.execute("PRAGMA defer_foreign_keys = ON")  # lasts until COMMIT
         except (OSError, sqlite3.Error) as exc:
@@ -223,11 +228,20 @@ class SqliteTarget(BaseTarget):
                 self._inserts[schema.name] = insert_statement(schema, upsert=self.append)
 
     def check_schemas(self, schemas: Sequence[TableSchema]) -> list[Problem]:
-        """Fields naming no column of a table that exists, NOT NULL columns nobody fills."""
+        """Fields naming no column of a table that exists, NOT NULL columns nobody fills.
+
+        A file another connection holds locked is not waited for here: the run
+        waits for it (interruptibly) when it opens, and checks again then.
+        """
         if self.path == MEMORY or not os.path.exists(self.path):
             return []
-        with self._reader() as conn:
-            states = ownership.survey(conn, [s.name for s in schemas])
+        try:
+            with self._reader() as conn:
+                states = ownership.survey(conn, [s.name for s in schemas])
+        except TargetError as exc:
+            if "locked" in str(exc):
+                return []
+            raise
         return [p for s in schemas for p in ownership.problems(s, states[s.name])
                 if states[s.name].action == "in_place"
                 or (self.append and states[s.name].exists)]
@@ -250,7 +264,8 @@ class SqliteTarget(BaseTarget):
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
         try:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                   timeout=BUSY_POLL_SECONDS)
         except sqlite3.Error as exc:
             raise TargetError(f"cannot open {self.describe()}: {exc}") from exc
         try:
@@ -279,13 +294,37 @@ class SqliteTarget(BaseTarget):
         if self._conn is None:
             return
         try:
-            self._conn.execute("COMMIT")
+            self._waiting(self._conn, "COMMIT", publishes=True)
         except sqlite3.IntegrityError as exc:
             # A deferred foreign key failed; the transaction is still open, so say where.
             raise TargetError(f"committing the run ({self.describe()}): "
                               f"{_orphans(self._conn) or exc}") from exc
         except sqlite3.Error as exc:
             raise TargetError(f"committing the run ({self.describe()}): {exc}") from exc
+
+    def _waiting(self, conn: sqlite3.Connection, statement: str, *,
+                 publishes: bool = False) -> None:
+        """Run ``statement``, waiting up to the ``timeout`` option for another
+        connection's lock in short tries; a signal between them stops the wait at once.
+        ``publishes``: the statement is the COMMIT (signals held while it runs)."""
+        timeout = float(self.options.get("timeout", BUSY_TIMEOUT_SECONDS))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if publishes:
+                    with interrupts.deferred():
+                        conn.execute(statement)
+                        self.committed = True
+                else:
+                    conn.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise TargetError(f"{self.describe()} is locked by another connection; "
+                                      f"waited {timeout:g} s (the timeout option)") from exc
+                time.sleep(BUSY_POLL_SECONDS)
 
     def rollback(self) -> None:
         self._failed = True

@@ -124,3 +124,31 @@ def test_debug_is_accepted_after_the_command_too(
     assert run_cli(capsys, "validate", path, "--debug").code == 0
     assert run_cli(capsys, "--debug", "validate", path).code == 0
     assert run_cli(capsys, "run", path, "--target", "null:", "--quiet", "--debug").code == 0
+
+
+def test_a_dictionary_must_be_a_regular_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    fifo = tmp_path / "words.txt"
+    os.mkfifo(fifo)  # reading it would wait forever
+    text = ('[t.x]\ntype = "word"\ndictionary = "/dev/zero"\n'  # reading it would never end
+            f'[t.y]\ntype = "word"\ndictionary = "{fifo}"\n')
+    result = run_cli(capsys, "validate", write(tmp_path, text))
+    assert result.code == 2, result.both
+    assert result.err.count("is not a regular file") == 2
+    assert "line 1:" in result.err and "line 4:" in result.err
+
+
+def test_a_chain_of_thousands_of_tables_written_children_first_validates_and_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No recursion follows a chain of references: its length is the schema's."""
+    parts = []
+    for i in reversed(range(3000)):
+        parts.append(f'[t{i}]\nrecords = 3\n[t{i}.id]\ntype = "sequence"\n')
+        if i:
+            parts.append(f'[t{i}.p]\ntype = "reference"\nref = "t{i - 1}.id"\n')
+    path = write(tmp_path, "".join(parts))
+    assert run_cli(capsys, "validate", path).code == 0
+    result = run_cli(capsys, "run", path, "--target", "null:", "--quiet")
+    assert result.code == 0, result.both

@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from datastorm_core.genfile.fieldspecs import is_csv
-from datastorm_core.genfile.paths import resolve_path
+from datastorm_core.genfile.paths import file_problem, resolve_path
 from datastorm_core.source.services.dictionaries import Dictionary
 
 __all__ = ["DictionaryFileError", "load_dictionary", "resolve_path"]
@@ -36,10 +36,11 @@ def load_dictionary(path: str, base_dir: str | None = None, column: str | None =
                     weight_column: str | None = None) -> Dictionary:
     """The distinct values of a dictionary file with their cumulative weights."""
     resolved = resolve_path(path, base_dir)
+    problem = file_problem(resolved)
+    if problem is not None:
+        raise DictionaryFileError(f"dictionary {path!r}: {problem}")
     try:
         stat = os.stat(resolved)
-    except FileNotFoundError:
-        raise DictionaryFileError(f"dictionary {path!r}: no such file ({resolved})") from None
     except OSError as exc:
         raise DictionaryFileError(f"dictionary {path!r}: cannot read {resolved}: "
                                   f"{exc.strerror}") from None

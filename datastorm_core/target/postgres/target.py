@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import psycopg
 from psycopg import sql
 
+from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import GenfileError, Problem, TargetError, UsageError
@@ -295,7 +296,9 @@ class PostgresTarget(BaseTarget):
         if self._load is not None:
             with self._lock_waits(list(self.schemas)):
                 self._load.before_commit()
-        self.session.commit()
+        with interrupts.deferred():  # a signal now would leave nobody sure it is in
+            self.session.commit()
+            self.committed = True
         if self._load is not None:
             self._load.after_commit()
 
