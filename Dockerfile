@@ -10,4 +10,4 @@ RUN pip install --no-cache-dir .
 COPY Genfile.toml workspace.yaml ./
 COPY docker/workspace.yaml ./docker/workspace.yaml
 ENV DAGSTER_HOME=/opt/dagster/home
-COPY dagster.yaml /opt/dagster/home/dagster.yaml
+COPY docker/dagster.yaml /opt/dagster/home/dagster.yaml

@@ -55,7 +55,10 @@ def build_stream_job(genfile: Genfile, translator: DatastormTranslator) -> dg.Jo
 
     resource_key = translator.resource_key
 
-    @dg.op(name="stream_burst", required_resource_keys={resource_key},
+    # Named after the Genfile like every other definition: two Genfiles in one code
+    # location each have their own burst op.
+    @dg.op(name=translator.definition_name("datastorm_stream_burst_op"),
+           required_resource_keys={resource_key},
            description="Applies a bounded burst of INSERT/UPDATE/DELETE events (datastorm "
            "stream) to the materialized tables.")
     def stream_burst(context: dg.OpExecutionContext,

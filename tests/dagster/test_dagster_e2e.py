@@ -99,7 +99,7 @@ def test_webserver_and_daemon_materialize_every_asset_into_postgres(
     storage, target = fresh_database(), fresh_database()
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "docker" / "dagster.yaml", home / "dagster.yaml")
     genfile = copy_genfile(tmp_path, "tiny.toml")
     env = {**os.environ, **_storage_environment(storage), "DAGSTER_HOME": str(home),
            "DATASTORM_GENFILE": str(genfile), "DATASTORM_TARGET": target}
@@ -151,3 +151,36 @@ def test_webserver_and_daemon_materialize_every_asset_into_postgres(
     checks = query(storage, "SELECT count(*) FROM event_logs WHERE run_id = %s "
                    "AND dagster_event_type = 'ASSET_CHECK_EVALUATION'", (run_id,))
     assert checks == [(5,)]  # row counts, primary keys, and account's reference
+
+
+def test_dagster_dev_in_a_clean_checkout_needs_no_environment(tmp_path: Path) -> None:
+    """The README's `dagster dev`, run where a fresh clone has it, with nothing set."""
+    checkout = tmp_path / "clone"
+    checkout.mkdir()
+    for name in ("workspace.yaml", "dagster.yaml", "Genfile.toml"):
+        shutil.copy(REPO / name, checkout / name)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DAGSTER_", "DATASTORM_"))}
+    port = _free_port()
+    log = tmp_path / "dagster-dev.log"
+    dagster = str(Path(sys.executable).parent / "dagster")
+    with log.open("wb") as out:
+        process = subprocess.Popen([dagster, "dev", "-p", str(port)], cwd=checkout, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/graphql"
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        keys: list[str] = []
+        while time.monotonic() < deadline and process.poll() is None:
+            with suppress(requests.RequestException):
+                answer = requests.post(url, json={"query": "{ assetNodes { assetKey { path } "
+                                                           "} }"}, timeout=5).json()
+                keys = sorted("/".join(n["assetKey"]["path"])
+                              for n in answer.get("data", {}).get("assetNodes", []))
+                if keys:
+                    break
+            time.sleep(POLL_SECONDS)
+        assert keys == ["account", "customer"], _tail(log)
+    finally:
+        _stop_group(process)

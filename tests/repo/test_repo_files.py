@@ -74,7 +74,7 @@ def test_compose_kafka_service_matches_the_bank_example() -> None:
 
 def test_pyproject_declares_the_command_and_both_packages() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["scripts"]["datastorm"] == "datastorm_core.cli:main"
+    assert project["project"]["scripts"]["datastorm"] == "datastorm_core.entry:main"
     for package in ("datastorm_core", "datastorm_dagster"):
         assert (ROOT / package / "__init__.py").exists()
     names = " ".join(project["project"]["dependencies"])
@@ -86,7 +86,7 @@ def test_compose_wires_dagster_to_postgres_and_the_code_location() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
     assert {"postgres", "code", "webserver", "daemon"} <= set(services)
-    dagster_yaml = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    dagster_yaml = yaml.safe_load((ROOT / "docker" / "dagster.yaml").read_text(encoding="utf-8"))
     storage = dagster_yaml["storage"]["postgres"]["postgres_db"]
     wanted = {value["env"] for value in storage.values() if isinstance(value, dict)}
     init_sql = (ROOT / "docker" / "init-databases.sql").read_text(encoding="utf-8")
@@ -114,8 +114,8 @@ def test_compose_wires_dagster_to_postgres_and_the_code_location() -> None:
     assert "COPY docker/workspace.yaml" in dockerfile and "DAGSTER_HOME" in dockerfile
 
 
-def test_dagster_yaml_keeps_storage_in_postgres_with_psycopg2() -> None:
-    dagster_yaml = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+def test_the_deployed_instance_keeps_storage_in_postgres_with_psycopg2() -> None:
+    dagster_yaml = yaml.safe_load((ROOT / "docker" / "dagster.yaml").read_text(encoding="utf-8"))
     db = dagster_yaml["storage"]["postgres"]["postgres_db"]
     assert db["scheme"] == "postgresql+psycopg2"
     assert all(isinstance(db[k], dict) and "env" in db[k]
@@ -126,3 +126,10 @@ def test_workspace_loads_the_definitions_module() -> None:
     workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text(encoding="utf-8"))
     module = workspace["load_from"][0]["python_module"]["module_name"]
     assert module == "datastorm_dagster.definitions"
+
+
+def test_the_instance_of_dagster_dev_needs_no_environment() -> None:
+    """The root dagster.yaml is what `dagster dev` copies: no storage that needs variables."""
+    text = (ROOT / "dagster.yaml").read_text(encoding="utf-8")
+    assert "env:" not in text and "storage" not in yaml.safe_load(text)
+    assert "COPY docker/dagster.yaml" in (ROOT / "Dockerfile").read_text(encoding="utf-8")

@@ -56,20 +56,21 @@ def test_the_burst_job_streams_into_the_materialized_tables(pg_url: str,
         before = counts(pg_url, genfile)
         job = defs.resolve_job_def(STREAM_JOB_NAME)
         result = job.execute_in_process(
-            run_config={"ops": {"stream_burst": {"config": {"events": 150}}}},
+            run_config={"ops": {"datastorm_stream_burst_op": {"config": {"events": 150}}}},
             instance=instance)
         assert result.success
-        summary = result.output_for_node("stream_burst")
+        summary = result.output_for_node("datastorm_stream_burst_op")
         assert summary["events"] == 150 and summary["first_event"] == 0
         observed = {e.asset_key.path[-1] for e in result.all_events
                     if e.event_type_value == "ASSET_OBSERVATION"}
         assert observed == {t for t, moved in summary["tables"].items() if any(moved.values())}
         # A second burst carries on where the first stopped.
         again = job.execute_in_process(
-            run_config={"ops": {"stream_burst": {"config": {"events": 50, "mix": "update=1"}}}},
+            run_config={"ops": {"datastorm_stream_burst_op": {
+                "config": {"events": 50, "mix": "update=1"}}}},
             instance=instance)
         assert again.success
-        second = again.output_for_node("stream_burst")
+        second = again.output_for_node("datastorm_stream_burst_op")
         assert second["first_event"] == 150 and second["kinds"]["update"] == 50
     assert ledger(pg_url)[0] == 200
     after = counts(pg_url, genfile)

@@ -7,6 +7,8 @@ replication component, so YAML users and Python users get the same graph::
     attributes:
       genfile: Genfile.toml                     # relative to this defs.yaml
       target: "{{ env.DATASTORM_TARGET }}"      # optional; default: the Genfile's [target]
+      targets:                                  # optional: named targets' URLs
+        events: "{{ env.KAFKA_URL }}"
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class DatastormGenfileComponent(dg.Component, dg.Resolvable, dg.Model):
 
     genfile: str = "Genfile.toml"
     target: str | None = None
+    # URLs of named targets ([targets.NAME]) replacing the Genfile's.
+    targets: dict[str, str] | None = None
     key_prefix: tuple[str, ...] = ()
     group_name: str = "datastorm"
     # Set it when several Genfiles share a code location (see the translator settings).
@@ -37,4 +41,6 @@ class DatastormGenfileComponent(dg.Component, dg.Resolvable, dg.Model):
             path = context.path / path
         translator = DatastormTranslator(DatastormTranslatorSettings(
             key_prefix=tuple(self.key_prefix), group_name=self.group_name, name=self.name))
-        return build_definitions(path, target=self.target or None, translator=translator)
+        targets = {name: url for name, url in (self.targets or {}).items() if url}
+        return build_definitions(path, target=self.target or None, targets=targets,
+                                 translator=translator)
