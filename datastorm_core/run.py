@@ -40,7 +40,7 @@ from datastorm_core.target.registry import TARGET_CLASSES, open_target, resolve_
 from datastorm_core.target.urls import scheme_of
 
 __all__ = ["RunOptions", "RunReport", "check", "check_live", "check_targets", "existing_keys",
-           "parse_target_for", "plan", "prepare_target", "preview", "run", "survey"]
+           "parse_target_for", "plan", "prepare_target", "preview", "routed", "run", "survey"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,21 @@ def target_url(genfile: Genfile, options: RunOptions, name: str | None = None) -
         return resolve_url(options.target or genfile.target.url or genfile.target.type)
     config = _named(genfile, name)
     return resolve_url(options.target_for.get(name) or config.url or config.type)
+
+
+def routed(genfile: Genfile, options: RunOptions) -> Genfile:
+    """The Genfile with each target's ``url`` and ``type`` what they are after the
+    command line's (or Dagster's) overrides: a Kafka target given a PostgreSQL URL
+    is PostgreSQL. For whoever labels or checks tables by where they go.
+    """
+    def retyped(config: TargetConfig, name: str | None) -> TargetConfig:
+        url = target_url(genfile, options, name)
+        scheme = scheme_of(url)
+        return replace(config, url=url, type="postgres" if scheme == "postgresql" else scheme)
+
+    return replace(genfile, target=retyped(genfile.target, None),
+                   targets={name: retyped(config, name)
+                            for name, config in genfile.targets.items()})
 
 
 def _named(genfile: Genfile, name: str) -> TargetConfig:
@@ -417,11 +432,15 @@ def schema(genfile: Genfile, table: str) -> TableSchema:
 
 def preview(genfile: Genfile, table: str, rows: int = 10, seed: int | None = None,
             start: int = 0) -> Chunk:
-    """The first ``rows`` rows of a table, generated without any target."""
+    """The first ``rows`` rows of a table (from row ``start``), generated without any
+    target. A table partitioned by day has rows for every day, also those past
+    ``now`` that its row count does not cover yet."""
     _check_tables(genfile, [table])
     genfile = with_seed(genfile, seed)
     source = check(genfile, Source(genfile), [table])
     total = genfile.table(table).records
+    if genfile.table(table).daily is not None:
+        total = max(total, start + max(0, rows))
     stop = min(total, start + max(0, rows))
     return source.chunk(table, min(start, stop), stop)
 

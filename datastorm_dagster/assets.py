@@ -10,6 +10,7 @@ match its foreign keys.
 """
 
 
+import hashlib
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,7 @@ from datastorm_core.run import check
 from datastorm_core.secrets import scrub
 from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.urls import redact
+from datastorm_dagster.checks import check_specs, evaluate_checks
 from datastorm_dagster.partitions import partition_for_key, table_partitions_def
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.translator import METADATA_PREFIX, DatastormTranslator
@@ -57,7 +59,8 @@ def build_table_assets(genfile: Genfile, translator: DatastormTranslator
 
     An existing table (``existing = true``) is an external asset: a spec with
     no function, upstream of the tables that reference it, so the graph shows
-    what the generated tables depend on.
+    what the generated tables depend on. ``genfile`` is routed (``run.routed``):
+    its targets have the types their URLs have after overrides.
     """
     source = check(genfile)
     assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
@@ -68,6 +71,7 @@ def build_table_assets(genfile: Genfile, translator: DatastormTranslator
         assets.append(_table_asset(
             translator.get_asset_spec(table, genfile, source.schema(table.name),
                                       table_partitions_def(genfile, table)),
+            check_specs(genfile, table, translator),
             table.name,
             {p: translator.get_asset_key(genfile.table(p)) for p in table.parents
              if not genfile.table(p).existing},
@@ -81,61 +85,93 @@ def op_name(table: str) -> str:
     return "datastorm_" + re.sub(r"\W", "_", table)
 
 
-def _table_asset(spec: dg.AssetSpec, table_name: str, parents: Mapping[str, dg.AssetKey],
-                 translator: DatastormTranslator) -> dg.AssetsDefinition:
+def _table_asset(spec: dg.AssetSpec, checks: list[dg.AssetCheckSpec], table_name: str,
+                 parents: Mapping[str, dg.AssetKey], translator: DatastormTranslator
+                 ) -> dg.AssetsDefinition:
     resource_key = translator.resource_key
 
-    @dg.multi_asset(specs=[spec], name=translator.definition_name(op_name(table_name)),
+    # can_subset: the checks can be run alone (the UI's "Execute checks"), without
+    # writing the table again.
+    @dg.multi_asset(specs=[spec], check_specs=checks, can_subset=True,
+                    name=translator.definition_name(op_name(table_name)),
                     required_resource_keys={resource_key})
-    def materialize(context: AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    def materialize(context: AssetExecutionContext
+                    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         datastorm: DatastormResource = getattr(context.resources, resource_key)
         genfile = datastorm.load()
         if table_name not in genfile.table_names:
             raise dg.Failure(f"table {table_name!r} is no longer in {datastorm.genfile}; "
                              "reload the code location")
         table = genfile.table(table_name)
-        _check_parent_pools(context, genfile, table, parents)
-        try:
-            if table.daily is not None:
-                day = date.fromisoformat(context.partition_key)
-                report = datastorm.write_day(genfile, table_name, day, _logger(context))
-                partition = Partition(0, 2)  # a part of the table: partition_row_count
-                start, stop = table.daily.rows_of(day)
-            else:
-                partition = partition_for_key(
-                    genfile, context.partition_key if context.has_partition_key else None)
-                report = datastorm.write_table(genfile, table_name, partition,
-                                               _logger(context))
-                start, stop = table_partition_range(genfile, table_name, partition)
-        except DatastormError as exc:
-            # Dagster stores a failure with its chain of causes: a driver's error may
-            # echo a connection string. The message (scrubbed) says what failed.
-            raise dg.Failure(description=str(exc)) from None
-        stats = report.stats.tables[0]
-        for warning in report.warnings:  # e.g. tables emptied with an application's table
-            context.log.warning(scrub(warning))
-        warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(
-            [scrub(w) for w in report.warnings])}
-                  if report.warnings else {})
-        yield dg.MaterializeResult(asset_key=spec.key, metadata={
-            **warned,
-            **_table_metadata(table_name, stats.written, partition.count > 1, spec),
-            f"{METADATA_PREFIX}/seed": report.seed,
-            f"{METADATA_PREFIX}/genfile_digest": genfile.digest,
-            f"{METADATA_PREFIX}/table_digest": genfile.table_digests[table_name],
-            f"{METADATA_PREFIX}/target": redact(report.target),
-            f"{METADATA_PREFIX}/partition": (context.partition_key if table.daily is not None
-                                             else str(partition)),
-            f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
-            f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
-            f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),
-            **_target_details(report.details.get(table_name, {})),
-            POOL_KEY: dg.MetadataValue.json(reference_pool(genfile, table)),
-            f"{METADATA_PREFIX}/preview": dg.MetadataValue.md(_preview(genfile, table_name,
-                                                                        start, stop)),
-        })
+        partition_key = context.partition_key if context.has_partition_key else None
+        if spec.key not in context.selected_asset_keys:
+            yield from evaluate_checks(context, datastorm, datastorm.routed(genfile), table,
+                                       spec.key, parents)
+            return
+        result = _write(context, datastorm, genfile, table, spec, parents)
+        yield result
+        yield from evaluate_checks(context, datastorm, datastorm.routed(genfile), table,
+                                   spec.key, parents, result.metadata, partition_key)
 
     return materialize
+
+
+def _write(context: AssetExecutionContext, datastorm: DatastormResource, genfile: Genfile,
+           table: Table, spec: dg.AssetSpec, parents: Mapping[str, dg.AssetKey]
+           ) -> dg.MaterializeResult:
+    """Write the table (or the partition or day the run is for), all or nothing."""
+    table_name = table.name
+    _check_parent_pools(context, genfile, table, parents)
+    try:
+        if table.daily is not None:
+            day = date.fromisoformat(context.partition_key)
+            report = datastorm.write_day(genfile, table_name, day, _logger(context))
+            partition = Partition(0, 2)  # a part of the table: partition_row_count
+            start, stop = table.daily.rows_of(day)
+        else:
+            partition = partition_for_key(
+                genfile, context.partition_key if context.has_partition_key else None)
+            report = datastorm.write_table(genfile, table_name, partition,
+                                           _logger(context))
+            start, stop = table_partition_range(genfile, table_name, partition)
+    except DatastormError as exc:
+        # Dagster stores a failure with its chain of causes: a driver's error may
+        # echo a connection string. The message (scrubbed) says what failed.
+        raise dg.Failure(description=str(exc)) from None
+    stats = report.stats.tables[0]
+    for warning in report.warnings:  # e.g. tables emptied with an application's table
+        context.log.warning(scrub(warning))
+    warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(
+        [scrub(w) for w in report.warnings])}
+              if report.warnings else {})
+    return dg.MaterializeResult(asset_key=spec.key, data_version=_data_version(
+        genfile, table, report.seed, context.partition_key if context.has_partition_key
+        else None), metadata={
+        **warned,
+        **_table_metadata(table_name, stats.written, partition.count > 1, spec),
+        f"{METADATA_PREFIX}/seed": report.seed,
+        f"{METADATA_PREFIX}/genfile_digest": genfile.digest,
+        f"{METADATA_PREFIX}/table_digest": genfile.table_digests[table_name],
+        f"{METADATA_PREFIX}/target": redact(report.target),
+        f"{METADATA_PREFIX}/partition": (context.partition_key if table.daily is not None
+                                         else str(partition)),
+        f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
+        f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
+        f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),
+        **_target_details(report.details.get(table_name, {})),
+        POOL_KEY: dg.MetadataValue.json(reference_pool(genfile, table)),
+        f"{METADATA_PREFIX}/preview": dg.MetadataValue.md(_preview(genfile, table_name,
+                                                                    start, stop)),
+    })
+
+
+def _data_version(genfile: Genfile, table: Table, seed: int, partition_key: str | None
+                  ) -> dg.DataVersion:
+    """Rows are a pure function of the table's definition, the seed and the partition:
+    so is the data version. Regenerating a table from an unchanged definition leaves
+    its children in sync; a changed definition marks them for regeneration."""
+    text = f"{genfile.table_digests.get(table.name, '')}:{seed}:{partition_key or ''}"
+    return dg.DataVersion(hashlib.sha256(text.encode()).hexdigest()[:24])
 
 
 def _table_metadata(table: str, rows: int, partitioned: bool,
@@ -192,6 +228,8 @@ def _preview(genfile: Genfile, table: str, start: int, stop: int) -> str:
     """The first rows written, as a Markdown table."""
     from datastorm_core.run import preview, schema
 
+    if stop <= start:
+        return "(no rows)"
     chunk = preview(genfile, table, min(PREVIEW_ROWS, stop - start), start=start)
     table_schema = schema(genfile, table)
     header = "| " + " | ".join(table_schema.column_names) + " |"

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from datastorm_core.errors import DatastormError
 from datastorm_core.genfile import load_genfile
+from datastorm_core.run import RunOptions, routed
 from datastorm_dagster.assets import build_table_assets
-from datastorm_dagster.automation import build_genfile_sensor, build_refresh_schedule
-from datastorm_dagster.checks import build_table_checks
+from datastorm_dagster.automation import (
+    build_genfile_sensor,
+    build_refresh_jobs,
+    build_refresh_schedules,
+)
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.stream import build_stream_job, build_stream_schedule
 from datastorm_dagster.translator import DatastormTranslator
@@ -41,15 +46,25 @@ def build_definitions(
     translator = translator or DatastormTranslator()
     parsed = load_genfile(path, target_overridden=target is not None,
                           named_overridden=list(targets or {}))
+    # Kinds and checks follow where each table's rows go once the URLs are overridden.
+    url = target.get_value() if isinstance(target, dg.EnvVar) else target
+    try:
+        routes = routed(parsed, RunOptions(target=url, target_for=dict(targets or {})))
+    except DatastormError as exc:
+        raise dg.DagsterInvalidDefinitionError(str(exc)) from None
     stream_job = build_stream_job(parsed, translator)
     stream_schedule = build_stream_schedule(parsed, stream_job)
+    refresh = build_refresh_jobs(parsed, translator)
     return dg.Definitions(
-        assets=build_table_assets(parsed, translator),
-        asset_checks=build_table_checks(parsed, translator),
-        jobs=[stream_job],
-        schedules=[build_refresh_schedule(parsed, translator),
+        assets=build_table_assets(routes, translator),
+        jobs=[*(job.job for job in refresh), stream_job],
+        schedules=[*build_refresh_schedules(parsed, translator, refresh),
                    *([stream_schedule] if stream_schedule else [])],
-        sensors=[build_genfile_sensor(path, parsed, translator)],
+        sensors=[build_genfile_sensor(path, parsed, translator, refresh)],
         resources={translator.resource_key: DatastormResource(
             genfile=path, target=target, targets=dict(targets or {}))},
+        # Every step of a run in the run's own process: a table is one COPY in one
+        # transaction, so a process per step only added start-up time (a 6-table
+        # "materialize all" took over 100 s that way against 4 s for the CLI).
+        executor=dg.in_process_executor,
     )

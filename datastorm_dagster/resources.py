@@ -17,7 +17,7 @@ from datastorm_core.core.stats import ProgressCallback
 from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import Partition
-from datastorm_core.run import RunOptions, RunReport, run, target_url
+from datastorm_core.run import RunOptions, RunReport, routed, run, target_url
 from datastorm_core.target.inspect import Inspector, open_inspector
 
 __all__ = ["DatastormResource"]
@@ -35,6 +35,10 @@ class DatastormResource(dg.ConfigurableResource):
         """The Genfile as it is now on disk, validated."""
         return load_genfile(self.genfile, target_overridden=bool(self.target),
                             named_overridden=list(self.targets))
+
+    def routed(self, genfile: Genfile) -> Genfile:
+        """``genfile`` with each target's type the one its URL has here."""
+        return routed(genfile, self.options())
 
     def options(self, **changes: Any) -> RunOptions:
         return RunOptions(target=self.target, target_for=dict(self.targets), **changes)

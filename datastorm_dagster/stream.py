@@ -112,7 +112,8 @@ def build_stream_schedule(genfile: Genfile, job: dg.JobDefinition
         name=f"{job.name}_schedule",
         cron_schedule=str(cron),
         job=job,
-        run_config={"ops": {"stream_burst": {"config": {"events": events}}}},
+        # The job's one op, named after the Genfile (datastorm_<name>_stream_burst_op).
+        run_config={"ops": {job.graph.nodes[0].name: {"config": {"events": events}}}},
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"A burst of {events} stream events ({cron}).",
     )

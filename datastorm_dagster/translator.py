@@ -16,13 +16,21 @@ from typing import Any
 import dagster as dg
 
 from datastorm_core.core.schema import TableSchema
-from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.target.postgres.sql import column_type
+from datastorm_core.genfile.model import Genfile, Table, TargetConfig
+from datastorm_dagster.columns import column_schema
 
-__all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings"]
+__all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings",
+           "column_schema", "table_target"]
 
 METADATA_PREFIX = "datastorm"
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def table_target(table: Table, genfile: Genfile) -> TargetConfig:
+    """Where a table's rows go: its named target, else the default one. The factory
+    hands the translator a Genfile whose targets carry the types their URLs have
+    after overrides (``run.routed``), so a table sent elsewhere is labelled so."""
+    return genfile.targets[table.target] if table.target is not None else genfile.target
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,18 @@ class DatastormTranslator:
         """The asset's key; its last part is always the table's name."""
         return dg.AssetKey([*self.settings.key_prefix, table.name])
 
-    def get_deps(self, table: Table, genfile: Genfile) -> list[dg.AssetKey]:
-        return [self.get_asset_key(genfile.table(parent)) for parent in table.parents]
+    def get_deps(self, table: Table, genfile: Genfile) -> list[dg.AssetKey | dg.AssetDep]:
+        deps: list[dg.AssetKey | dg.AssetDep] = []
+        static = (genfile.dataset.partitions or 1) > 1
+        for name in table.parents:
+            parent = genfile.table(name)
+            key = self.get_asset_key(parent)
+            if table.daily is not None and parent.daily is None and static:
+                # A day draws its references from every static partition of its parent.
+                deps.append(dg.AssetDep(key, partition_mapping=dg.AllPartitionMapping()))
+            else:
+                deps.append(key)
+        return deps
 
     def get_group_name(self, table: Table) -> str:
         return self.settings.group_name
@@ -92,12 +110,12 @@ class DatastormTranslator:
         if genfile.path:
             metadata[f"{METADATA_PREFIX}/genfile"] = genfile.path
         if schema is not None:
-            metadata["dagster/column_schema"] = column_schema(schema)
+            metadata["dagster/column_schema"] = column_schema(schema, table)
             metadata["dagster/table_name"] = table.stored_name
         return metadata
 
     def get_kinds(self, table: Table, genfile: Genfile) -> set[str]:
-        return {"datastorm", genfile.target.type}
+        return {"datastorm", table_target(table, genfile).type}
 
     def get_external_asset_spec(self, table: Table, genfile: Genfile) -> dg.AssetSpec:
         """An existing table: an asset Dagster shows but never materializes, upstream of
@@ -108,7 +126,7 @@ class DatastormTranslator:
             metadata={f"{METADATA_PREFIX}/existing": True,
                       "dagster/table_name": table.stored_name},
             group_name=self.get_group_name(table),
-            kinds={"existing", genfile.target.type},
+            kinds={"existing", table_target(table, genfile).type},
         )
 
     def get_asset_spec(self, table: Table, genfile: Genfile,
@@ -121,26 +139,9 @@ class DatastormTranslator:
             metadata=self.get_metadata(table, genfile, schema),
             group_name=self.get_group_name(table),
             kinds=self.get_kinds(table, genfile),
-            code_version=genfile.table_digests.get(table.name, "")[:16] or None,
+            # No code_version: the code location keeps the Genfile it loaded, so a
+            # table the sensor regenerated from the edited Genfile would be recorded
+            # with the old version and show "Unsynced" after a reload. Freshness comes
+            # from data versions instead (the asset reports one per materialization).
             partitions_def=partitions_def,
         )
-
-
-def column_schema(schema: TableSchema) -> dg.TableSchema:
-    """A datastorm table schema as Dagster's column schema metadata."""
-    columns = []
-    for col in schema.columns:
-        kind = column_type(col)  # the type PostgreSQL shows for it
-        other = []
-        if col.name in schema.primary_key:
-            other.append("primary key")
-        for fk in schema.foreign_keys:
-            if fk.column == col.name:
-                other.append(f"references {fk.parent_table}.{fk.parent_column}")
-        constraints = dg.TableColumnConstraints(
-            nullable=col.nullable,
-            unique=col.name in schema.primary_key or col.name in schema.unique,
-            other=other,
-        )
-        columns.append(dg.TableColumn(col.name, kind, constraints=constraints))
-    return dg.TableSchema(columns=columns)

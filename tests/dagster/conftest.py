@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ def _no_datastorm_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's own DATASTORM_GENFILE / DATASTORM_TARGET must not leak into a test."""
     monkeypatch.delenv("DATASTORM_GENFILE", raising=False)
     monkeypatch.delenv("DATASTORM_TARGET", raising=False)
+    for name in [n for n in os.environ if n.startswith("DATASTORM_TARGET_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture

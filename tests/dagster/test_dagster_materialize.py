@@ -211,14 +211,20 @@ def test_a_failing_blocking_check_of_the_parent_stops_the_child(
     assert not result.success
     assert materialized_keys(result) == set()
     assert not check_results(result)["customer", "unique_email"].passed
-    assert "datastorm_customer_checks" in failure_messages(result)
+    # The checks run in the asset's own step (checks only: the table is not rewritten).
+    assert "datastorm_customer" in failure_messages(result)
     started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     assert "datastorm_account" not in started
     assert row_count(pg_url, "account") == 250  # the child was not written
 
-    # In a run of every check, the children's checks wait on the parent's too.
+    # A run of every check (nothing written) reports each table's own state.
     result = materialize(defs, instance, selection=dg.AssetSelection.all_asset_checks())
-    assert {table for table, _ in check_results(result)} == {"customer", "product"}
+    checks = check_results(result)
+    assert {table for table, _ in checks} == {"customer", "account", "payment", "product"}
+    assert not checks["customer", "unique_email"].passed
+    assert not checks["account", "row_count"].passed  # 250 of 300
+    assert checks["product", "row_count"].passed
+    assert materialized_keys(result) == set()
 
 
 def test_a_child_refuses_a_parent_generated_from_another_definition(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster_support import FIXTURES, check_results, failure_messages, materialize, row_count
+from dagster_support import (
+    FIXTURES,
+    check_results,
+    copy_genfile,
+    failure_messages,
+    materialize,
+    row_count,
+)
 
 from datastorm_core.genfile import load_genfile
 from datastorm_dagster import DatastormTranslator, DatastormTranslatorSettings, build_definitions
@@ -50,3 +60,41 @@ def test_two_genfiles_with_the_same_tables_share_a_code_location(
 def test_a_name_that_cannot_name_an_op_is_refused() -> None:
     with pytest.raises(ValueError, match="letters, digits and underscores"):
         DatastormTranslatorSettings(name="bank-2")
+
+
+def test_two_genfiles_pass_dagster_definitions_validate(tmp_path: Path) -> None:
+    """The whole Definitions, as `dagster dev` loads them: before, the second Genfile's
+    stream op had the first one's name and the location failed to load. One of the two
+    mixes static partitions and days, which once failed too."""
+    events = copy_genfile(tmp_path, "events.toml", partitions=2, name="events.toml")
+    module = tmp_path / "location.py"
+    module.write_text(
+        "import dagster as dg\n"
+        "from datastorm_dagster import (DatastormTranslator, DatastormTranslatorSettings,\n"
+        "                               build_definitions)\n\n"
+        "def named(name):\n"
+        "    return DatastormTranslator(DatastormTranslatorSettings(\n"
+        "        name=name, key_prefix=(name,), group_name=name))\n\n"
+        f"defs = dg.Definitions.merge(\n"
+        f"    build_definitions({str(FIXTURES / 'bank.toml')!r}, translator=named('bank')),\n"
+        f"    build_definitions({str(events)!r}, translator=named('events')))\n",
+        encoding="utf-8")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "DATASTORM_"))}
+    dagster = str(Path(sys.executable).parent / "dagster")
+
+    done = subprocess.run([dagster, "definitions", "validate", "-f", str(module)],
+                          cwd=tmp_path, env={**env, "DAGSTER_HOME": str(home)},
+                          capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation successful" in done.stdout + done.stderr
+    # and a broken location does fail the same command: the check can fail
+    module.write_text(module.read_text(encoding="utf-8").replace("named('events')",
+                                                                 "named('bank')"),
+                      encoding="utf-8")
+    broken = subprocess.run([dagster, "definitions", "validate", "-f", str(module)],
+                            cwd=tmp_path, env={**env, "DAGSTER_HOME": str(home)},
+                            capture_output=True, text=True, timeout=300)
+    assert broken.returncode != 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -48,6 +49,10 @@ def test_the_burst_job_streams_into_the_materialized_tables(pg_url: str,
     defs = build_definitions(path, target=pg_url)
     schedule = defs.resolve_schedule_def(f"{STREAM_JOB_NAME}_schedule")
     assert schedule.cron_schedule == "*/15 * * * *" and schedule.job_name == STREAM_JOB_NAME
+    # The schedule's run config names the job's op (it is named after the Genfile).
+    (request,) = schedule.evaluate_tick(dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 1, 1, tzinfo=timezone.utc))).run_requests or []
+    dg.validate_run_config(defs.resolve_job_def(STREAM_JOB_NAME), request.run_config)
     genfile = load_genfile(path, target_overridden=True)
     with dg.instance_for_test() as instance:
         loaded = dg.materialize(list(defs.assets or []), instance=instance,
