@@ -40,6 +40,7 @@ class SourceContext:
         # ``validate``) stands in with the field's own generator.
         self.existing_keys = dict(existing_keys or {})
         self._tables: dict[str, CompiledTable] = {}
+        self._compiling: set[str] = set()  # tables whose ancestors are being compiled
         self._pools: dict[tuple[str, str], ReferencePool] = {}
         self._lock = threading.RLock()
         self.rows_generated: Counter[str] = Counter()
@@ -50,11 +51,18 @@ class SourceContext:
 
     def compiled(self, name: str) -> CompiledTable:
         with self._lock:
-            if name not in self._tables:
+            if name not in self._tables and name not in self._compiling:
                 # Parents first, each compiled before the children that ask for its pool:
                 # compiling a child then never recurses through a long chain of parents.
-                for ancestor in self._ancestors(name):
-                    self.compiled(ancestor)
+                # In a cycle the pre-pass comes back to a table already in it: that one
+                # is compiled on demand, when a child asks for its pool.
+                self._compiling.add(name)
+                try:
+                    for ancestor in self._ancestors(name):
+                        self.compiled(ancestor)
+                finally:
+                    self._compiling.discard(name)
+            if name not in self._tables:  # a cycle may have compiled it meanwhile
                 table = self.genfile.table(name)
                 compiled = CompiledTable(table)
                 # Cached before compiling: a self-reference asks for its own table's pool.
@@ -73,7 +81,8 @@ class SourceContext:
             table = self.genfile.table(pending.pop())
             for f in table.references:
                 parent = f.ref[0] if f.ref else None
-                if parent and parent not in seen and parent not in self._tables:
+                if parent and parent not in seen and parent not in self._tables \
+                        and parent not in self._compiling:
                     seen.add(parent)
                     found.append(parent)
                     pending.append(parent)

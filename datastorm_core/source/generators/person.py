@@ -100,6 +100,9 @@ class NameGenerator(_DictionaryGenerator):
 
 # Share of non-unique addresses that carry a number (ana.silva83@...), as real ones do.
 NUMBERED_SHARE = 0.4
+# RFC 5321's longest local part: a local part folded from any text (``from``) is cut
+# to it, so an address has a known maximum length (a varchar(254) column holds it).
+LOCAL_PART_MAX = 64
 
 
 class EmailGenerator(_DictionaryGenerator):
@@ -121,15 +124,20 @@ class EmailGenerator(_DictionaryGenerator):
     def space(self) -> int:
         return 10**self.suffix_digits
 
-    def value_space(self) -> ValueSpace | None:
+    def number_width(self) -> int:
+        """Digits after the local part: the unique suffix, or up to two."""
+        return self.suffix_digits if self.field.unique else 2
+
+    def value_space(self) -> ValueSpace:
+        # first.last, the number (two digits, or the unique suffix), @domain; a local
+        # part folded from another field is cut to LOCAL_PART_MAX with its number.
         if self.field.param("from") is not None:
-            return None  # as long as the name it folds: not worth a bound
-        # first.last, the number (two digits, or the unique suffix), @domain.
-        first = dictionaries.first_names(self.locale())
-        last = dictionaries.last_names(self.locale())
-        number = self.suffix_digits if self.field.unique else 2
-        return ValueSpace(max_length=longest(_slugs(first)) + 1 + longest(_slugs(last))
-                          + number + 1 + longest(self.domains()))
+            local = LOCAL_PART_MAX
+        else:
+            first = dictionaries.first_names(self.locale())
+            last = dictionaries.last_names(self.locale())
+            local = longest(_slugs(first)) + 1 + longest(_slugs(last)) + self.number_width()
+        return ValueSpace(max_length=local + 1 + longest(self.domains()))
 
     def domains(self) -> np.ndarray:
         domain = self.field.param("domain")
@@ -141,6 +149,9 @@ class EmailGenerator(_DictionaryGenerator):
         source = self.field.param("from")
         if source is not None:
             locals_ = _local_parts(row[source])
+            room = max(1, LOCAL_PART_MAX - self.number_width())
+            if locals_.dtype.itemsize // 4 > room:  # a narrower dtype cuts every string
+                locals_ = locals_.astype(f"<U{room}")
         else:
             first = dictionaries.first_names(self.locale())
             last = dictionaries.last_names(self.locale())
