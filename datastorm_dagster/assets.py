@@ -24,11 +24,9 @@ from dagster._core.definitions.metadata import TableMetadataSet
 from datastorm_core.core.stats import TableStats
 from datastorm_core.errors import DatastormError
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import Partition, table_partition_range, write_order
-from datastorm_core.run import check
+from datastorm_core.run import RunReport, check
 from datastorm_core.secrets import scrub
-from datastorm_core.target.encode.text import column_text
-from datastorm_core.target.urls import redact
+from datastorm_core.tables import Partition, preview_text, row_range, write_order
 from datastorm_dagster.checks import check_specs, evaluate_checks
 from datastorm_dagster.partitions import partition_for_key, table_partitions_def
 from datastorm_dagster.resources import DatastormResource
@@ -120,49 +118,53 @@ def _write(context: AssetExecutionContext, datastorm: DatastormResource, genfile
            table: Table, spec: dg.AssetSpec, parents: Mapping[str, dg.AssetKey]
            ) -> dg.MaterializeResult:
     """Write the table (or the partition or day the run is for), all or nothing."""
-    table_name = table.name
     _check_parent_pools(context, genfile, table, parents)
+    key = context.partition_key if context.has_partition_key else None
+    day = date.fromisoformat(key) if table.daily is not None and key is not None else None
+    partition = partition_for_key(genfile, key) if day is None else None
     try:
-        if table.daily is not None:
-            day = date.fromisoformat(context.partition_key)
-            report = datastorm.write_day(genfile, table_name, day, _logger(context))
-            partition = Partition(0, 2)  # a part of the table: partition_row_count
-            start, stop = table.daily.rows_of(day)
-        else:
-            partition = partition_for_key(
-                genfile, context.partition_key if context.has_partition_key else None)
-            report = datastorm.write_table(genfile, table_name, partition,
-                                           _logger(context))
-            start, stop = table_partition_range(genfile, table_name, partition)
+        report = (datastorm.write_day(genfile, table.name, day, _logger(context))
+                  if day is not None else
+                  datastorm.write_table(genfile, table.name, partition or Partition(),
+                                        _logger(context)))
     except DatastormError as exc:
         # Dagster stores a failure with its chain of causes: a driver's error may
         # echo a connection string. The message (scrubbed) says what failed.
         raise dg.Failure(description=str(exc)) from None
-    stats = report.stats.tables[0]
     for warning in report.warnings:  # e.g. tables emptied with an application's table
         context.log.warning(scrub(warning))
+    start, stop = row_range(genfile, table.name, partition, day)
+    return dg.MaterializeResult(
+        asset_key=spec.key, data_version=_data_version(genfile, table, report.seed, key),
+        metadata=_metadata(genfile, table, report, spec, key, start, stop))
+
+
+def _metadata(genfile: Genfile, table: Table, report: RunReport, spec: dg.AssetSpec,
+              key: str | None, start: int, stop: int) -> dict[str, Any]:
+    """What a materialization records: rows, timing, where, the reference pool, a preview."""
+    stats = report.stats.tables[0]
+    counts = {"partition_row_count" if key is not None else "row_count": stats.written}
     warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(
-        [scrub(w) for w in report.warnings])}
-              if report.warnings else {})
-    return dg.MaterializeResult(asset_key=spec.key, data_version=_data_version(
-        genfile, table, report.seed, context.partition_key if context.has_partition_key
-        else None), metadata={
+        [scrub(w) for w in report.warnings])} if report.warnings else {})
+    return {
         **warned,
-        **_table_metadata(table_name, stats.written, partition.count > 1, spec),
+        **dict(TableMetadataSet(table_name=table.name,
+                                column_schema=spec.metadata.get("dagster/column_schema"),
+                                **counts)),
         f"{METADATA_PREFIX}/seed": report.seed,
         f"{METADATA_PREFIX}/genfile_digest": genfile.digest,
-        f"{METADATA_PREFIX}/table_digest": genfile.table_digests[table_name],
-        f"{METADATA_PREFIX}/target": redact(report.target),
-        f"{METADATA_PREFIX}/partition": (context.partition_key if table.daily is not None
-                                         else str(partition)),
+        f"{METADATA_PREFIX}/table_digest": genfile.table_digests[table.name],
+        f"{METADATA_PREFIX}/target": scrub(report.target),
+        f"{METADATA_PREFIX}/partition": key if table.daily is not None else str(
+            report.partition),
         f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
         f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
         f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),
-        **_target_details(report.details.get(table_name, {})),
+        **_target_details(report.details.get(table.name, {})),
         POOL_KEY: dg.MetadataValue.json(reference_pool(genfile, table)),
-        f"{METADATA_PREFIX}/preview": dg.MetadataValue.md(_preview(genfile, table_name,
+        f"{METADATA_PREFIX}/preview": dg.MetadataValue.md(_preview(genfile, table.name,
                                                                     start, stop)),
-    })
+    }
 
 
 def _data_version(genfile: Genfile, table: Table, seed: int, partition_key: str | None
@@ -172,13 +174,6 @@ def _data_version(genfile: Genfile, table: Table, seed: int, partition_key: str 
     its children in sync; a changed definition marks them for regeneration."""
     text = f"{genfile.table_digests.get(table.name, '')}:{seed}:{partition_key or ''}"
     return dg.DataVersion(hashlib.sha256(text.encode()).hexdigest()[:24])
-
-
-def _table_metadata(table: str, rows: int, partitioned: bool,
-                    spec: dg.AssetSpec) -> Mapping[str, Any]:
-    schema = spec.metadata.get("dagster/column_schema")
-    counts = {"partition_row_count": rows} if partitioned else {"row_count": rows}
-    return dict(TableMetadataSet(table_name=table, column_schema=schema, **counts))
 
 
 def _target_details(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -226,20 +221,10 @@ def _logger(context: dg.AssetExecutionContext) -> Any:
 
 def _preview(genfile: Genfile, table: str, start: int, stop: int) -> str:
     """The first rows written, as a Markdown table."""
-    from datastorm_core.run import preview, schema
-
-    if stop <= start:
+    names, rows = preview_text(genfile, table, start, stop, PREVIEW_ROWS)
+    if not rows:
         return "(no rows)"
-    chunk = preview(genfile, table, min(PREVIEW_ROWS, stop - start), start=start)
-    table_schema = schema(genfile, table)
-    header = "| " + " | ".join(table_schema.column_names) + " |"
-    rule = "|" + "---|" * len(table_schema.columns)
-    columns = []
-    for col in table_schema.columns:
-        column = chunk.columns[col.name]
-        texts = column_text(column, col, timestamp_sep=" ")
-        nulls = column.nulls.tolist() if column.nulls is not None else [False] * chunk.rows
-        columns.append(["NULL" if null else t.replace("|", "\\|") for t, null
-                        in zip(texts, nulls, strict=True)])
-    rows = ["| " + " | ".join(values) + " |" for values in zip(*columns, strict=True)]
-    return "\n".join([header, rule, *rows])
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines += ["| " + " | ".join("NULL" if v is None else v.replace("|", "\\|") for v in row)
+              + " |" for row in rows]
+    return "\n".join(lines)

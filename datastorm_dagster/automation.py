@@ -17,8 +17,8 @@ import dagster as dg
 
 from datastorm_core.errors import DatastormError
 from datastorm_core.genfile import load_genfile
-from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import write_order
+from datastorm_core.genfile.model import DagsterSettings, Genfile, Table
+from datastorm_core.tables import write_order
 from datastorm_dagster.partitions import partitions_def_for
 from datastorm_dagster.translator import METADATA_PREFIX, DatastormTranslator
 
@@ -33,7 +33,7 @@ __all__ = [
     "refresh_groups",
 ]
 
-DEFAULT_REFRESH_CRON = "0 2 * * *"
+DEFAULT_REFRESH_CRON = DagsterSettings().refresh_cron
 # How often the daemon looks at the Genfile; a file stat and a parse are cheap.
 SENSOR_INTERVAL_SECONDS = 30
 
@@ -146,7 +146,7 @@ def build_refresh_schedules(genfile: Genfile, translator: DatastormTranslator,
     cannot mix partitions definitions, so each further job gets a schedule
     ``datastorm_nightly_refresh_days_from_<YYYYMMDD>`` on the same cron.
     """
-    cron = str(genfile.dagster.get("refresh_cron", DEFAULT_REFRESH_CRON))
+    cron = genfile.dagster.refresh_cron
     job_of = _job_of(jobs)
     return [_refresh_schedule(genfile, job, translator.definition_name(
                 f"datastorm_nightly_refresh{job.suffix}"), cron, job_of)

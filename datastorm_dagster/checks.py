@@ -18,7 +18,7 @@ from typing import Any
 import dagster as dg
 
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import Partition, table_partition_range
+from datastorm_core.tables import Partition, row_range
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.translator import METADATA_PREFIX, DatastormTranslator, table_target
 
@@ -184,6 +184,6 @@ def _expected_rows(context: dg.AssetExecutionContext, genfile: Genfile, table: T
         return len(done) * table.daily.rows_per_day
     total = 0
     for done_key in done:
-        start, stop = table_partition_range(genfile, table.name, Partition(int(done_key), count))
+        start, stop = row_range(genfile, table.name, Partition(int(done_key), count))
         total += stop - start
     return total

@@ -15,7 +15,6 @@ import dagster as dg
 
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.genfile.model import Field, Table
-from datastorm_core.target.postgres.sql import column_type
 
 __all__ = ["column_schema", "field_description"]
 
@@ -27,9 +26,11 @@ _SHOWN_ITEMS = 5
 _SHOWN_CHARS = 60
 
 
-def column_schema(schema: TableSchema, table: Table | None = None) -> dg.TableSchema:
-    """A datastorm table schema as Dagster's column schema metadata (with each
-    column's generator described when ``table`` is given)."""
+def column_schema(schema: TableSchema, table: Table | None = None,
+                  types: Mapping[str, str] | None = None) -> dg.TableSchema:
+    """A datastorm table schema as Dagster's column schema metadata: each column's type
+    as its target shows it (``types``, from ``tables.column_types``; else datastorm's
+    column kind), and how it is generated when ``table`` is given."""
     fields = {f.name: f for f in table.fields} if table is not None else {}
     columns = []
     for col in schema.columns:
@@ -46,7 +47,7 @@ def column_schema(schema: TableSchema, table: Table | None = None) -> dg.TableSc
         )
         spec = fields.get(col.name)
         columns.append(dg.TableColumn(
-            col.name, column_type(col),  # the type PostgreSQL shows for it
+            col.name, (types or {}).get(col.name, col.type.value),
             description=field_description(spec) if spec is not None else None,
             constraints=constraints))
     return dg.TableSchema(columns=columns)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.plan import Partition
+from datastorm_core.tables import Partition
 
 __all__ = ["partition_for_key", "partitions_def_for", "table_partitions_def"]
 

@@ -16,9 +16,8 @@ from pydantic import Field
 from datastorm_core.core.stats import ProgressCallback
 from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.model import Genfile
-from datastorm_core.genfile.plan import Partition
 from datastorm_core.run import RunOptions, RunReport, routed, run, target_url
-from datastorm_core.target.inspect import Inspector, open_inspector
+from datastorm_core.tables import Inspector, Partition, inspector
 
 __all__ = ["DatastormResource"]
 
@@ -68,8 +67,6 @@ class DatastormResource(dg.ConfigurableResource):
         """Write one day of an event table partitioned by day (upserted: a rerun rewrites it)."""
         return run(genfile, self.options(tables=[table], day=day), progress)
 
-    def inspector(self, genfile: Genfile, table: str | None = None) -> Inspector:
+    def inspector(self, genfile: Genfile, table: str) -> Inspector:
         """A connection that counts rows, duplicates and orphans where ``table`` lives."""
-        name = genfile.table(table).target if table is not None else None
-        config = genfile.target if name is None else genfile.targets[name]
-        return open_inspector(self.target_url(genfile, table), config.options)
+        return inspector(genfile, table, self.options())

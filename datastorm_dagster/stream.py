@@ -21,7 +21,7 @@ from typing import Any
 
 import dagster as dg
 
-from datastorm_core.genfile.model import Genfile
+from datastorm_core.genfile.model import DagsterSettings, Genfile
 from datastorm_core.genfile.streaming import parse_mix
 from datastorm_core.stream import StreamOptions, stream
 from datastorm_dagster.resources import DatastormResource
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 STREAM_JOB_NAME = "datastorm_stream_burst"
-DEFAULT_BURST_EVENTS = 1000
+DEFAULT_BURST_EVENTS = DagsterSettings().stream_events
 
 
 class StreamBurstConfig(dg.Config):
@@ -104,10 +104,10 @@ def build_stream_job(genfile: Genfile, translator: DatastormTranslator) -> dg.Jo
 def build_stream_schedule(genfile: Genfile, job: dg.JobDefinition
                           ) -> dg.ScheduleDefinition | None:
     """A schedule of bursts when ``[dagster] stream_cron`` is set, else None."""
-    cron = genfile.dagster.get("stream_cron")
+    cron = genfile.dagster.stream_cron
     if not cron:
         return None
-    events = int(genfile.dagster.get("stream_events", DEFAULT_BURST_EVENTS))
+    events = genfile.dagster.stream_events
     return dg.ScheduleDefinition(
         name=f"{job.name}_schedule",
         cron_schedule=str(cron),

@@ -17,6 +17,7 @@ import dagster as dg
 
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.genfile.model import Genfile, Table, TargetConfig
+from datastorm_core.tables import column_types
 from datastorm_dagster.columns import column_schema
 
 __all__ = ["METADATA_PREFIX", "DatastormTranslator", "DatastormTranslatorSettings",
@@ -110,7 +111,8 @@ class DatastormTranslator:
         if genfile.path:
             metadata[f"{METADATA_PREFIX}/genfile"] = genfile.path
         if schema is not None:
-            metadata["dagster/column_schema"] = column_schema(schema, table)
+            types = column_types(genfile, table.name, table_schema=schema)
+            metadata["dagster/column_schema"] = column_schema(schema, table, types)
             metadata["dagster/table_name"] = table.stored_name
         return metadata
 

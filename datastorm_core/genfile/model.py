@@ -152,6 +152,15 @@ class TargetConfig:
 
 
 @dataclass(frozen=True)
+class DagsterSettings:
+    """``[dagster]``: when the Dagster layer refreshes the tables and streams changes."""
+
+    refresh_cron: str = "0 2 * * *"  # the nightly refresh
+    stream_cron: str | None = None  # bursts of `datastorm stream`; None: no schedule
+    stream_events: int = 1000  # events of each scheduled burst
+
+
+@dataclass(frozen=True)
 class Genfile:
     """A whole validated Genfile."""
 
@@ -159,7 +168,7 @@ class Genfile:
     target: TargetConfig
     tables: tuple[Table, ...]
     targets: Mapping[str, TargetConfig] = field(default_factory=dict)
-    dagster: Mapping[str, Any] = field(default_factory=dict)
+    dagster: DagsterSettings = field(default_factory=DagsterSettings)
     path: str | None = None
     digest: str = ""
     table_digests: Mapping[str, str] = field(default_factory=dict)

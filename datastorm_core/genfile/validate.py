@@ -20,6 +20,7 @@ from typing import Any
 
 from datastorm_core.errors import GenfileError, Problem
 from datastorm_core.genfile import fieldspecs, names
+from datastorm_core.genfile.dagster_section import dagster_settings
 from datastorm_core.genfile.model import (
     DailyPartitioning,
     Dataset,
@@ -97,10 +98,11 @@ def validate(
             skip = named_overridden is True or (
                 not isinstance(named_overridden, bool) and name in named_overridden)
             targets[name] = _target(spec, f"targets.{name}", out, environ, skip_env=skip)
-    dagster = doc.get("dagster", {})
-    if not isinstance(dagster, dict):
+    dagster_spec = doc.get("dagster", {})
+    if not isinstance(dagster_spec, dict):  # `dagster = 3`: no [dagster] header to point at
         out.add("[dagster] must be a table")
-        dagster = {}
+        dagster_spec = {}
+    dagster = dagster_settings(dagster_spec, lambda message: out.add(message, "dagster"))
     if "exports" in doc:  # reserved by the contract for `datastorm export`
         out.add("[exports] is reserved for SQL reports (`datastorm export`), which this version "
                 "does not have yet; a table of that name is written with a section of another "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypedDict
 
 from datastorm_core.core.chunk import Chunk
-from datastorm_core.core.schema import TableSchema
+from datastorm_core.core.schema import ColumnSchema, TableSchema
 from datastorm_core.errors import Problem, UsageError
 
 __all__ = [
@@ -184,6 +184,12 @@ class BaseTarget(abc.ABC):
     def describe(self) -> str:
         """Where this target writes, safe to print (no password)."""
         return self.kind
+
+    @classmethod
+    def declared_type(cls, column: ColumnSchema) -> str:
+        """The type a column has in this kind of target, as its users see it (a
+        database's column type; elsewhere datastorm's own column kind)."""
+        return column.type.value
 
     def probe(self, schemas: Sequence[TableSchema]) -> None:  # noqa: B027
         """Raise now if the destination cannot take ``schemas``' rows.

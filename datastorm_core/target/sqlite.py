@@ -142,6 +142,10 @@ class SqliteTarget(BaseTarget):
         self._failed = False
         self._aborted = False
 
+    @classmethod
+    def declared_type(cls, column: ColumnSchema) -> str:
+        return column_type(column)
+
     def describe(self) -> str:
         return self.url
 

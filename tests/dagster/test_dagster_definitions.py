@@ -313,13 +313,29 @@ def test_column_schema_carries_types_and_constraints() -> None:
     account = {c.name: c for c in column_schema(source.schema("account")).columns}
     customer = {c.name: c for c in column_schema(source.schema("customer")).columns}
 
-    assert account["id"].type == "bigint"
+    assert account["id"].type == "bigint"  # no target named: datastorm's column kind
     assert "primary key" in account["id"].constraints.other
     assert account["id"].constraints.unique and not account["id"].constraints.nullable
     assert account["customer_id"].constraints.other == ["references customer.id"]
-    assert account["balance"].type.startswith("numeric(")
+    assert account["balance"].type == "numeric"
     assert customer["email"].constraints.unique
     assert not customer["name"].constraints.unique
+
+
+@pytest.mark.parametrize(("target", "id_type", "balance_type"), [
+    (None, "INTEGER", "NUMERIC(7, 2)"),  # the Genfile's own target: SQLite
+    ("postgresql://nobody@127.0.0.1:1/none", "bigint", "numeric(7, 2)"),
+    ("jsonl:///out", "bigint", "numeric"),
+])
+def test_column_types_are_the_ones_the_tables_target_shows(
+        target: str | None, id_type: str, balance_type: str) -> None:
+    """Before: PostgreSQL's types, whatever the target."""
+    defs = build_definitions(BANK, target=target)
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["account"]))
+    columns = {c.name: c.type for c in node.metadata["dagster/column_schema"].columns}
+
+    assert columns["id"] == id_type
+    assert columns["balance"] == balance_type
 
 
 def test_column_descriptions_say_how_each_column_is_generated() -> None:

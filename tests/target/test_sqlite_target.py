@@ -75,7 +75,7 @@ def test_a_locked_file_is_a_target_error(tmp_path: Path) -> None:
     holder.execute("BEGIN IMMEDIATE")
     try:
         target = open_target(f"sqlite:///{path}", options={"timeout": 0.1})
-        with pytest.raises(TargetError, match="locked by another connection; waited 0.1 s"):
+        with pytest.raises(TargetError, match=r"locked by another connection; waited 0\.1 s"):
             target.open()
         target.finish(RuntimeError("failed"))
     finally:

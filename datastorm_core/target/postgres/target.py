@@ -29,7 +29,7 @@ from psycopg import sql
 
 from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
-from datastorm_core.core.schema import TableSchema
+from datastorm_core.core.schema import ColumnSchema, TableSchema
 from datastorm_core.errors import GenfileError, Problem, TargetError, UsageError
 from datastorm_core.target.base import BaseTarget, TargetSettings
 from datastorm_core.target.encode import copy_binary, copy_text
@@ -138,6 +138,10 @@ class PostgresTarget(BaseTarget):
             raise UsageError(f"{option} must be one of {', '.join(map(repr, choices))}, "
                              f"got {value!r}")
         return str(value)
+
+    @classmethod
+    def declared_type(cls, column: ColumnSchema) -> str:
+        return q.column_type(column)
 
     def describe(self) -> str:
         return self.connection.describe()
