@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_LOCK_TIMEOUT_SECONDS",
     "ConnectionSettings",
     "mapped_errors",
+    "one_line",
     "server_message",
 ]
 
@@ -108,9 +109,7 @@ class ConnectionSettings:
         try:
             conn = psycopg.connect(autocommit=autocommit, **self.params)
         except psycopg.Error as exc:
-            what = doing or "cannot connect to"
-            raise TargetError(f"{what} {self.describe()}: {' '.join(str(exc).split())}"
-                              ) from exc
+            raise self.cannot_connect(exc, doing) from exc
         try:
             self.setup(conn)
         except psycopg.Error as exc:
@@ -121,6 +120,26 @@ class ConnectionSettings:
             conn.close()
             raise
         return conn
+
+    def connect_unmapped(self, *, autocommit: bool) -> psycopg.Connection[Any]:
+        """A new session, set up, with psycopg's own errors.
+
+        For a caller that must tell a lost server (``OperationalError``: retry)
+        from a refusal, which ``connect`` would turn into one ``TargetError``:
+        the change stream reconnects on the first and stops on the second.
+        """
+        conn = psycopg.connect(autocommit=autocommit, **self.params)
+        try:
+            self.setup(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def cannot_connect(self, exc: psycopg.Error, doing: str | None = None) -> TargetError:
+        """The error of a session that could not be had, saying ``doing`` (default:
+        "cannot connect to"), where, and psycopg's message on one line."""
+        return TargetError(f"{doing or 'cannot connect to'} {self.describe()}: {one_line(exc)}")
 
     def setup(self, conn: psycopg.Connection[Any]) -> None:
         """Session settings every datastorm session runs with (see the module docstring)."""
@@ -142,12 +161,18 @@ class ConnectionSettings:
             conn.commit()
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message with its line breaks and runs of blanks folded (libpq's
+    messages span lines; a log line or a JSON summary wants one)."""
+    return " ".join(str(exc).split())
+
+
 def server_message(exc: psycopg.Error) -> str:
     """The server's message and detail (e.g. which key is duplicated), on one line."""
     diag = exc.diag
     primary = diag.message_primary
     if not primary:
-        return " ".join(str(exc).split())
+        return one_line(exc)
     detail = diag.message_detail
     return f"{primary}: {detail}" if detail else primary
 
