@@ -10,7 +10,8 @@ wakes and stops the consumer; a failing target closes it, which wakes and
 stops the workers; Ctrl-C closes it with ``Interrupted``. A consumer stuck
 in I/O gets ``GRACE_SECONDS`` to notice, then ``target.abort()``, then is
 abandoned (threads are daemons), so no shutdown waits forever. Finally
-``target.finish(error)`` rolls back, and the error is raised.
+``target.finish(error)`` rolls back, and the error is raised: opening and
+finishing the target is ``core.lifecycle``'s, shared with the Kafka stream.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 from datastorm_core.core.buffer import BufferClosed, BufferState, ChunkBuffer
 from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.lifecycle import target_lifecycle
 from datastorm_core.core.protocols import TableProducer, Target
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.core.stats import ProgressCallback, RunStats, TableStats
@@ -71,29 +73,11 @@ class Runner:
     def run(self, jobs: Sequence[TableJob]) -> RunStats:
         """Write every job, all or nothing; raise the first error."""
         stats = RunStats()
-        error: BaseException | None = None
-        try:
-            self.target.open()
-            self.target.prepare([job.schema for job in jobs])
+        with target_lifecycle(self.target, [job.schema for job in jobs]) as ending:
             for job in jobs:
                 stats.tables.append(self._run_table(job))
-        except KeyboardInterrupt:
-            error = Interrupted()
-        except BaseException as exc:
-            error = exc
-        try:
-            self.target.finish(error)
-        except KeyboardInterrupt:
-            if error is None and getattr(self.target, "committed", False):
-                # Held back during COMMIT (core.interrupts): the run is in, and says so.
-                stats.interrupted_after_commit = True
-            else:
-                error = error or Interrupted()
-        except BaseException as exc:
-            error = error or exc
+        stats.interrupted_after_commit = ending.interrupted_after_commit
         stats.ended = time.perf_counter()
-        if error is not None:
-            raise error
         return stats
 
     def _run_table(self, job: TableJob) -> TableStats:
