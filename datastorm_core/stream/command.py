@@ -23,8 +23,8 @@ from datastorm_core.errors import DatastormError, UsageError
 from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.streaming import KINDS, parse_mix
 from datastorm_core.run import parse_target_for
-from datastorm_core.stream.events import EventStreamOptions, kafka_tables, stream_events
 from datastorm_core.stream.executor import Event
+from datastorm_core.stream.kafka_stream import EventStreamOptions, kafka_tables, stream_events
 from datastorm_core.stream.report import StreamReport, write_summary
 from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream
 
@@ -133,7 +133,7 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
 
 def _cmd_event_stream(args: argparse.Namespace, genfile: Any, tables: list[str],
                       target_for: dict[str, str], out: Console) -> int:
-    """``--tables`` on a Kafka target: new events at a rate (see stream/events.py)."""
+    """``--tables`` on a Kafka target: new events at a rate (see stream/kafka_stream.py)."""
     if args.mix is not None or args.publication:
         raise UsageError("--mix and --publication apply to a database stream; events to "
                          "Kafka are inserts only")

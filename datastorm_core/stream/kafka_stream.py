@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from datastorm_core.core.lifecycle import target_lifecycle
 from datastorm_core.errors import UsageError
 from datastorm_core.genfile.model import Genfile, Table
 from datastorm_core.genfile.sizing import with_seed
@@ -143,10 +144,9 @@ def stream_events(genfile: Genfile, options: EventStreamOptions,
     started = time.monotonic()
     deadline = None if options.duration is None else started + options.duration
     last_line = started
-    error: BaseException | None = None
-    try:
-        target.open()
-        target.prepare(schemas)
+    # Opened, prepared and finished as a run's target is (core.lifecycle): a failure
+    # or Ctrl-C rolls back what the target can undo, and the first error is raised.
+    with target_lifecycle(target, schemas) as ending:
         n = options.from_event
         while options.events is None or n < options.from_event + options.events:
             if not pacer.wait(n, stop, deadline):
@@ -165,11 +165,7 @@ def stream_events(genfile: Genfile, options: EventStreamOptions,
                 on_line(f"stream: {report.events:,} events, {report.per_second:,.1f}/s")
         for schema in schemas:
             target.end_table(schema)  # every message acknowledged
-    except BaseException as exc:
-        error = exc
-    finally:
+        # The events' time, not the producer's shutdown after them.
         report.elapsed = time.monotonic() - started
-        target.finish(error)
-    if error is not None:
-        raise error
+    report.interrupted = report.interrupted or ending.interrupted_after_commit
     return report
