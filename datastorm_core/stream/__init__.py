@@ -8,18 +8,27 @@ a count, a duration or a signal. Modules, from pure to I/O:
   ``on_update``, ``on_delete``, ``stream_weight``, ``stream_mix``);
 - ``plan``: event *n* as a pure function of (seed, n): kind, table, where a
   row search starts, the values of a new row or of an update;
+- ``events``: what an event changed (``Event``, ``Change``);
+- ``sql``, ``values``: statements and values as text, no I/O;
 - ``state``: the ledger in the target (next event, next insert index per
   table), written in each event's own transaction;
-- ``executor``: one transaction per event against PostgreSQL;
+- ``session``: the connection, its advisory lock, one round trip per event;
+- ``catalog``: the streamed tables as the database has them (keys, foreign keys);
+- ``search``: the first live rows at or after a drawn key;
+- ``draw``: the value an event gives a field (a live parent, a next state);
+- ``kinds``: one module per kind of event, behind ``kinds.HANDLERS``;
+- ``executor``: one transaction per event against PostgreSQL, wiring the above;
 - ``pacing``: the rate with its deterministic jitter;
 - ``report``: the progress line and the JSON summary;
 - ``publication``: the CDC setup (``--publication``);
-- ``runner``: the loop, its stop conditions and reconnection with backoff.
+- ``runner``: the loop, its stop conditions and reconnection with backoff;
+- ``kafka_stream``: new rows sent to a Kafka target at a rate (``--tables`` on
+  Kafka tables), apart from the above.
 """
 
 from __future__ import annotations
 
-from datastorm_core.stream.executor import Change, Event
+from datastorm_core.stream.events import Change, Event
 from datastorm_core.stream.report import StreamReport, write_summary
 from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream
 

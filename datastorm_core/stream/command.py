@@ -23,7 +23,7 @@ from datastorm_core.errors import DatastormError, UsageError
 from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.streaming import KINDS, parse_mix
 from datastorm_core.run import parse_target_for
-from datastorm_core.stream.executor import Event
+from datastorm_core.stream.events import Event
 from datastorm_core.stream.kafka_stream import EventStreamOptions, kafka_tables, stream_events
 from datastorm_core.stream.report import StreamReport, write_summary
 from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream

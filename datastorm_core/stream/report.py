@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datastorm_core.genfile.streaming import KINDS
-from datastorm_core.stream.executor import Event
+from datastorm_core.stream.events import Event
 
 __all__ = ["REPORT_SECONDS", "StreamReport", "write_summary"]
 

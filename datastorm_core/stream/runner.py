@@ -30,11 +30,13 @@ from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.run import RunOptions, check, target_url
 from datastorm_core.source import Source
-from datastorm_core.stream.executor import Event, PostgresStream
+from datastorm_core.stream.events import Event
+from datastorm_core.stream.executor import PostgresStream
 from datastorm_core.stream.pacing import Pacer
 from datastorm_core.stream.plan import Planner
 from datastorm_core.stream.report import REPORT_SECONDS, StreamReport, Ticker
 from datastorm_core.stream.spec import build_spec
+from datastorm_core.target.postgres.connection import one_line
 from datastorm_core.target.urls import redact, scheme_of
 
 __all__ = ["DEFAULT_RATE", "RECONNECT_TIMEOUT_SECONDS", "StreamOptions", "stream"]
@@ -118,8 +120,7 @@ def stream(genfile: Genfile, options: StreamOptions | None = None, *,
     try:
         executor.connect()
     except psycopg.Error as exc:
-        raise TargetError(f"cannot connect to {executor.describe()}: "
-                          f"{' '.join(str(exc).split())}") from exc
+        raise executor.settings.cannot_connect(exc) from exc
     try:
         try:
             setup = executor.setup()
@@ -129,7 +130,7 @@ def stream(genfile: Genfile, options: StreamOptions | None = None, *,
         except psycopg.Error as exc:
             executor.rollback()
             raise TargetError(f"preparing {executor.describe()} for the stream: "
-                              f"{' '.join(str(exc).split())}") from exc
+                              f"{one_line(exc)}") from exc
         except BaseException:
             executor.rollback()
             raise
@@ -246,4 +247,4 @@ def _reconnect(executor: PostgresStream, report: StreamReport, stop: threading.E
 
 
 def _describe(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return one_line(exc) or type(exc).__name__

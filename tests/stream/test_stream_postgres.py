@@ -31,7 +31,7 @@ from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.genfile import load_genfile
 from datastorm_core.source import Source
 from datastorm_core.stream import StreamOptions, stream
-from datastorm_core.stream.executor import APPLICATION_NAME
+from datastorm_core.stream.session import APPLICATION_NAME
 from datastorm_core.stream.state import LOCK_KEY
 
 pytestmark = pytest.mark.postgres

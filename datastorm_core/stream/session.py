@@ -1,0 +1,128 @@
+"""The change stream's one connection: its lock, its statements, one round trip an event.
+
+It connects through the PostgreSQL target's ``ConnectionSettings``: the URL
+read once, every session in UTC with a bounded ``lock_timeout`` and on the
+target's ``schema``, and the message of a connect that fails. It is not the
+target's ``Session``, though: that one turns every psycopg error into a
+``TargetError`` at the statement, and the stream's runner must see psycopg's
+own ``OperationalError`` to tell a lost server (reconnect, read the ledger
+back) from a refusal (stop). So errors leave this module as psycopg raised
+them, and ``runner.py`` puts them in our words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from typing import Any, ParamSpec
+
+import psycopg
+from psycopg import sql
+
+from datastorm_core.errors import TargetError
+from datastorm_core.stream.state import LOCK_KEY
+from datastorm_core.target.postgres.connection import ConnectionSettings
+
+__all__ = ["APPLICATION_NAME", "StreamSession", "Write", "connection_options"]
+
+#: Shown in pg_stat_activity, apart from a run's "datastorm".
+APPLICATION_NAME = "datastorm-stream"
+
+#: A statement and its parameters, sent with the event's others in one round trip.
+Write = tuple[str | sql.Composable, Sequence[object]]
+
+P = ParamSpec("P")
+
+
+class StreamSession:
+    """One connection to the target (autocommit off), holding the stream's advisory lock."""
+
+    def __init__(self, url: str, options: Mapping[str, Any] | None = None) -> None:
+        self.settings = ConnectionSettings(url, connection_options(options),
+                                           application_name=APPLICATION_NAME)
+        self.conn: psycopg.Connection[Any] | None = None
+        self.pid: int | None = None  # the server process, for a DBA's pg_stat_activity
+        self._cur: psycopg.Cursor[Any] | None = None
+        self._statements: dict[tuple[object, ...], str] = {}
+        self._bind: psycopg.ClientCursor[Any] | None = None
+
+    def describe(self) -> str:
+        return self.settings.describe()
+
+    def connect(self) -> None:
+        """Open the connection and take the database's stream lock.
+
+        Raises:
+            psycopg.OperationalError: the server cannot be reached.
+            TargetError: another stream holds the lock.
+        """
+        self.close()
+        # psycopg's own errors on purpose: the runner reconnects on OperationalError.
+        conn = self.settings.connect_unmapped(autocommit=False)
+        try:
+            cur = conn.cursor()
+            locked, pid = cur.execute("SELECT pg_try_advisory_lock(%s), pg_backend_pid()",
+                                      (LOCK_KEY,)).fetchone()
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        if not locked:
+            conn.close()
+            raise TargetError(f"another datastorm stream is running against "
+                              f"{self.describe()}; one stream per database")
+        self.conn, self._cur, self.pid = conn, cur, int(pid)
+
+    def close(self) -> None:
+        conn, self.conn, self._cur = self.conn, None, None
+        if conn is not None:
+            with suppress(Exception):  # the connection is gone anyway
+                conn.close()
+
+    @property
+    def cursor(self) -> psycopg.Cursor[Any]:
+        assert self._cur is not None, "not connected"
+        return self._cur
+
+    def statement(self, key: tuple[object, ...], build: Callable[P, sql.Composable],
+                  *args: P.args, **kwargs: P.kwargs) -> str:
+        """The statement ``key`` names, composed by ``build(*args, **kwargs)`` the first
+        time only: composing costs more than sending, and an event sends a few."""
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = build(*args, **kwargs).as_string(self.conn)
+        return found
+
+    def query(self, statement: str, params: Sequence[object] = ()) -> list[Any]:
+        """The rows of a read (prepared by the server after a few runs: psycopg's default)."""
+        return self.cursor.execute(statement, params).fetchall()
+
+    def commit_writes(self, writes: Sequence[Write]) -> None:
+        """Send ``writes`` and ``COMMIT`` in one round trip.
+
+        One simple-protocol query, bound client side by psycopg: the server
+        stops at a failing statement, so none after it runs and the
+        transaction is rolled back.
+        """
+        binder = self._binder()
+        batch = [binder.mogrify(statement, values) for statement, values in writes]
+        self.cursor.execute("; ".join([*batch, "COMMIT"]))
+
+    def _binder(self) -> psycopg.ClientCursor[Any]:
+        assert self.conn is not None
+        if self._bind is None or self._bind.connection is not self.conn:
+            self._bind = psycopg.ClientCursor(self.conn)
+        return self._bind
+
+    def commit(self) -> None:
+        assert self.conn is not None
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            self.conn.rollback()
+
+
+def connection_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The target options that say how to connect (the stream ignores COPY's)."""
+    return {k: v for k, v in (options or {}).items() if k in ("connect_timeout", "schema")}
