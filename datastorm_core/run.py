@@ -17,6 +17,7 @@ import numpy as np
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.memory import default_buffer_rows
+from datastorm_core.core.partition import Partition
 from datastorm_core.core.runner import Runner, RunSettings, TableJob
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.core.stats import ProgressCallback, RunStats
@@ -31,7 +32,7 @@ from datastorm_core.errors import (
 )
 from datastorm_core.genfile import names
 from datastorm_core.genfile.model import Genfile, Table, TargetConfig
-from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables
+from datastorm_core.genfile.plan import TablePlan, plan_tables
 from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
 from datastorm_core.source.services.references import as_column_values

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from datastorm_core.core.partition import Partition
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import UsageError
+from datastorm_core.genfile.graph import write_order
 from datastorm_core.genfile.model import Genfile, TargetConfig
-from datastorm_core.genfile.plan import Partition, table_partition_range, write_order
+from datastorm_core.genfile.plan import table_partition_range
 from datastorm_core.run import RunOptions, preview, routed, schema
 from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.inspect import Inspector, open_inspector

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping
 
+from datastorm_core.core.partition import Partition
+from datastorm_core.genfile.graph import write_order
 from datastorm_core.genfile.model import Dataset, Field, Genfile, Table, TargetConfig
 from datastorm_core.genfile.parse import parse_text, read_genfile
-from datastorm_core.genfile.plan import Partition, TablePlan, plan_tables, write_order
+from datastorm_core.genfile.plan import TablePlan, plan_tables
 from datastorm_core.genfile.validate import validate
 
 __all__ = [

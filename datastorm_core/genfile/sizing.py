@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from datastorm_core.core.cardinality import Cardinality, cardinality
 from datastorm_core.core.hashing import field_key
+from datastorm_core.genfile.graph import write_order
 from datastorm_core.genfile.model import Field, Genfile, Table
-from datastorm_core.genfile.plan import write_order
 
 __all__ = ["size_tables", "tie_of", "tied_cardinality", "with_seed"]
 

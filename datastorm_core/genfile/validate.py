@@ -9,7 +9,6 @@ runs both before anything is written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -18,9 +17,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
+from datastorm_core.core.modes import CONSTRAINT_MODES, WRITE_MODES
 from datastorm_core.errors import GenfileError, Problem
 from datastorm_core.genfile import fieldspecs, names
 from datastorm_core.genfile.dagster_section import dagster_settings
+from datastorm_core.genfile.digests import genfile_digest, table_digest
+from datastorm_core.genfile.graph import table_cycles, target_order
 from datastorm_core.genfile.model import (
     DailyPartitioning,
     Dataset,
@@ -30,11 +32,8 @@ from datastorm_core.genfile.model import (
     TargetConfig,
 )
 from datastorm_core.genfile.parse import RawGenfile, expand_env
-from datastorm_core.genfile.paths import file_digest
-from datastorm_core.genfile.plan import table_cycles, target_order
 from datastorm_core.genfile.sizing import size_tables
 from datastorm_core.genfile.streaming import TABLE_OPTIONS as STREAM_OPTIONS
-from datastorm_core.genfile.streaming import rows_definition
 from datastorm_core.genfile.streaming import table_problems as stream_problems
 from datastorm_core.genfile.timeexpr import TimeExprError, parse_anchor, resolve_time
 from datastorm_core.genfile.types import COMMON_PARAMS, FIELD_TYPES, PLANNED_TYPES, Param
@@ -44,8 +43,6 @@ __all__ = ["RESERVED", "TARGET_TYPES", "WRITE_MODES", "validate"]
 
 RESERVED = ("dataset", "target", "targets", "dagster", "exports")
 TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null", "kafka")
-WRITE_MODES = ("replace", "append")
-CONSTRAINT_MODES = ("after_load", "immediate")
 TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "time_field",
                  "start_date", "rows_per_day", "table", "existing", "unique", *STREAM_OPTIONS)
 
@@ -146,8 +143,8 @@ def validate(
         targets=targets,
         dagster=dagster,
         path=raw.path,
-        digest=_digest({k: v for k, v in doc.items() if k not in ("target", "targets")}),
-        table_digests={t.name: _table_digest(doc, t.name, dataset, base_dir) for t in tables},
+        digest=genfile_digest(doc),
+        table_digests={t.name: table_digest(doc, t.name, dataset, base_dir) for t in tables},
         header_lines=dict(raw.header_lines),
     )
 
@@ -903,29 +900,3 @@ def _toml(value: Any) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
-
-
-def _digest(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _table_digest(doc: dict[str, Any], name: str, dataset: Dataset,
-                  base_dir: str | None) -> str:
-    """What decides a table's rows: its section, the dataset options it uses, its files."""
-    section = doc.get(name)
-    files = {}
-    if isinstance(section, dict):
-        for field_name, spec in section.items():
-            if isinstance(spec, dict) and isinstance(spec.get("dictionary"), str):
-                # An edited dictionary changes the rows as much as an edited field.
-                files[field_name] = file_digest(spec["dictionary"], base_dir)
-    return _digest({
-        "table": rows_definition(section),  # the stream's words change no row
-        "files": files,
-        "seed": dataset.seed,
-        "records": dataset.records,
-        "locale": dataset.locale,
-        "now": dataset.now.isoformat(),
-        "partitions": dataset.partitions,
-    })

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 
 from datastorm_core.errors import GenfileError, Problem, UsageError
 from datastorm_core.genfile import loads_genfile
-from datastorm_core.genfile.plan import table_cycles
+from datastorm_core.genfile.graph import table_cycles
 from datastorm_core.importer import fields as f
 from datastorm_core.importer.live import LiveSchema, read_schema
 from datastorm_core.importer.render import FieldDraft, TableDraft, render, section_names

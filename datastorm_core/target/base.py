@@ -12,10 +12,11 @@ from __future__ import annotations
 import abc
 import contextlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.modes import CONSTRAINT_MODES, WRITE_MODES
+from datastorm_core.core.partition import Partition, PartitionLike
 from datastorm_core.core.schema import ColumnSchema, TableSchema
 from datastorm_core.errors import Problem, UsageError
 
@@ -30,54 +31,8 @@ __all__ = [
     "require_primary_keys",
 ]
 
-WRITE_MODES = ("replace", "append")
-CONSTRAINT_MODES = ("after_load", "immediate")
-
-
-class PartitionLike(Protocol):
-    """Anything with ``index`` and ``count``, e.g. ``genfile.plan.Partition``.
-
-    A protocol rather than an import keeps ``target`` independent of ``genfile``.
-    """
-
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def count(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class TargetPartition:
-    """Partition ``index`` of ``count`` (0-based) that this run writes."""
-
-    index: int = 0
-    count: int = 1
-
-    def __post_init__(self) -> None:
-        if self.count < 1 or not 0 <= self.index < self.count:
-            raise UsageError(
-                f"partition must be K/N with 0 <= K < N, got {self.index}/{self.count}")
-
-    @property
-    def is_whole(self) -> bool:
-        """True when the run writes every row (no ``--partition``, or ``0/1``)."""
-        return self.count == 1
-
-    @classmethod
-    def coerce(cls, value: PartitionLike | tuple[int, int] | None) -> TargetPartition:
-        """Accept None (whole run), an ``(index, count)`` pair, or a partition object."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, tuple):
-            index, count = value
-            return cls(int(index), int(count))
-        return cls(int(value.index), int(value.count))
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
+# The targets' name for the partition a run writes (one definition, in core).
+TargetPartition = Partition
 
 
 def check_options(kind: str, options: Mapping[str, Any], accepted: Sequence[str]) -> None:

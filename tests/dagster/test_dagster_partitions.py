@@ -18,8 +18,9 @@ from dagster_support import (
     row_count,
 )
 
+from datastorm_core.core.partition import Partition, partition_range
 from datastorm_core.genfile import load_genfile
-from datastorm_core.genfile.plan import Partition, partition_range, write_order
+from datastorm_core.genfile.graph import write_order
 from datastorm_core.run import RunOptions, preview, run
 from datastorm_dagster import build_definitions
 

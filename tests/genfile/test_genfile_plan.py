@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from datastorm_core.core.partition import partition_range
 from datastorm_core.genfile import Partition, loads_genfile, plan_tables, write_order
-from datastorm_core.genfile.plan import partition_range
 
 
 @given(total=st.integers(min_value=0, max_value=10**12), count=st.integers(1, 200))

@@ -72,7 +72,7 @@ def test_bad_settings_are_usage_errors(kwargs: dict, match: str) -> None:
 
 
 def test_partition_objects_are_accepted() -> None:
-    from datastorm_core.genfile.plan import Partition
+    from datastorm_core.core.partition import Partition
 
     target = open_target("csv:///out", partition=Partition(2, 3))
     assert target.partition == TargetPartition(2, 3)
