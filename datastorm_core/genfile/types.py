@@ -15,6 +15,7 @@ from typing import Any
 
 from datastorm_core.core.schema import ColumnType
 from datastorm_core.genfile import fieldspecs
+from datastorm_core.genfile import type_checks as tc
 
 __all__ = [
     "COMMON_PARAMS",
@@ -48,6 +49,9 @@ class Param:
         return " or ".join(dict.fromkeys(names[k] for k in self.kinds))
 
 
+_NO_CHECK = tc.Check()  # a type whose parameters need nothing beyond their TOML types
+
+
 @dataclass(frozen=True)
 class FieldType:
     """A field type: its parameters, its column type and what it reads."""
@@ -57,8 +61,9 @@ class FieldType:
     column_type: ColumnType | None  # None: decided by parameters (choice, reference)
     summary: str
     reads: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda params: ()
-    # Problems of the parameters beyond their TOML types (a template's syntax).
-    check: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda params: ()
+    # Problems of the parameters beyond their TOML types (type_checks: ranges, a
+    # template's syntax), given the dataset's ``now`` for relative dates.
+    check: tc.Check = _NO_CHECK
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
@@ -85,36 +90,42 @@ FIELD_TYPES: dict[str, FieldType] = {
     t.name: t
     for t in (
         FieldType("sequence", (Param("start", (int,)), Param("step", (int,))),
-                  ColumnType.BIGINT, "start + step * row index"),
+                  ColumnType.BIGINT, "start + step * row index", check=tc.checks(tc.sequence)),
         FieldType("int", (Param("min", (int,)), Param("max", (int,)), _DIST, *_NUMERIC_SHAPE),
-                  ColumnType.BIGINT, "an integer in [min, max]"),
+                  ColumnType.BIGINT, "an integer in [min, max]",
+                  check=tc.checks(tc.bounds("int"), tc.shape)),
         FieldType("float", (Param("min", _NUM), Param("max", _NUM), Param("scale", (int,)), _DIST,
                             *_NUMERIC_SHAPE),
-                  ColumnType.DOUBLE, "a floating-point number in [min, max]"),
+                  ColumnType.DOUBLE, "a floating-point number in [min, max]",
+                  check=tc.checks(tc.bounds("float"), tc.shape, tc.floating)),
         FieldType("decimal", (Param("min", _NUM), Param("max", _NUM), Param("scale", (int,)),
                               Param("precision", (int,)), _DIST, *_NUMERIC_SHAPE),
-                  ColumnType.NUMERIC, "an exact decimal in [min, max] with `scale` places"),
+                  ColumnType.NUMERIC, "an exact decimal in [min, max] with `scale` places",
+                  check=tc.checks(tc.bounds("decimal"), tc.shape, tc.decimal)),
         FieldType("bool", (Param("probability", _NUM),), ColumnType.BOOLEAN,
-                  "true with `probability`"),
+                  "true with `probability`", check=tc.checks(tc.boolean)),
         FieldType("choice", (Param("values", (list,), required=True), Param("weights", (list,)),
                              Param("transitions", (dict,))),
-                  None, "one of `values`, weighted by `weights`"),
+                  None, "one of `values`, weighted by `weights`", check=tc.checks(tc.choice)),
         FieldType("string", (Param("pattern", (str,)), Param("length", (int, list)),
                              Param("chars", (str,))),
-                  ColumnType.TEXT, "a string from a pattern or of a length"),
+                  ColumnType.TEXT, "a string from a pattern or of a length",
+                  check=tc.checks(tc.string)),
         FieldType("uuid", (), ColumnType.UUID, "a version-4-shaped UUID, deterministic"),
         FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_NUMERIC_SHAPE,
                            _ON_UPDATE),
-                  ColumnType.DATE, "a date in [start, end]"),
+                  ColumnType.DATE, "a date in [start, end]",
+                  check=tc.checks(tc.shape, tc.moments)),
         FieldType("timestamp", (Param("start", _WHEN), Param("end", _WHEN), _DIST,
                                 *_NUMERIC_SHAPE, _ON_UPDATE),
-                  ColumnType.TIMESTAMP, "a timestamp (seconds) in [start, end]"),
+                  ColumnType.TIMESTAMP, "a timestamp (seconds) in [start, end]",
+                  check=tc.checks(tc.shape, tc.moments)),
         FieldType("name", (_LOCALE,), ColumnType.TEXT, "a full name from the locale"),
         FieldType("first_name", (_LOCALE,), ColumnType.TEXT, "a first name from the locale"),
         FieldType("last_name", (_LOCALE,), ColumnType.TEXT, "a last name from the locale"),
         FieldType("email", (Param("from", (str,)), Param("domain", (str, list)), _LOCALE),
                   ColumnType.TEXT, "an e-mail address, derived from a name field with `from`",
-                  reads=_reads_from),
+                  reads=_reads_from, check=tc.checks(tc.email)),
         FieldType("reference", (Param("ref", (str,), required=True),
                                 Param("distribution", (str,), choices=("uniform", "zipf")),
                                 Param("exponent", _NUM), Param("per_parent", (list,)),
@@ -123,7 +134,7 @@ FIELD_TYPES: dict[str, FieldType] = {
                                 Param("same_row_as", (str,)), Param("deferred", (bool,))),
                   None, "a foreign key: a value of the parent's key",
                   reads=lambda p: (p["same_row_as"],) if isinstance(p.get("same_row_as"), str)
-                  else ()),
+                  else (), check=tc.checks(tc.shape, tc.reference)),
         FieldType("cpf", (Param("formatted", (bool,)),), ColumnType.TEXT,
                   "a CPF with valid check digits: XXX.XXX.XXX-XX"),
         FieldType("cnpj", (Param("formatted", (bool,)),), ColumnType.TEXT,
@@ -149,35 +160,40 @@ FIELD_TYPES: dict[str, FieldType] = {
                   "sentences of the locale's lorem words, `words = [min, max]`"),
         FieldType("template", (Param("template", (str,), required=True),), ColumnType.TEXT,
                   "a string built from fields of the same row: \"{first}.{last}\"",
-                  reads=fieldspecs.template_reads, check=fieldspecs.template_problems),
+                  reads=fieldspecs.template_reads,
+                  check=tc.checks(tc.params_only(fieldspecs.template_problems))),
         FieldType("hash", (Param("of", (list,), required=True),
                            Param("algorithm", (str,), choices=tuple(fieldspecs.HASH_ALGORITHMS)),
                            Param("length", (int,))),
                   ColumnType.TEXT, "hex digest of the fields listed in `of`",
-                  reads=fieldspecs.hash_reads, check=fieldspecs.hash_problems),
+                  reads=fieldspecs.hash_reads,
+                  check=tc.checks(tc.params_only(fieldspecs.hash_problems))),
         FieldType("word", (Param("dictionary", (str,), required=True), Param("column", (str,)),
                            Param("weight_column", (str,))),
                   ColumnType.TEXT, "a value from a user dictionary file (.txt or .csv)",
-                  check=fieldspecs.word_problems),
+                  check=tc.checks(tc.params_only(fieldspecs.word_problems))),
         # Text in the input syntax of a PostgreSQL type (the generator's `syntax`), to fill
         # an application's json, array, inet, interval, bytea and time columns.
         FieldType("json", (Param("of", (list,)), Param("keys", (int, list)), _LOCALE),
                   ColumnType.TEXT, "a JSON object: the fields listed in `of`, or lorem keys",
-                  reads=fieldspecs.json_reads),
+                  reads=fieldspecs.json_reads, check=tc.checks(tc.json_object)),
         FieldType("array", (Param("values", (list,)), Param("element", (str,),
                                                             choices=("word", "int")),
                             Param("min", (int,)), Param("max", (int,)),
                             Param("length", (int, list)), _LOCALE),
-                  ColumnType.TEXT, "a PostgreSQL array literal: {Trailers,\"Deleted Scenes\"}"),
+                  ColumnType.TEXT, "a PostgreSQL array literal: {Trailers,\"Deleted Scenes\"}",
+                  check=tc.checks(tc.array)),
         FieldType("ip", (Param("version", (int,), choices=(4, 6)),), ColumnType.TEXT,
                   "an IPv4 (or IPv6) address: 203.0.113.7"),
         FieldType("interval", (Param("min", (int, str)), Param("max", (int, str))),
                   ColumnType.TEXT, "a duration in [min, max] as PostgreSQL writes it: 2 days "
-                  "03:00:00"),
+                  "03:00:00", check=tc.checks(tc.interval)),
         FieldType("bytes", (Param("length", (int, list)),), ColumnType.TEXT,
-                  "random bytes in PostgreSQL's hex bytea text: \\x0a1bff"),
+                  "random bytes in PostgreSQL's hex bytea text: \\x0a1bff",
+                  check=tc.checks(tc.byte_string)),
         FieldType("time", (Param("start", (str, time)), Param("end", (str, time))),
-                  ColumnType.TEXT, "a time of day (seconds) in [start, end]: 08:30:00"),
+                  ColumnType.TEXT, "a time of day (seconds) in [start, end]: 08:30:00",
+                  check=tc.checks(tc.time_of_day)),
     )
 }
 

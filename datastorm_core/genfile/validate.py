@@ -9,7 +9,6 @@ runs both before anything is written.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -19,10 +18,11 @@ from typing import Any
 
 from datastorm_core.core.modes import CONSTRAINT_MODES, WRITE_MODES
 from datastorm_core.errors import GenfileError, Problem
-from datastorm_core.genfile import fieldspecs, names
+from datastorm_core.genfile import names
 from datastorm_core.genfile.dagster_section import dagster_settings
 from datastorm_core.genfile.digests import genfile_digest, table_digest
 from datastorm_core.genfile.graph import table_cycles, target_order
+from datastorm_core.genfile.literals import INT64_MAX, INT64_MIN, is_int, toml_text
 from datastorm_core.genfile.model import (
     DailyPartitioning,
     Dataset,
@@ -50,10 +50,6 @@ DAILY_OPTIONS = ("time_field", "start_date", "rows_per_day")
 DEFAULT_RECORDS = 1000
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Defaults of min and max; the generators use the same (see source.generators).
-_DEFAULT_BOUNDS = {"int": (0, 1_000_000), "float": (0.0, 1.0), "decimal": (0, 1000)}
-# Decimals travel as int64 counts of 10**-scale: the range must fit.
-_INT64_MAX = 2**63 - 1
-_INT64_MIN = -(2**63)
 
 
 class _Collector:
@@ -166,7 +162,7 @@ def _dataset(spec: Any, out: _Collector) -> Dataset:
                          ("partitions", 1)):
         if key in spec:
             value = spec[key]
-            if not _is_int(value):
+            if not is_int(value):
                 out.add(f"{key} must be an integer, got {value!r}", "dataset")
             elif minimum is not None and value < minimum:
                 out.add(f"{key} must be at least {minimum}, got {value}", "dataset")
@@ -212,7 +208,7 @@ def _target(
             out.add(p.message, section)
     kind = spec.get("type")
     if kind is not None and not isinstance(kind, str):
-        out.add(f"type must be a string like \"postgres\", got {_toml(kind)}", section)
+        out.add(f"type must be a string like \"postgres\", got {toml_text(kind)}", section)
         kind = None
     if kind == "postgresql":
         kind = "postgres"
@@ -222,7 +218,7 @@ def _target(
     if kind == "kafka" and isinstance(url, str) and url.strip() and "://" not in url:
         url = "kafka://" + url.strip()  # the contract's url = "host:port[,host:port]"
     if url is not None and not isinstance(url, str):
-        out.add(f"url must be a string, got {_toml(url)}", section)
+        out.add(f"url must be a string, got {toml_text(url)}", section)
         url = None
     elif url is not None and not url.strip() and url_unset:
         url = None
@@ -275,8 +271,8 @@ def _table(
             out.add(f"unknown table option {key!r}; a field is written as a sub-table "
                     f"[{name}.{key}] with a type, options are {', '.join(TABLE_OPTIONS)}", name)
     records = options.get("records", dataset.records)
-    if not _is_int(records) or not 0 <= records <= _INT64_MAX:
-        out.add(f"records must be a whole number from 0 to {_INT64_MAX:,}, got {records!r}",
+    if not is_int(records) or not 0 <= records <= INT64_MAX:
+        out.add(f"records must be a whole number from 0 to {INT64_MAX:,}, got {records!r}",
                 name)
         records = 0
     daily = _daily(name, options, fields, dataset, out)
@@ -325,7 +321,7 @@ def _table(
     sql_name = _sql_name(name, options.get("table"), out)
     existing = options.get("existing", False)
     if not isinstance(existing, bool):
-        out.add(f"existing must be true or false, got {_toml(existing)}", name)
+        out.add(f"existing must be true or false, got {toml_text(existing)}", name)
         existing = False
     if existing:
         _check_existing(name, options, fields, daily, out)
@@ -344,7 +340,7 @@ def _sql_name(name: str, given: Any, out: _Collector) -> str | None:
     if given is None:
         return None
     if not isinstance(given, str) or not given.strip():
-        out.add(f"table must be the table's name in the target, got {_toml(given)}", name)
+        out.add(f"table must be the table's name in the target, got {toml_text(given)}", name)
         return None
     return given  # what its target can hold is names.problems' question
 
@@ -371,7 +367,7 @@ def _unique_groups(name: str, given: Any, by_name: Mapping[str, Field],
             isinstance(g, list) and len(g) >= 2 and all(isinstance(x, str) for x in g)
             for g in given):
         out.add(f"unique must be a list of field lists, e.g. unique = [[\"a\", \"b\"]], "
-                f"got {_toml(given)}", name)
+                f"got {toml_text(given)}", name)
         return ()
     groups: list[tuple[str, ...]] = []
     seen: set[str] = set()
@@ -401,7 +397,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
            out: _Collector) -> Field | None:
     kind = spec.get("type")
     if kind is not None and not isinstance(kind, str):
-        out.add(f"type must be a string like \"int\", got {_toml(kind)}", table, name)
+        out.add(f"type must be a string like \"int\", got {toml_text(kind)}", table, name)
         return None
     if kind is None:
         out.add("missing `type`; e.g. type = \"int\"; known types: " + ", ".join(FIELD_TYPES),
@@ -412,7 +408,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
                 f"{', '.join(FIELD_TYPES)}", table, name)
         return None
     if kind not in FIELD_TYPES:
-        out.add(f"unknown type {_toml(kind)}; known types: {', '.join(FIELD_TYPES)}",
+        out.add(f"unknown type {toml_text(kind)}; known types: {', '.join(FIELD_TYPES)}",
                 table, name)
         return None
     ftype = FIELD_TYPES[kind]
@@ -427,7 +423,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
                     f"{', '.join(accepted)}", table, name)
             continue
         if not _matches(value, param):
-            out.add(f"{key} must be {param.describe_kinds()}, got {_toml(value)}", table, name)
+            out.add(f"{key} must be {param.describe_kinds()}, got {toml_text(value)}", table, name)
             continue
         # TOML has inf and nan, and integers of any size: a number a column cannot hold
         # would wrap or poison a whole draw, inside a list as much as alone.
@@ -437,7 +433,7 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
             continue
         if param.choices and value not in param.choices:
             allowed = ", ".join(map(str, param.choices))
-            out.add(f"{key} must be one of {allowed}, got {_toml(value)}", table, name)
+            out.add(f"{key} must be one of {allowed}, got {toml_text(value)}", table, name)
             continue
         params[key] = value
     for param in ftype.params:
@@ -446,22 +442,22 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
     null_rate = spec.get("null_rate", 0.0)
     if not isinstance(null_rate, (int, float)) or isinstance(null_rate, bool) \
             or not 0 <= null_rate <= 1:
-        out.add(f"null_rate must be a number between 0 and 1, got {_toml(null_rate)}",
+        out.add(f"null_rate must be a number between 0 and 1, got {toml_text(null_rate)}",
                 table, name)
         null_rate = 0.0
     flags = {}
     for flag in ("unique", "primary_key", "mutable"):
         value = spec.get(flag, False)
         if not isinstance(value, bool):
-            out.add(f"{flag} must be true or false, got {_toml(value)}", table, name)
+            out.add(f"{flag} must be true or false, got {toml_text(value)}", table, name)
             value = False
         flags[flag] = value
     if "max_length" in spec:
         # Carried with the type's parameters: source.table cuts TEXT values to it, and
         # refuses it where a cut would break something (not text, unique, a reference).
         max_length = spec["max_length"]
-        if not _is_int(max_length) or max_length < 1:
-            out.add(f"max_length must be an integer >= 1, got {_toml(max_length)}", table, name)
+        if not is_int(max_length) or max_length < 1:
+            out.add(f"max_length must be an integer >= 1, got {toml_text(max_length)}", table, name)
         else:
             params["max_length"] = max_length
     _check_params(table, name, kind, params, dataset, out)
@@ -472,127 +468,9 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
 
 def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: Dataset,
                   out: _Collector) -> None:
-    """Checks of a field's parameters that need more than their types."""
-
-    def bad(message: str) -> None:
+    """Checks of a field's parameters that need more than their types (the type's own)."""
+    for message in FIELD_TYPES[kind].check(p, dataset.now):
         out.add(message, table, name)
-
-    for message in FIELD_TYPES[kind].check(p):  # the type's own checks (templates, hashes)
-        bad(message)
-    if kind in _DEFAULT_BOUNDS and ("min" in p or "max" in p):
-        low = p.get("min", _DEFAULT_BOUNDS[kind][0])
-        high = p.get("max", _DEFAULT_BOUNDS[kind][1])
-        if low > high:
-            which = "" if "min" in p and "max" in p else " (the other bound is the default)"
-            bad(f"min ({low}) is greater than max ({high}){which}")
-    if p.get("stddev") is not None and p["stddev"] <= 0:
-        bad(f"stddev must be positive, got {p['stddev']}")
-    if p.get("exponent") is not None and p["exponent"] <= 0:
-        bad(f"exponent must be positive, got {p['exponent']}")
-    if p.get("distribution") == "exponential" and p.get("mean") is not None and p["mean"] <= 0:
-        bad("an exponential distribution needs a positive mean")
-    if kind == "sequence" and p.get("step") == 0:
-        bad("step cannot be 0")
-    if kind == "bool" and "probability" in p and not 0 <= p["probability"] <= 1:
-        bad(f"probability must be between 0 and 1, got {p['probability']}")
-    if kind == "decimal":
-        scale = p.get("scale", 2)
-        if not 0 <= scale <= 18:
-            bad(f"scale must be between 0 and 18, got {scale}")
-        else:
-            bound = max(abs(p.get("min", 0)), abs(p.get("max", 1000)))
-            if bound * 10**scale > _INT64_MAX:
-                bad(f"range too wide for scale {scale}: |value| * 10**scale must stay below 2**63")
-            if "precision" in p and p["precision"] < _digits_needed(bound, scale):
-                bad(f"precision {p['precision']} cannot hold {bound} with scale {scale}")
-    if kind == "float" and "scale" in p and not 0 <= p["scale"] <= 15:
-        bad(f"scale must be between 0 and 15, got {p['scale']}")
-    if kind == "choice" and "values" in p:
-        values = p["values"]
-        if not values:
-            bad("values cannot be empty")
-        elif not all(isinstance(v, (str, int, float, bool)) for v in values):
-            bad("values must be strings, numbers or booleans")
-        elif len({(type(v), v) for v in values}) != len(values):
-            bad("values has duplicates")
-        weights = p.get("weights")
-        if weights is not None:
-            if all(isinstance(w, (int, float)) for w in weights) and \
-                    not math.isfinite(sum(float(w) for w in weights)):
-                bad("weights add up to more than a number can hold: scale them down")
-            elif len(weights) != len(values):
-                bad(f"weights and values must have as many entries ({len(weights)} weights, "
-                    f"{len(values)} values)")
-            elif not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0
-                         for w in weights) or sum(weights) <= 0:
-                bad("weights must be non-negative numbers with a positive sum")
-    if kind == "string":
-        _check_string(p, bad)
-    if kind in ("date", "timestamp"):
-        try:
-            start = resolve_time(p.get("start", "-5y"), dataset.now)
-            end = resolve_time(p.get("end", "now"), dataset.now)
-            if start > end:
-                bad(f"start ({start}) is after end ({end})")
-        except TimeExprError as exc:
-            bad(str(exc))
-    if kind == "email" and "domain" in p:
-        domains = p["domain"] if isinstance(p["domain"], list) else [p["domain"]]
-        if not domains or not all(isinstance(d, str) and d and "@" not in d for d in domains):
-            bad("domain must be a domain name like \"example.com\" or a list of them")
-    if kind == "reference" and "ref" in p:
-        parent, dot, column = p["ref"].partition(".")
-        if not dot or not parent or not column:
-            bad(f"ref must name a parent field as \"table.field\", got {p['ref']!r}")
-    if kind == "json":
-        if "of" in p and "keys" in p:
-            bad("give either of (fields of the row) or keys (lorem keys), not both")
-        if "of" in p:
-            of = p["of"]
-            if not of:
-                bad("of must name at least one field, e.g. of = [\"name\", \"age\"]")
-            elif not all(isinstance(f, str) and f for f in of):
-                bad(f"of must be a list of field names, got {_toml(of)}")
-            elif len(set(of)) != len(of):
-                bad(f"of names a field twice (a JSON object has each key once): {_toml(of)}")
-        if "keys" in p:
-            _check_count("keys", p["keys"], 0, fieldspecs.MAX_JSON_KEYS, bad)
-    if kind == "array":
-        if "values" in p:
-            values = p["values"]
-            if "element" in p:
-                bad("give either values or element, not both")
-            if not values:
-                bad("values cannot be empty")
-            elif not all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                         for v in values):
-                bad("values must be strings or numbers")
-            elif len({v if isinstance(v, str) else repr(v) for v in values}) != len(values):
-                bad("values has duplicates")  # by their text: 1 and "1" are one element
-        ranged = [k for k in ("min", "max") if k in p]
-        if ranged and p.get("element") != "int":
-            verb = "apply" if len(ranged) > 1 else "applies"
-            bad(f"{' and '.join(ranged)} {verb} to element = \"int\"")
-        elif p.get("min", 0) > p.get("max", 1000):
-            bad(f"min ({p.get('min', 0)}) is greater than max ({p.get('max', 1000)})")
-        if "length" in p:
-            _check_count("length", p["length"], 0, fieldspecs.MAX_ARRAY_LENGTH, bad)
-    if kind == "bytes" and "length" in p:
-        _check_count("length", p["length"], 0, fieldspecs.MAX_BYTES, bad)
-    if kind in ("interval", "time"):
-        read = fieldspecs.parse_duration if kind == "interval" else fieldspecs.parse_time_of_day
-        names = ("min", "max") if kind == "interval" else ("start", "end")
-        defaults = ("0s", "30d") if kind == "interval" else ("00:00:00", "23:59:59")
-        bounds = []
-        for key, default in zip(names, defaults, strict=True):
-            try:
-                bounds.append(read(p.get(key, default)))
-            except ValueError as exc:
-                bad(f"{key}: {exc}")
-        if len(bounds) == 2 and bounds[0] > bounds[1]:
-            low, high = (_toml(p.get(k, d)) for k, d in zip(names, defaults, strict=True))
-            bad(f"{names[0]} ({low}) is after {names[1]} ({high})" if kind == "time"
-                else f"min ({low}) is greater than max ({high})")
 
 
 def _daily(table: str, options: dict[str, Any], fields: list[Field], dataset: Dataset,
@@ -604,7 +482,7 @@ def _daily(table: str, options: dict[str, Any], fields: list[Field], dataset: Da
             out.add(f"{', '.join(given)} go with partition_by = \"day\"", table)
         return None
     if options["partition_by"] != "day":
-        out.add(f"partition_by must be \"day\", got {_toml(options['partition_by'])}", table)
+        out.add(f"partition_by must be \"day\", got {toml_text(options['partition_by'])}", table)
         return None
     missing = [k for k in DAILY_OPTIONS if k not in options]
     if missing:
@@ -614,8 +492,8 @@ def _daily(table: str, options: dict[str, Any], fields: list[Field], dataset: Da
         out.add("records is set, but a daily table has rows_per_day rows a day: remove records",
                 table)
     rows = options["rows_per_day"]
-    if not _is_int(rows) or rows < 1:
-        out.add(f"rows_per_day must be a whole number >= 1, got {_toml(rows)}", table)
+    if not is_int(rows) or rows < 1:
+        out.add(f"rows_per_day must be a whole number >= 1, got {toml_text(rows)}", table)
         return None
     try:
         start = resolve_time(options["start_date"], dataset.now).date()
@@ -625,8 +503,8 @@ def _daily(table: str, options: dict[str, Any], fields: list[Field], dataset: Da
     by_name = {f.name: f for f in fields}
     time_field = by_name.get(options["time_field"])
     if time_field is None or time_field.type not in ("timestamp", "date"):
-        out.add(f"time_field {_toml(options['time_field'])} must name a timestamp or date field "
-                "of this table", table)
+        out.add(f"time_field {toml_text(options['time_field'])} must name a timestamp or date "
+                "field of this table", table)
         return None
     placed = [k for k in ("start", "end", "distribution") if k in time_field.params]
     if placed:
@@ -664,34 +542,6 @@ def _read_cycles(fields: list[Field]) -> list[list[str]]:
         if name not in state:
             visit(name)
     return cycles
-
-
-def _check_count(key: str, value: Any, least: int, most: int, bad: Any) -> None:
-    """``key = n`` or ``key = [min, max]`` with ``least <= min <= max <= most``."""
-    bounds = fieldspecs.count_bounds(value)
-    if bounds is None:
-        bad(f"{key} must be an integer or [min, max], got {_toml(value)}")
-    elif not least <= bounds[0] <= bounds[1] <= most:
-        bad(f"{key} must satisfy {least} <= min <= max <= {most}, got {_toml(value)}")
-
-
-def _check_string(p: dict[str, Any], bad: Any) -> None:
-    if "pattern" in p and "length" in p:
-        bad("give either pattern or length, not both")
-    if "pattern" in p:
-        if not p["pattern"]:
-            bad("pattern cannot be empty")
-        elif (len(p["pattern"]) - len(p["pattern"].rstrip("\\"))) % 2 == 1:
-            bad("pattern ends with a lone backslash: write \\\\ for a literal one")
-    if "length" in p:
-        length = p["length"]
-        bounds = [length, length] if isinstance(length, int) else length
-        if len(bounds) != 2 or not all(_is_int(b) for b in bounds):
-            bad(f"length must be an integer or [min, max], got {length!r}")
-        elif not 0 <= bounds[0] <= bounds[1] <= 100_000:
-            bad(f"length bounds must satisfy 0 <= min <= max <= 100000, got {length!r}")
-    if "chars" in p and not p["chars"]:
-        bad("chars cannot be empty")
 
 
 def _check_stored_names(tables: list[Table], out: _Collector) -> None:
@@ -823,9 +673,9 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: _Co
         elif not 0 <= f.params["root_rate"] <= 1:
             bad(f"root_rate must be between 0 and 1, got {f.params['root_rate']}")
     if per_parent is not None:
-        if (len(per_parent) != 2 or not all(_is_int(v) for v in per_parent)
+        if (len(per_parent) != 2 or not all(is_int(v) for v in per_parent)
                 or not 0 <= per_parent[0] <= per_parent[1]):
-            bad(f"per_parent must be [min, max] with 0 <= min <= max, got {_toml(per_parent)}")
+            bad(f"per_parent must be [min, max] with 0 <= min <= max, got {toml_text(per_parent)}")
         if self_reference:
             bad("per_parent cannot tie a table to itself")
         if f.params.get("distribution", "uniform") != "uniform":
@@ -868,35 +718,13 @@ def _unholdable(value: Any) -> str | None:
                 return found
         return None
     if isinstance(value, float) and not math.isfinite(value):
-        return f"must be a finite number, got {_toml(value)}"
-    if _is_int(value) and not _INT64_MIN <= value <= _INT64_MAX:
+        return f"must be a finite number, got {toml_text(value)}"
+    if is_int(value) and not INT64_MIN <= value <= INT64_MAX:
         return f"{value} does not fit a 64-bit integer"
     return None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _matches(value: Any, param: Param) -> bool:
     if isinstance(value, bool):
         return bool in param.kinds
     return isinstance(value, param.kinds)
-
-
-def _digits_needed(bound: float, scale: int) -> int:
-    integer_digits = math.floor(math.log10(bound)) + 1 if bound >= 1 else 0
-    return max(1, integer_digits + scale)
-
-
-def _toml(value: Any) -> str:
-    """A value as the user wrote it in TOML, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)

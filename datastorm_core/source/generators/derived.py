@@ -40,7 +40,7 @@ class _DerivedGenerator(Generator):
         self._scales: dict[str, tuple[ColumnType, int | None]] = {}
 
     def problems(self) -> list[str]:
-        return list(FIELD_TYPES[self.field.type].check(self.field.params))
+        return list(FIELD_TYPES[self.field.type].check(self.field.params, self.ctx.now))
 
     def text(self, name: str, column: Column) -> np.ndarray:
         """The values of field ``name`` as text (ISO dates, decimals with their scale)."""

@@ -32,7 +32,7 @@ class WordGenerator(Generator):
                                           f.param("column"), f.param("weight_column"))
 
     def problems(self) -> list[str]:
-        return list(FIELD_TYPES[self.field.type].check(self.field.params))
+        return list(FIELD_TYPES[self.field.type].check(self.field.params, self.ctx.now))
 
     def space(self) -> int:
         return len(self.dictionary)
