@@ -41,7 +41,7 @@ class StreamSession:
         self.settings = ConnectionSettings(url, connection_options(options),
                                            application_name=APPLICATION_NAME)
         self.conn: psycopg.Connection[Any] | None = None
-        self.pid: int | None = None  # the server process, for a DBA's pg_stat_activity
+        self.pid: int | None = None  # the backend holding the lock (pg_stat_activity.pid)
         self._cur: psycopg.Cursor[Any] | None = None
         self._statements: dict[tuple[object, ...], str] = {}
         self._bind: psycopg.ClientCursor[Any] | None = None
