@@ -39,6 +39,7 @@ from datastorm_core.source.services.references import as_column_values
 from datastorm_core.target.base import BaseTarget
 from datastorm_core.target.registry import TARGET_CLASSES, open_target, resolve_url
 from datastorm_core.target.urls import scheme_of
+from datastorm_core.target_settings import target_problems
 
 __all__ = ["RunOptions", "RunReport", "check", "check_live", "check_targets", "existing_keys",
            "parse_target_for", "plan", "prepare_target", "preview", "routed", "run", "survey"]
@@ -82,10 +83,12 @@ class RunReport:
 
 def check(genfile: Genfile, source: Source | None = None,
           tables: Sequence[str] | None = None) -> Source:
-    """Every check that needs the generators; raise GenfileError listing them all."""
+    """Every check that needs the generators or the targets' own options; raise
+    GenfileError listing them all."""
     source = source or Source(genfile)
     problems = [p if p.line is not None else replace(p, line=genfile.line_of(p.table, p.field))
                 for p in source.check(tables)]
+    problems += target_problems(genfile)
     if problems:
         raise GenfileError(sorted(problems, key=lambda p: (p.line is None, p.line or 0)),
                            genfile.path)
@@ -181,7 +184,7 @@ def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = Non
             if name in kind.accepted_options:
                 target_options[name] = options.lock_timeout
                 break
-    return open_target(
+    target = open_target(
         url,
         mode=mode,
         constraints=genfile.dataset.constraints,
@@ -190,6 +193,12 @@ def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = Non
         seed=genfile.dataset.seed,
         may_empty=may_empty,
     )
+    if not same_kind and config.options:
+        section = "[target]" if name is None else f"[targets.{name}]"
+        target.warnings.append(
+            f"{section} options {', '.join(sorted(config.options))} are for its "
+            f"{config.type} target, and this run writes to {scheme_of(url)}: not used")
+    return target
 
 
 def _phases(plans: Sequence[TablePlan]) -> list[tuple[str | None, list[TablePlan]]]:
