@@ -40,6 +40,8 @@ def problems(kind: str, tables: Sequence[Table]) -> list[Problem]:
 def _name_problems(kind: str, name: str, field: str | None) -> list[str]:
     what = "field" if field is not None else "table"
     found = []
+    if not name and field is not None:  # PostgreSQL refuses a zero-length identifier
+        found.append("a field name is empty: give it a name")
     if "\x00" in name:
         found.append(f"the {what} name holds a NUL character, which no target stores")
     if kind == "postgres":
