@@ -7,12 +7,11 @@ bad one is a UsageError, before anything is written); the runner's
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from datastorm_core.errors import UsageError
 from datastorm_core.secrets import remember
-from datastorm_core.target.base import BaseTarget, PartitionLike
+from datastorm_core.target.base import BaseTarget, TargetSettings
 from datastorm_core.target.console import ConsoleTarget
 from datastorm_core.target.files import CsvTarget, JsonlTarget
 from datastorm_core.target.kafka import KafkaTarget
@@ -20,6 +19,9 @@ from datastorm_core.target.null import NullTarget
 from datastorm_core.target.postgres import PostgresTarget
 from datastorm_core.target.sqlite import SqliteTarget
 from datastorm_core.target.urls import redact, scheme_of
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ACCEPTED_FORMS", "DEFAULT_TARGET_URL", "TARGET_CLASSES", "open_target", "redact",
            "resolve_url"]
@@ -75,34 +77,23 @@ def resolve_url(url_or_type: str | None) -> str:
     return text
 
 
-def open_target(
-    url_or_type: str | None = None,
-    *,
-    mode: str = "replace",
-    constraints: str = "after_load",
-    partition: PartitionLike | tuple[int, int] | None = None,
-    options: Mapping[str, Any] | None = None,
-    seed: int = 0,
-    may_empty: Collection[str] = (),
-) -> BaseTarget:
+def open_target(url_or_type: str | None = None, **settings: Unpack[TargetSettings]
+                ) -> BaseTarget:
     """The target for ``url_or_type``, ready for the runner (not yet connected).
 
     Args:
         url_or_type: a target URL, a bare type name, or None for ``DEFAULT_TARGET_URL``.
-        mode: ``"replace"`` (tables end up holding exactly this run's rows) or
-            ``"append"`` (upsert by primary key; files are extended).
-        constraints: ``"after_load"`` (add keys after loading, fast) or
-            ``"immediate"`` (keys at CREATE TABLE); only PostgreSQL defers them.
-        partition: the partition written, as ``(index, count)`` or an object with
-            ``index`` and ``count``; None is the whole run.
-        options: the extra keys of the Genfile's ``[target]`` table.
-        seed: the run's seed, which some targets write beside the rows.
-        may_empty: tables outside the run that emptying the run's tables may empty too.
+        settings: ``TargetSettings``, as ``BaseTarget`` takes them: ``mode``
+            (``"replace"``: tables end up holding exactly this run's rows;
+            ``"append"``: upsert by primary key, files are extended),
+            ``constraints`` (``"after_load"`` or ``"immediate"``; only PostgreSQL
+            defers keys), ``partition`` (``(index, count)`` or an object with both;
+            None is the whole run), ``options`` (the extra keys of the Genfile's
+            ``[target]``), ``seed`` (which some targets write beside the rows),
+            ``may_empty`` (tables outside the run that emptying its tables may empty).
 
     Raises:
         UsageError: the URL, mode, constraints, partition or an option is wrong.
     """
     url = resolve_url(url_or_type)
-    cls = TARGET_CLASSES[scheme_of(url)]
-    return cls(url, mode=mode, constraints=constraints, partition=partition,  # type: ignore[call-arg]
-               options=options, seed=seed, may_empty=may_empty)
+    return TARGET_CLASSES[scheme_of(url)](url, **settings)
