@@ -1,9 +1,11 @@
 """Wires the layers for one run: Genfile -> Source -> core Runner -> Target.
 
-This is the only module that knows all three layers. Everything a user
-can get wrong is checked here, before the target is opened: the Genfile
-(language and generators), the table selection, the partition, the
-target URL and mode.
+This is the only module that knows all three layers, with its helpers
+beside it: ``options`` (what a caller may change), ``routing`` (which target
+each table goes to), ``phases`` (the tables per target), ``live_checks``
+(what is asked of the targets before writing). Everything a user can get
+wrong is checked before the target is opened: the Genfile (language and
+generators), the table selection, the partition, the target URL and mode.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
-
-import numpy as np
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.memory import default_buffer_rows
@@ -25,46 +24,26 @@ from datastorm_core.errors import (
     DatastormError,
     GenfileError,
     Interrupted,
-    Problem,
     RunError,
     TargetError,
     UsageError,
 )
-from datastorm_core.genfile import names
-from datastorm_core.genfile.model import Genfile, Table, TargetConfig
+from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import TablePlan, plan_tables
 from datastorm_core.genfile.sizing import with_seed
+from datastorm_core.live_checks import check_names, check_targets, existing_keys
+from datastorm_core.options import RunOptions
+from datastorm_core.phases import local_schema, phase_schemas, target_phases
+from datastorm_core.routing import parse_target_for, prepare_target, routed, target_url
 from datastorm_core.source import DEFAULT_CHUNK_ROWS, Source
-from datastorm_core.source.services.references import as_column_values
 from datastorm_core.target.base import BaseTarget
-from datastorm_core.target.registry import TARGET_CLASSES, open_target, resolve_url
-from datastorm_core.target.urls import scheme_of
 from datastorm_core.target_settings import target_problems
 
-__all__ = ["RunOptions", "RunReport", "check", "check_live", "check_targets", "existing_keys",
-           "parse_target_for", "plan", "prepare_target", "preview", "routed", "run", "survey"]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What the command line (or Dagster) may change for one run."""
-
-    target: str | None = None  # a URL; wins over the Genfile's [target]
-    seed: int | None = None
-    tables: Sequence[str] | None = None
-    partition: Partition = field(default_factory=Partition)
-    mode: str | None = None
-    batch_size: int | None = None
-    buffer_size: int | None = None
-    workers: int = 1
-    day: date | None = None  # one day of the tables partitioned by day
-    target_for: Mapping[str, str] = field(default_factory=dict)  # named target -> URL
-    # Emptying a table of the application may empty the Genfile's other tables
-    # that reference it (Dagster: they are materialized again downstream).
-    may_empty_genfile: bool = False
-    # Seconds a statement may wait for a lock another session holds (None: the
-    # target's option, else its default).
-    lock_timeout: float | None = None
+# RunOptions and the routing, phase and live-check functions live in their own modules;
+# they are named here too, as the one module callers (the CLI, Dagster) import from.
+__all__ = ["RunOptions", "RunReport", "check", "check_live", "check_names", "check_targets",
+           "existing_keys", "local_schema", "parse_target_for", "phase_schemas", "plan",
+           "prepare_target", "preview", "routed", "run", "survey", "target_phases", "target_url"]
 
 
 @dataclass(frozen=True)
@@ -120,110 +99,6 @@ def plan(genfile: Genfile, options: RunOptions | None = None) -> list[TablePlan]
     return days
 
 
-def parse_target_for(items: Sequence[str]) -> dict[str, str]:
-    """``--target-for NAME=URL`` arguments (repeated) as {name: URL}."""
-    named: dict[str, str] = {}
-    for item in items:
-        name, sep, url = item.partition("=")
-        if not sep or not name.strip() or not url.strip():
-            raise UsageError(f"--target-for takes NAME=URL, e.g. events=kafka://localhost:9092, "
-                             f"got {item!r}")
-        named[name.strip()] = url.strip()
-    return named
-
-
-def target_url(genfile: Genfile, options: RunOptions, name: str | None = None) -> str:
-    """Where target ``name`` (None: the default) writes: the command line, else the Genfile."""
-    if name is None:
-        return resolve_url(options.target or genfile.target.url or genfile.target.type)
-    config = _named(genfile, name)
-    return resolve_url(options.target_for.get(name) or config.url or config.type)
-
-
-def routed(genfile: Genfile, options: RunOptions) -> Genfile:
-    """The Genfile with each target's ``url`` and ``type`` what they are after the
-    command line's (or Dagster's) overrides: a Kafka target given a PostgreSQL URL
-    is PostgreSQL. For whoever labels or checks tables by where they go.
-    """
-    def retyped(config: TargetConfig, name: str | None) -> TargetConfig:
-        url = target_url(genfile, options, name)
-        scheme = scheme_of(url)
-        return replace(config, url=url, type="postgres" if scheme == "postgresql" else scheme)
-
-    return replace(genfile, target=retyped(genfile.target, None),
-                   targets={name: retyped(config, name)
-                            for name, config in genfile.targets.items()})
-
-
-def _named(genfile: Genfile, name: str) -> TargetConfig:
-    if name not in genfile.targets:
-        raise UsageError(f"no target named {name!r} in the Genfile; named targets: "
-                         f"{', '.join(genfile.targets) or 'none'}")
-    return genfile.targets[name]
-
-
-def prepare_target(genfile: Genfile, options: RunOptions, name: str | None = None) -> BaseTarget:
-    """Build (but do not connect) target ``name``; raise UsageError on bad settings."""
-    for unknown in options.target_for:
-        _named(genfile, unknown)
-    config = genfile.target if name is None else _named(genfile, name)
-    url = target_url(genfile, options, name)
-    genfile_url = resolve_url(config.url or config.type)
-    # A day is added to what is there (and rewritten on a rerun): append.
-    mode = "append" if options.day is not None else (options.mode or config.mode)
-    # The Genfile's target options belong to its target type only; a [target] that
-    # names no target (only options) lends them to the command line's.
-    same_kind = scheme_of(url) == scheme_of(genfile_url) or not config.named
-    selected = set(options.tables or genfile.table_names)
-    may_empty = [t.name for t in genfile.tables if t.name not in selected
-                 and t.target == name] if options.may_empty_genfile else []
-    target_options = dict(config.options) if same_kind else {}
-    if options.lock_timeout is not None:
-        kind = TARGET_CLASSES[scheme_of(url)]
-        for name in ("lock_timeout", "timeout"):  # PostgreSQL's, sqlite's busy timeout
-            if name in kind.accepted_options:
-                target_options[name] = options.lock_timeout
-                break
-    target = open_target(
-        url,
-        mode=mode,
-        constraints=genfile.dataset.constraints,
-        partition=(options.partition.index, options.partition.count),
-        options=target_options or None,
-        seed=genfile.dataset.seed,
-        may_empty=may_empty,
-    )
-    if not same_kind and config.options:
-        section = "[target]" if name is None else f"[targets.{name}]"
-        target.warnings.append(
-            f"{section} options {', '.join(sorted(config.options))} are for its "
-            f"{config.type} target, and this run writes to {scheme_of(url)}: not used")
-    return target
-
-
-def _phases(plans: Sequence[TablePlan]) -> list[tuple[str | None, list[TablePlan]]]:
-    """Consecutive plans of one target (plans come grouped by target, in target order)."""
-    phases: list[tuple[str | None, list[TablePlan]]] = []
-    for p in plans:
-        if phases and phases[-1][0] == p.table.target:
-            phases[-1][1].append(p)
-        else:
-            phases.append((p.table.target, [p]))
-    return phases
-
-
-def _local_schema(genfile: Genfile, table: Table, schema: TableSchema) -> TableSchema:
-    """The schema without foreign keys into another target (no key can cross systems)."""
-    targets = {t.stored_name: t.target for t in genfile.tables}
-    kept = tuple(fk for fk in schema.foreign_keys
-                 if targets.get(fk.parent_table, table.target) == table.target)
-    return schema if kept == schema.foreign_keys else replace(schema, foreign_keys=kept)
-
-
-def _schemas(genfile: Genfile, source: Source, group: Sequence[TablePlan]) -> list[TableSchema]:
-    return [_local_schema(genfile, p.table, source.schema(p.table.name)) for p in group]
-
-
 def _jobs(genfile: Genfile, source: Source, target: BaseTarget, group: Sequence[TablePlan],
           chunk_rows: int) -> list[TableJob]:
     """The tables of one target in write order; then, on a target that checks foreign
@@ -234,52 +109,17 @@ def _jobs(genfile: Genfile, source: Source, target: BaseTarget, group: Sequence[
         TableJob(schema, source.producer(p.table.name, p.start, p.stop, chunk_rows,
                                          nulled=[f.name for f in p.table.deferred]
                                          if deferring else ()), p.start, p.stop)
-        for p, schema in zip(group, _schemas(genfile, source, group), strict=True)
+        for p, schema in zip(group, phase_schemas(genfile, source, group), strict=True)
     ]
     for p in group if deferring else ():
         fill = source.fill_schema(p.table.name)
         if fill is not None:
             jobs.append(TableJob(
-                _local_schema(genfile, p.table, fill),
+                local_schema(genfile, p.table, fill),
                 source.producer(p.table.name, p.start, p.stop, chunk_rows,
                                 columns=fill.column_names), p.start, p.stop,
                 label=f"{p.table.name} (deferred references)"))
     return jobs
-
-
-def existing_keys(genfile: Genfile, options: RunOptions, plans: Sequence[TablePlan]
-                  ) -> dict[tuple[str, str], np.ndarray]:
-    """Keys of the existing tables the run's tables reference, read once from their targets.
-
-    Raises:
-        UsageError: an existing table lives on a target that cannot be read, or holds
-            no row while a table of the run must reference it.
-    """
-    wanted: dict[str | None, set[tuple[str, str]]] = {}
-    needy: dict[tuple[str, str], str] = {}
-    for p in plans:
-        for f in p.table.references:
-            if f.ref is None:
-                continue
-            parent = genfile.table(f.ref[0])
-            if parent.existing:
-                wanted.setdefault(parent.target, set()).add(f.ref)
-                if p.rows and f.null_rate < 1:
-                    needy.setdefault(f.ref, p.table.name)
-    keys: dict[tuple[str, str], np.ndarray] = {}
-    source = Source(genfile)
-    for name, refs in wanted.items():
-        target = prepare_target(genfile, options, name)
-        for table, field_name in sorted(refs):
-            column = source.context.compiled(table).fields[field_name].column
-            values = target.read_keys(genfile.table(table).stored_name, field_name)
-            keys[table, field_name] = as_column_values(values, column)
-            if not values and (table, field_name) in needy:
-                raise UsageError(
-                    f"table {needy[table, field_name]!r} references {table}.{field_name}, "
-                    f"and the existing table {genfile.table(table).stored_name!r} holds no "
-                    f"row in {target.describe()}: fill it first")
-    return keys
 
 
 def run(genfile: Genfile, options: RunOptions | None = None,
@@ -301,7 +141,8 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     check(genfile, Source(genfile), [p.table.name for p in plans])  # the Genfile, first
     source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
                    [p.table.name for p in plans])
-    phases = [(prepare_target(genfile, options, name), group) for name, group in _phases(plans)]
+    phases = [(prepare_target(genfile, options, name), group)
+              for name, group in target_phases(plans)]
     if not phases:  # no table selected: still open and commit the default target
         phases = [(prepare_target(genfile, options), [])]
     check_names(genfile, phases)
@@ -317,7 +158,7 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     )
     for target, group in phases[1:]:
         # A later target that is down fails the run before any commit.
-        target.probe(_schemas(genfile, source, group))
+        target.probe(phase_schemas(genfile, source, group))
     check_targets(genfile, source, phases)
     stats = RunStats()
     committed: list[str] = []
@@ -361,29 +202,16 @@ def survey(genfile: Genfile, options: RunOptions | None = None
     notes: list[str] = []
     # Whose a table is does not depend on the partition (which a replace run may refuse).
     whole = replace(options, partition=Partition())
-    for name, group in _phases(plans):
+    for name, group in target_phases(plans):
         target = prepare_target(genfile, whole, name)
         names = {p.table.stored_name: p.table.name for p in group}
         try:
-            for entry in target.survey(_schemas(genfile, source, group)):
+            for entry in target.survey(phase_schemas(genfile, source, group)):
                 found[names.get(entry["table"], entry["table"])] = entry
         except TargetError as exc:
             notes.append(f"cannot tell what the run will do to the tables on "
                          f"{target.describe()}: {exc}")
     return found, notes
-
-
-def check_names(genfile: Genfile, phases: Sequence[tuple[BaseTarget, Sequence[TablePlan]]]
-                ) -> None:
-    """Names the targets the run really writes to cannot hold (the command line may have
-    chosen other targets than the Genfile's): one GenfileError listing them all."""
-    found: list[Problem] = []
-    for target, group in phases:
-        for problem in names.problems(target.kind, [p.table for p in group]):
-            found.append(replace(problem, line=genfile.line_of(problem.table, problem.field)))
-    if found:
-        raise GenfileError(sorted(found, key=lambda p: (p.line is None, p.line or 0)),
-                           genfile.path)
 
 
 def check_live(genfile: Genfile, options: RunOptions | None = None) -> None:
@@ -396,28 +224,9 @@ def check_live(genfile: Genfile, options: RunOptions | None = None) -> None:
     source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
                    [p.table.name for p in plans])
     phases = [(prepare_target(genfile, options, name), group)
-              for name, group in _phases(plans)]
+              for name, group in target_phases(plans)]
     check_names(genfile, phases)
     check_targets(genfile, source, phases)
-
-
-def check_targets(genfile: Genfile, source: Source,
-                  phases: Sequence[tuple[BaseTarget, Sequence[TablePlan]]]) -> None:
-    """Fields that do not fit the tables that exist in their targets: every problem of
-    every target, raised as one GenfileError before any target is opened."""
-    problems: list[Problem] = []
-    for target, group in phases:
-        schemas = _schemas(genfile, source, group)
-        if not schemas:
-            continue
-        names = {p.table.stored_name: p.table.name for p in group}
-        for problem in target.check_schemas(schemas):
-            table = names.get(problem.table or "", problem.table)
-            found = replace(problem, table=table, line=genfile.line_of(table, problem.field))
-            problems.append(found)
-    if problems:
-        ordered = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
-        raise GenfileError(ordered, genfile.path)
 
 
 def _after_commits(exc: Exception, committed: list[str]) -> DatastormError:
