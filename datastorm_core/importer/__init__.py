@@ -5,12 +5,13 @@ Three steps:
 1. ``live.py`` reads the schema's tables (and the excluded parents they
    reference) from the catalog;
 2. ``fields.py`` picks a field for every column, from its type, its name
-   and what the schema allows (enums, CHECKs, domains, partitions, keys);
-3. the draft is checked the way a run would check it: datastorm's own
-   validator, its generators' checks (is a dictionary large enough for a
-   unique column?) and the live-table checks of the PostgreSQL target
-   (``target/postgres/compat.py``). A field they refuse falls back to the
-   plainest field that fits its column, and the draft is checked again,
+   (``text_roles.py`` for text columns) and what the schema allows
+   (``facts.py``: enums, CHECKs, domains, partitions, keys);
+3. ``mending.py`` checks the draft the way a run would check it:
+   datastorm's own validator, its generators' checks (is a dictionary large
+   enough for a unique column?) and the live-table checks of the PostgreSQL
+   target (``target/postgres/compat.py``). A field they refuse falls back to
+   the plainest field that fits its column, and the draft is checked again,
    so the Genfile written validates and loads with no edits.
 
 ``render.py`` writes it, with a comment beside every field saying where
@@ -19,20 +20,20 @@ the choice came from.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from datastorm_core.errors import GenfileError, Problem, UsageError
+from datastorm_core.errors import GenfileError, UsageError
 from datastorm_core.genfile import loads_genfile
-from datastorm_core.genfile.graph import table_cycles
-from datastorm_core.importer import fields as f
+from datastorm_core.importer.facts import ColumnFacts, FieldChoice, Reference, describe, facts_of
+from datastorm_core.importer.fields import NULL_RATE, choose
 from datastorm_core.importer.live import LiveSchema, read_schema
+from datastorm_core.importer.mending import break_cycles, mend, problems_of
 from datastorm_core.importer.render import FieldDraft, TableDraft, render, section_names
+from datastorm_core.importer.text_roles import PERSON_TABLES
 from datastorm_core.source import Source
-from datastorm_core.target.postgres.catalog import LiveTable
-from datastorm_core.target.postgres.compat import table_problems
+from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable
 from datastorm_core.target.postgres.connection import ConnectionSettings, mapped_errors
 
 __all__ = ["DEFAULT_ROWS", "ImportResult", "import_schema"]
@@ -82,7 +83,7 @@ def import_schema(url: str, *, schema: str | None = None,
               "include it with --tables to generate it anyway"
               for table, how in found.trigger_filled.items()]
     drafts = _drafts(found, rows, _supported(locale), notes)
-    _break_cycles(drafts, notes)
+    break_cycles(drafts, notes)
     dataset = {"seed": seed, "locale": locale}
     for _ in range(MAX_ROUNDS):
         target = {"type": "postgres"}
@@ -90,12 +91,12 @@ def import_schema(url: str, *, schema: str | None = None,
             target["schema"] = found.schema
         text = render(_header(settings.describe(), found), dataset, target,
                       _TARGET_COMMENTS, list(drafts.values()))
-        problems = _problems(text, drafts)
+        problems = problems_of(text, drafts)
         if not problems:
             return ImportResult(text, list(found.tables), list(found.kept), notes)
-        if not _mend(drafts, problems, notes):
+        if not mend(drafts, problems, notes):
             raise GenfileError(problems)
-    raise GenfileError(_problems(text, drafts))
+    raise GenfileError(problems_of(text, drafts))
 
 
 _TARGET_COMMENTS = [
@@ -156,8 +157,8 @@ def _drafts(found: LiveSchema, rows: int | None, supported: dict[str, bool],
         for column in live.columns:
             if kept and column.name not in wanted.get(name, set()):
                 continue
-            facts = f.facts_of(live, column)
-            choice = f.choose(live, column, facts, references.get(column.name), person,
+            facts = facts_of(live, column)
+            choice = choose(live, column, facts, references.get(column.name), person,
                               supported)
             draft.fields.append(_field_draft(live, column, facts, choice, kept))
         if kept:
@@ -196,9 +197,9 @@ def _write_order(tables: dict[str, LiveTable]) -> list[tuple[str, LiveTable]]:
     return list(done.items())
 
 
-def _field_draft(live: LiveTable, column: f.LiveColumn, facts: f.ColumnFacts,
-                 choice: f.FieldChoice | None, kept: bool) -> FieldDraft:
-    comment = f.describe(column, facts)
+def _field_draft(live: LiveTable, column: LiveColumn, facts: ColumnFacts,
+                 choice: FieldChoice | None, kept: bool) -> FieldDraft:
+    comment = describe(column, facts)
     draft = FieldDraft(column, facts, choice, comment)
     if choice is None:
         draft.left_out_because = ("generated by the database" if column.generated
@@ -215,14 +216,14 @@ def _field_draft(live: LiveTable, column: f.LiveColumn, facts: f.ColumnFacts,
             # A composite key's followers are NULL with their leader; a one-to-one and a
             # hierarchy have NULLs of their own (no parent, the roots).
             plain = not {"same_row_as", "per_parent", "root_rate"} & set(choice.params)
-            draft.null_rate = f.NULL_RATE if plain else 0.0
+            draft.null_rate = NULL_RATE if plain else 0.0
         elif not facts.unique:
-            draft.null_rate = f.NULL_RATE
+            draft.null_rate = NULL_RATE
     return draft
 
 
-def _references(live: LiveTable, sections: dict[str, str]) -> dict[str, f.Reference]:
-    found: dict[str, f.Reference] = {}
+def _references(live: LiveTable, sections: dict[str, str]) -> dict[str, Reference]:
+    found: dict[str, Reference] = {}
     for fk in live.foreign_keys:
         if fk.parent not in sections:
             continue  # a table of another schema: not followed
@@ -232,7 +233,7 @@ def _references(live: LiveTable, sections: dict[str, str]) -> dict[str, f.Refere
                 continue  # a column in two foreign keys keeps the first
             one_to_one = len(fk.columns) == 1 and (
                 (column,) in live.unique or live.primary_key == (column,))
-            found[column] = f.Reference(
+            found[column] = Reference(
                 sections[fk.parent], parent_column,
                 leader=fk.columns[0] if position else None, unique=one_to_one,
                 self_reference=fk.parent == live.name)
@@ -247,7 +248,7 @@ def _person_names(live: LiveTable) -> dict[str, str]:
             names.setdefault("name", column.name)
         elif lowered in ("first_name", "firstname", "given_name"):
             names.setdefault("first_name", column.name)
-    return names if f._PERSON_TABLES.search(live.name) else {}
+    return names if PERSON_TABLES.search(live.name) else {}
 
 
 def _records(live: LiveTable, rows: int | None) -> tuple[int, str]:
@@ -271,7 +272,7 @@ def _table_notes(live: LiveTable) -> list[str]:
     return notes
 
 
-def _unique_groups(live: LiveTable, references: dict[str, f.Reference],
+def _unique_groups(live: LiveTable, references: dict[str, Reference],
                    draft: TableDraft) -> list[list[str]]:
     """Composite keys: references drawn together, or one member made unique."""
     groups = []
@@ -305,128 +306,3 @@ def _unique_groups(live: LiveTable, references: dict[str, f.Reference],
             chosen.unique = not chosen.primary_key
             chosen.null_rate = 0.0
     return groups
-
-
-# -- checking the draft as a run would ----------------------------------------------------
-
-
-def _problems(text: str, drafts: dict[str, TableDraft]) -> list[Problem]:
-    try:
-        genfile = loads_genfile(text, target_overridden=True)
-    except GenfileError as exc:
-        return exc.problems
-    source = Source(genfile)
-    problems = source.check()
-    if problems:
-        return problems
-    by_section = {d.section: d for d in drafts.values()}
-    found: list[Problem] = []
-    for table in genfile.tables:
-        if table.existing:
-            continue
-        draft = by_section[table.name]
-        for problem in table_problems(source.schema(table.name), draft.live):
-            found.append(Problem(problem.message, table.name, problem.field))
-    return found
-
-
-def _mend(drafts: dict[str, TableDraft], problems: list[Problem], notes: list[str]) -> bool:
-    """Replace the fields the problems name by their fallback; False if none could be."""
-    by_section = {d.section: d for d in drafts.values()}
-    mended = False
-    for problem in problems:
-        draft = by_section.get(problem.table or "")
-        if draft is None:
-            continue
-        if problem.field is None:
-            mended |= _mend_table(draft, problem, notes)
-            continue
-        fd = draft.field(problem.field)
-        if fd is None or fd.fallen_back or fd.choice is None:
-            continue
-        replacement = f.fallback(fd.column, fd.facts)
-        if replacement is None:
-            if fd.column.fills_itself and not fd.facts.unique:
-                fd.choice, fd.left_out_because = None, f"datastorm refused: {problem.message}"
-                mended = True
-            continue
-        notes.append(f"{draft.section}.{fd.column.name}: {problem.message}; written as a "
-                     f"plain {replacement.type} instead")
-        replacement.why.insert(0, f"instead of {fd.choice.type} ({problem.message})")
-        fd.choice, fd.fallen_back = replacement, True
-        mended = True
-    return mended
-
-
-def _mend_table(draft: TableDraft, problem: Problem, notes: list[str]) -> bool:
-    """Table-wide problems the draft can answer: too few combinations of parents."""
-    message = problem.message
-    if "distinct combinations of parents" in message and draft.records:
-        space = int(message.split(" only ")[1].split(" distinct")[0].replace(",", ""))
-        notes.append(f"{draft.section}: {message}; records lowered to {space:,}")
-        draft.records = space
-        return True
-    return False
-
-
-def _cycles(drafts: dict[str, TableDraft]) -> list[list[str]]:
-    """Cycles of references between the drafts' sections (deferred ones do not count)."""
-    parents: dict[str, list[str]] = {}
-    for draft in drafts.values():
-        found = parents.setdefault(draft.section, [])
-        for fd in draft.fields:
-            choice = fd.choice
-            if choice is None or choice.type != "reference" or choice.params.get("deferred"):
-                continue
-            parent = str(choice.params["ref"]).split(".")[0]
-            if parent != draft.section and parent not in found:
-                found.append(parent)
-    return table_cycles([_Node(name, tuple(p)) for name, p in parents.items()])
-
-
-@dataclass(frozen=True)
-class _Node:
-    """What ``table_cycles`` reads of a table: its name and its parents."""
-
-    name: str
-    parents: tuple[str, ...]
-
-
-def _break_cycles(drafts: dict[str, TableDraft], notes: list[str]) -> None:
-    """Tables that reference each other in a cycle: a nullable reference in it is
-    deferred (written NULL, set once its parent's rows are in, in the same
-    transaction), so the tables can be written parents first; without a primary key
-    to set it by, it is left NULL."""
-    for _ in range(len(drafts)):
-        cycles = _cycles(drafts)
-        if not cycles:
-            return
-        by_section = {d.section: d for d in drafts.values()}
-        cycle = cycles[0]
-        broken = False
-        for child, parent in itertools.pairwise(cycle):
-            draft = by_section[child]
-            for fd in draft.fields:
-                choice = fd.choice
-                if choice is None or choice.type != "reference" or fd.column.not_null:
-                    continue
-                if choice.params["ref"].split(".")[0] == parent:
-                    loop = " -> ".join(cycle)
-                    if any(f.primary_key for f in draft.fields):
-                        choice.params["deferred"] = True
-                        choice.why.append(f"set after the load: {loop} reference each other")
-                        notes.append(f"{child}.{fd.column.name} is deferred: {loop} reference "
-                                     "each other in a cycle")
-                    else:
-                        fd.choice = None
-                        fd.left_out_because = (f"left NULL: {loop} reference each other in a "
-                                               "cycle, and the table has no key to set it by")
-                        notes.append(f"{child}.{fd.column.name}: {fd.left_out_because}")
-                    broken = True
-                    break
-            if broken:
-                break
-        if not broken:
-            raise UsageError(f"tables {' -> '.join(cycle)} reference each other through NOT "
-                             "NULL columns only; import them apart (--exclude) or make one "
-                             "of those columns nullable")

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from datastorm_core.target.postgres import constraints
+from datastorm_core.importer.facts import ColumnFacts, FieldChoice, Reference
+from datastorm_core.importer.text_roles import text_choice
 from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable, LiveType
 
 __all__ = ["FieldChoice", "Reference", "choose", "fallback"]
@@ -37,117 +37,6 @@ _INTEGERS = {"int2": (-(2**15), 2**15 - 1), "int4": (-(2**31), 2**31 - 1),
              "int8": (-(2**63), 2**63 - 1)}
 _STRINGS = {"text", "varchar", "bpchar", "name", "citext"}
 _FLOATS = {"float4", "float8"}
-_PERSON_TABLES = re.compile(r"(user|customer|client|person|people|employee|staff|member|"
-                            r"patient|author|actor|contact|student|teacher|doctor|owner|"
-                            r"account_holder|profile|driver|guest|player|subscriber)", re.I)
-_COMPANY_TABLES = re.compile(r"(compan|organi[sz]ation|supplier|vendor|business|merchant|"
-                             r"partner|insurer|bank|store|shop|brand|manufacturer)", re.I)
-_COUNTRIES = ["Brazil", "United States", "Germany", "France", "Spain", "Mexico", "Italy",
-              "Portugal", "Japan", "United Kingdom", "Canada", "Argentina", "India",
-              "Australia", "Netherlands"]
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A foreign key column: ``parent.parent_field`` in Genfile names."""
-
-    parent: str
-    parent_field: str
-    leader: str | None = None  # the first column of a composite key (same_row_as)
-    unique: bool = False  # one-to-one: the column is unique too
-    self_reference: bool = False
-
-
-@dataclass
-class FieldChoice:
-    """One field as the import writes it: TOML keys and values, and why."""
-
-    type: str
-    params: dict[str, Any] = field(default_factory=dict)
-    why: list[str] = field(default_factory=list)
-
-    def set(self, **params: Any) -> FieldChoice:
-        self.params.update(params)
-        return self
-
-
-@dataclass
-class ColumnFacts:
-    """What the schema says of one column beyond its type (CHECKs, partitions, keys)."""
-
-    low: Any = None
-    high: Any = None
-    # A non-integer bound a CHECK excludes (balance > -1000): the field steps inside.
-    low_open: bool = False
-    high_open: bool = False
-    values: list[Any] | None = None
-    max_length: int | None = None
-    unique: bool = False
-    primary_key: bool = False
-    notes: list[str] = field(default_factory=list)
-
-
-def describe(column: LiveColumn, facts: ColumnFacts) -> str:
-    """The comment beside a field: the column as the database has it."""
-    parts = [column.type.display]
-    if column.not_null or column.type.domain_not_null:
-        parts.append("NOT NULL")
-    if facts.primary_key:
-        parts.append("primary key")
-    elif facts.unique:
-        parts.append("unique")
-    if column.identity:
-        parts.append("identity")
-    elif column.sequence:
-        parts.append(f"nextval({column.sequence})")
-    elif column.default is not None:
-        parts.append(f"default {_short(column.default)}")
-    return ", ".join(parts + facts.notes)
-
-
-def facts_of(table: LiveTable, column: LiveColumn) -> ColumnFacts:
-    """CHECK constraints, domain checks, partition bounds and keys that bear on ``column``."""
-    facts = ColumnFacts()
-    facts.primary_key = table.primary_key == (column.name,)
-    facts.unique = facts.primary_key or (column.name,) in table.unique
-    readings = [(constraints.read_check(d), column.name) for _, d in table.checks]
-    readings += [(constraints.read_check(d), "value") for d in column.type.domain_checks]
-    for reading, key in readings:
-        rule = reading.rules.get(key)
-        if rule is None:
-            continue
-        if rule.values is not None:
-            facts.values = [c.as_python() for c in rule.values]
-            facts.notes.append("values from a CHECK")
-        if rule.low is not None:
-            low = _bound(rule.low, up=True)
-            if facts.low is None or low >= facts.low:
-                facts.low = low
-                facts.low_open = not rule.low.inclusive and not isinstance(low, int)
-            facts.notes.append("bounds from a CHECK")
-        if rule.high is not None:
-            high = _bound(rule.high, up=False)
-            if facts.high is None or high <= facts.high:
-                facts.high = high
-                facts.high_open = not rule.high.inclusive and not isinstance(high, int)
-        if rule.max_length is not None:
-            facts.max_length = rule.max_length
-    if table.partitioning is not None and table.partitioning.key == (column.name,):
-        bounds = [b for b in map(constraints.read_partition_bound, table.partitioning.bounds)
-                  if b is not None]
-        if table.partitioning.strategy == "range" and not any(b.kind == "default"
-                                                             for b in bounds):
-            ranges, _ = constraints.covered_ranges(bounds)
-            if ranges:
-                start, stop = max(ranges, key=lambda r: _span(r))
-                facts.low = start
-                facts.high = _just_below(stop)
-                facts.notes.append("within the partitions")
-        elif table.partitioning.strategy == "list" and not any(b.kind == "default"
-                                                              for b in bounds):
-            facts.values = [c.as_python() for b in bounds for c in b.values if c is not None]
-            facts.notes.append("values of the partitions")
-    return facts
 
 
 def choose(table: LiveTable, column: LiveColumn, facts: ColumnFacts,
@@ -178,7 +67,7 @@ def choose(table: LiveTable, column: LiveColumn, facts: ColumnFacts,
     if simple is not None:
         return simple(table, column, facts)
     if kind.name in _STRINGS:
-        return _text(table, column, facts, person_names, supported)
+        return text_choice(table, column, facts, person_names, supported)
     if kind.name == "tsvector":
         return FieldChoice("text", {"words": [3, 12]}, ["words for a text search vector"])
     if kind.name == "money":
@@ -305,112 +194,6 @@ _BY_TYPE = {
 }
 
 
-# -- text, by the column's name --------------------------------------------------------
-
-_TEXT_BY_NAME: list[tuple[str, str]] = [
-    (r"e_?mail", "email"),
-    (r"(first|given|fore)_?name|^fname$", "first_name"),
-    (r"(last|family|sur)_?name|^lname$", "last_name"),
-    (r"^cpf$", "cpf"), (r"^cnpj$", "cnpj"), (r"^cep$", "cep"),
-    (r"(phone|mobile|cell|fax|telephone)", "phone"),
-    (r"(zip|postal|post_?code)", "postcode"),
-    (r"^(city|town|municipality)(_name)?$", "city"),
-    (r"^(state|province|region|uf)(_name|_code)?$", "state"),
-    (r"^country(_name)?$", "country"),
-    (r"(address|street|addr)", "address"),
-    (r"(company|organi[sz]ation|employer|business)(_name)?$", "company"),
-    (r"(url|website|homepage|link)$", "url"),
-    (r"slug", "slug"),
-    (r"(user_?name|login|handle|nick)", "username"),
-    (r"(password|passwd|pwd|secret|token|api_?key|hash|digest)", "secret"),
-    (r"(ip_?addr|^ip$)", "ip"),
-    (r"(uuid|guid)", "uuid"),
-    (r"^(sku|code|.*_code|reference|ref_no|serial)$", "code"),
-    (r"(title|subject|headline|caption|label)", "title"),
-    (r"(description|bio|notes?|comments?|body|content|summary|message|text|details)", "prose"),
-    (r"(colou?r)", "color"),
-    (r"^(gender|sex)$", "gender"),
-    (r"currency", "currency"),
-    (r"^(lang|language|locale)(_code)?$", "language"),
-    (r"(full_?name|display_?name|contact_?name|customer_?name|^name$)", "name"),
-]
-
-
-# How a comment names each role of a text column.
-_ROLE_NAMES = {"prose": "free text", "secret": "a secret (hex)", "words": "words",
-               "code": "a code", "url": "a URL", "postcode": "a postcode"}
-
-
-def _text(table: LiveTable, column: LiveColumn, facts: ColumnFacts,
-          person_names: Mapping[str, str], supported: Mapping[str, bool]) -> FieldChoice:
-    role = next((r for pattern, r in _TEXT_BY_NAME if re.search(pattern, column.name, re.I)),
-                "words")
-    choice = _text_role(role, table, column, facts, person_names, supported)
-    width = column.type.length or facts.max_length
-    if width is not None and choice.type not in ("cpf", "cnpj", "cep", "uuid"):
-        choice.params["max_length"] = width
-    return choice
-
-
-def _text_role(role: str, table: LiveTable, column: LiveColumn, facts: ColumnFacts,
-               person_names: Mapping[str, str], supported: Mapping[str, bool]) -> FieldChoice:
-    why = [f"the column's name says {_ROLE_NAMES.get(role, role.replace('_', ' '))}"]
-    if role == "name" and not _PERSON_TABLES.search(table.name):
-        role = "company" if _COMPANY_TABLES.search(table.name) else "title"
-        why = [f"a {role} for a {table.name}"]
-    if role in ("first_name", "last_name", "name", "company", "cpf", "cnpj", "cep"):
-        return FieldChoice(role, {}, why)
-    if role == "email":
-        source = person_names.get("name") or person_names.get("first_name")
-        return FieldChoice("email", {"from": source} if source else {}, why)
-    if role in ("city", "state", "address", "phone") and supported.get(role, False):
-        return FieldChoice(role, {}, why)
-    if role == "postcode":
-        if supported.get("cep", False):
-            return FieldChoice("cep", {}, why)
-        return FieldChoice("string", {"pattern": "99999"}, why)
-    if role == "phone":
-        return FieldChoice("string", {"pattern": "(999) 999-9999"}, why)
-    if role in ("city", "state"):
-        return FieldChoice("text", {"words": [1, 2]}, [*why, "(no real places in this locale)"])
-    if role == "address":
-        return FieldChoice("string", {"pattern": "9999 Aaaaaaa Street"}, why)
-    if role == "country":
-        return FieldChoice("choice", {"values": _COUNTRIES}, why)
-    if role == "url":
-        return FieldChoice("string", {"pattern": "https://www.aaaaaaaa.com/aaaaaa"}, why)
-    if role == "slug":
-        return FieldChoice("string", {"length": [6, 24],
-                                      "chars": "abcdefghijklmnopqrstuvwxyz0123456789-"}, why)
-    if role == "username":
-        return FieldChoice("string", {"length": [6, 14],
-                                      "chars": "abcdefghijklmnopqrstuvwxyz0123456789_"}, why)
-    if role == "secret":
-        return FieldChoice("string", {"length": [40, 64],
-                                      "chars": "abcdef0123456789"}, why)
-    if role == "ip":
-        return FieldChoice("ip", {}, why)
-    if role == "uuid":
-        return FieldChoice("uuid", {}, why)
-    if role == "code":
-        return FieldChoice("string", {"pattern": "AAA-99999"}, why)
-    if role == "title":
-        return FieldChoice("text", {"words": [1, 4]}, why)
-    if role == "prose":
-        return FieldChoice("text", {"words": [5, 25]}, why)
-    if role == "color":
-        return FieldChoice("choice", {"values": ["red", "green", "blue", "black", "white",
-                                                 "yellow", "gray"]}, why)
-    if role == "gender":
-        return FieldChoice("choice", {"values": ["F", "M"]}, why)
-    if role == "currency":
-        return FieldChoice("choice", {"values": ["BRL", "USD", "EUR", "GBP", "JPY"]}, why)
-    if role == "language":
-        return FieldChoice("choice", {"values": ["pt", "en", "es", "fr", "de", "it", "ja"]},
-                           why)
-    return FieldChoice("text", {"words": [1, 4]}, [])
-
-
 # -- helpers ----------------------------------------------------------------------------
 
 _NAMED_RANGES: list[tuple[str, tuple[float, float], str]] = [
@@ -462,12 +245,6 @@ def _as(value: Any, like: Any) -> Any:
     return value
 
 
-def _bound(bound: constraints.Bound, *, up: bool) -> Any:
-    """A CHECK's bound as an inclusive one (> 5 is >= 6 for integers)."""
-    value = bound.value.as_python()
-    if bound.inclusive or not isinstance(value, int):
-        return value
-    return value + 1 if up else value - 1
 
 
 def _values(values: list[Any], kind: LiveType) -> list[Any]:
@@ -481,26 +258,8 @@ def _values(values: list[Any], kind: LiveType) -> list[Any]:
     return out
 
 
-def _span(interval: tuple[Any, Any]) -> float:
-    start, stop = interval
-    try:
-        return float((stop - start).total_seconds())
-    except (TypeError, AttributeError):
-        try:
-            return float(stop - start)
-        except TypeError:
-            return 0.0
 
 
-def _just_below(stop: Any) -> Any:
-    """The last value before an exclusive upper bound."""
-    if isinstance(stop, datetime):
-        return stop - timedelta(seconds=1)
-    if isinstance(stop, date):
-        return stop - timedelta(days=1)
-    if isinstance(stop, int):
-        return stop - 1
-    return stop
 
 
 def _iso_day(value: date | datetime) -> str:
@@ -521,7 +280,3 @@ def _number(value: Decimal | float | int) -> int | float:
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from datastorm_core.importer.fields import ColumnFacts, FieldChoice
+from datastorm_core.importer.facts import ColumnFacts, FieldChoice
 from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable
 
 __all__ = ["FieldDraft", "TableDraft", "render", "section_names", "toml_key", "toml_value"]
