@@ -33,8 +33,8 @@ from datastorm_core.importer.mending import break_cycles, mend, problems_of
 from datastorm_core.importer.render import FieldDraft, TableDraft, render, section_names
 from datastorm_core.importer.text_roles import PERSON_TABLES
 from datastorm_core.source import Source
-from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable
 from datastorm_core.target.postgres.connection import ConnectionSettings, mapped_errors
+from datastorm_core.target.postgres.live_tables import LiveColumn, LiveTable
 
 __all__ = ["DEFAULT_ROWS", "ImportResult", "import_schema"]
 

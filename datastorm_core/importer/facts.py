@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from datastorm_core.target.postgres import constraints
-from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable
+from datastorm_core.target.postgres.live_tables import LiveColumn, LiveTable
 
 __all__ = ["ColumnFacts", "FieldChoice", "Reference", "describe", "facts_of"]
 

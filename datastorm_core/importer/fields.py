@@ -28,7 +28,7 @@ from typing import Any
 
 from datastorm_core.importer.facts import ColumnFacts, FieldChoice, Reference
 from datastorm_core.importer.text_roles import text_choice
-from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable, LiveType
+from datastorm_core.target.postgres.live_tables import LiveColumn, LiveTable, LiveType
 
 __all__ = ["FieldChoice", "Reference", "choose", "fallback"]
 

@@ -19,7 +19,7 @@ from typing import Any
 from psycopg import sql
 
 from datastorm_core.errors import UsageError
-from datastorm_core.target.postgres.catalog import Catalog, LiveTable
+from datastorm_core.target.postgres.live_tables import Catalog, LiveTable
 from datastorm_core.target.postgres.ownership import LEDGER
 
 __all__ = ["LiveSchema", "read_schema"]

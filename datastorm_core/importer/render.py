@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datastorm_core.importer.facts import ColumnFacts, FieldChoice
-from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable
+from datastorm_core.target.postgres.live_tables import LiveColumn, LiveTable
 
 __all__ = ["FieldDraft", "TableDraft", "render", "section_names", "toml_key", "toml_value"]
 

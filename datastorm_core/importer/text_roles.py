@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from datastorm_core.importer.facts import ColumnFacts, FieldChoice
-from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable
+from datastorm_core.target.postgres.live_tables import LiveColumn, LiveTable
 
 __all__ = ["PERSON_TABLES", "text_choice"]
 

@@ -7,7 +7,7 @@ column, a NOT NULL column nobody fills, 40-character strings for a
 beyond ``smallint``, a date no partition accepts, duplicates where the
 table has a UNIQUE constraint. ``table_problems`` compares what the
 source says it can make (``ColumnSchema.space``, ``TableSchema``'s keys)
-with the live table (``catalog.LiveTable``) and lists every problem,
+with the live table (``live_tables.LiveTable``) and lists every problem,
 naming the table and the column. A part of a value space the generator
 cannot tell is not checked (the server still is, and the run rolls back).
 """
@@ -23,7 +23,7 @@ from typing import Any
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema, ValueSpace
 from datastorm_core.errors import Problem
 from datastorm_core.target.postgres import constraints
-from datastorm_core.target.postgres.catalog import LiveColumn, LiveTable, LiveType
+from datastorm_core.target.postgres.live_tables import LiveColumn, LiveTable, LiveType
 
 __all__ = ["storage_of", "table_problems"]
 

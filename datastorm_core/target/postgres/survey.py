@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from datastorm_core.target.postgres.catalog import Catalog, LiveTable
+from datastorm_core.target.postgres.live_tables import Catalog, LiveTable
 from datastorm_core.target.postgres.ownership import foreign_attachments, read_ownership
 
 __all__ = ["TableState", "survey"]

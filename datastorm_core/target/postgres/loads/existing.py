@@ -44,7 +44,7 @@ from psycopg import sql
 
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import TargetError, UsageError
-from datastorm_core.target.postgres.catalog import LiveTable
+from datastorm_core.target.postgres.live_tables import LiveTable
 from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
 from datastorm_core.target.postgres.loads.common import copy_on_main
 

@@ -21,7 +21,7 @@ from datastorm_core.errors import TargetError
 from datastorm_core.target.base import require_primary_keys
 from datastorm_core.target.postgres import catalog, ownership
 from datastorm_core.target.postgres import sql as q
-from datastorm_core.target.postgres.catalog import LiveTable
+from datastorm_core.target.postgres.live_tables import LiveTable
 from datastorm_core.target.postgres.loads.base import Copy, Load, LoadContext
 from datastorm_core.target.postgres.loads.common import copy_on_main
 from datastorm_core.target.postgres.loads.existing import (
