@@ -218,8 +218,7 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
 
 
 def _cmd_preview(args: argparse.Namespace, out: Console) -> int:
-    if args.rows < 0:
-        raise UsageError(f"-n must be >= 0, got {args.rows}")
+    UsageError.unless_at_least(0, ("-n", args.rows))
     genfile = load_genfile(args.genfile, target_overridden=True, named_overridden=True)
     from datastorm_core.run import schema
 

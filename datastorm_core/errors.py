@@ -57,6 +57,14 @@ class UserError(DatastormError):
 class UsageError(UserError):
     """A bad command-line argument, URL or option."""
 
+    @classmethod
+    def unless_at_least(cls, minimum: int, *named: tuple[str, float | None]) -> None:
+        """Raise one naming the first of ``named`` (option, value) below ``minimum``;
+        a value of None was not given and passes."""
+        for name, value in named:
+            if value is not None and value < minimum:
+                raise cls(f"{name} must be at least {minimum}, got {value}")
+
 
 @dataclass(frozen=True)
 class Problem:

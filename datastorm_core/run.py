@@ -131,11 +131,9 @@ def run(genfile: Genfile, options: RunOptions | None = None,
         RunError (TargetError, SourceError, Interrupted): the target is left as it was.
     """
     options = options or RunOptions()
-    if options.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {options.workers}")
-    for name, value in (("batch size", options.batch_size), ("buffer size", options.buffer_size)):
-        if value is not None and value < 1:
-            raise UsageError(f"{name} must be at least 1, got {value}")
+    UsageError.unless_at_least(1, ("--workers", options.workers),
+                               ("batch size", options.batch_size),
+                               ("buffer size", options.buffer_size))
     genfile = with_seed(genfile, options.seed)
     plans = plan(genfile, options)
     check(genfile, Source(genfile), [p.table.name for p in plans])  # the Genfile, first

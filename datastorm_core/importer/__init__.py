@@ -66,8 +66,7 @@ def import_schema(url: str, *, schema: str | None = None,
         UsageError: a bad URL, schema or table selection, or ``rows`` < 0.
         TargetError: the database cannot be reached or read.
     """
-    if rows is not None and rows < 0:
-        raise UsageError(f"--rows must be at least 0, got {rows}")
+    UsageError.unless_at_least(0, ("--rows", rows))
     settings = ConnectionSettings(url, {}, application_name="datastorm-import")
     conn = settings.connect(autocommit=True)
     try:

@@ -122,11 +122,8 @@ def stream_events(genfile: Genfile, options: EventStreamOptions,
                   stop: threading.Event | None = None,
                   on_line: Callable[[str], None] | None = None) -> EventStreamReport:
     """Send events to the Kafka target of ``options.tables`` until a limit or ``stop``."""
-    if options.from_event < 0:
-        raise UsageError(f"--from-event must be >= 0, got {options.from_event}")
-    for name, value in (("--events", options.events), ("--duration", options.duration)):
-        if value is not None and value < 0:
-            raise UsageError(f"{name} must be >= 0, got {value}")
+    UsageError.unless_at_least(0, ("--from-event", options.from_event),
+                               ("--events", options.events), ("--duration", options.duration))
     genfile = with_seed(genfile, options.seed)
     tables = kafka_tables(genfile, options.tables)
     if tables is None:

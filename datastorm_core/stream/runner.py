@@ -36,7 +36,7 @@ from datastorm_core.stream.pacing import Pacer
 from datastorm_core.stream.plan import Planner
 from datastorm_core.stream.report import REPORT_SECONDS, StreamReport, Ticker
 from datastorm_core.stream.spec import build_spec
-from datastorm_core.target.postgres.connection import one_line
+from datastorm_core.target.postgres.connection import one_line, undone_on_error
 from datastorm_core.target.urls import redact, scheme_of
 
 __all__ = ["DEFAULT_RATE", "RECONNECT_TIMEOUT_SECONDS", "StreamOptions", "stream"]
@@ -73,8 +73,7 @@ def _check_options(options: StreamOptions) -> None:
     if not math.isfinite(options.rate) or options.rate < 0:
         raise UsageError(f"--rate must be a number >= 0 (0: as fast as possible), "
                          f"got {options.rate}")
-    if options.events is not None and options.events < 0:
-        raise UsageError(f"--events must be >= 0, got {options.events}")
+    UsageError.unless_at_least(0, ("--events", options.events))
     if options.duration is not None and not (math.isfinite(options.duration)
                                              and options.duration > 0):
         raise UsageError(f"--duration must be a number of seconds > 0, got {options.duration}")
@@ -122,18 +121,11 @@ def stream(genfile: Genfile, options: StreamOptions | None = None, *,
     except psycopg.Error as exc:
         raise executor.settings.cannot_connect(exc) from exc
     try:
-        try:
+        with undone_on_error(executor.rollback, f"preparing {executor.describe()} for the stream"):
             setup = executor.setup()
             if options.publication:
                 report.publication = executor.publish(options.publication.strip())
             executor.commit()
-        except psycopg.Error as exc:
-            executor.rollback()
-            raise TargetError(f"preparing {executor.describe()} for the stream: "
-                              f"{one_line(exc)}") from exc
-        except BaseException:
-            executor.rollback()
-            raise
         report.indexes = setup.indexes
         report.notes = setup.notes
         if report.publication and report.publication["wal_level"] != "logical":

@@ -251,7 +251,7 @@ def test_the_hospital_example_streams_out_of_the_box(pg_url: str, tmp_path: Path
     (["--tables", "nope"], "no table named 'nope'"),
     (["--mix", "insert=70,merge=5"], "--mix: 'merge=5' is not kind=weight"),
     (["--rate", "-1"], "--rate must be a number >= 0"),
-    (["--events", "-3"], "--events must be >= 0"),
+    (["--events", "-3"], "--events must be at least 0"),
     (["--duration", "0"], "--duration must be a number of seconds > 0"),
 ])
 def test_user_errors_exit_2_before_anything_is_written(

@@ -38,6 +38,7 @@ __all__ = [
     "mapped_errors",
     "one_line",
     "server_message",
+    "undone_on_error",
 ]
 
 # Fail fast on an unreachable server instead of libpq's default of waiting forever;
@@ -110,15 +111,8 @@ class ConnectionSettings:
             conn = psycopg.connect(autocommit=autocommit, **self.params)
         except psycopg.Error as exc:
             raise self.cannot_connect(exc, doing) from exc
-        try:
+        with undone_on_error(conn.close, f"setting up a session on {self.describe()}"):
             self.setup(conn)
-        except psycopg.Error as exc:
-            conn.close()
-            raise TargetError(f"setting up a session on {self.describe()}: "
-                              f"{server_message(exc)}") from exc
-        except BaseException:
-            conn.close()
-            raise
         return conn
 
     def connect_unmapped(self, *, autocommit: bool) -> psycopg.Connection[Any]:
@@ -159,6 +153,20 @@ class ConnectionSettings:
                 cur.execute(statement)
         if not conn.autocommit:
             conn.commit()
+
+
+@contextmanager
+def undone_on_error(undo: Callable[[], object], doing: str) -> Iterator[None]:
+    """Calls ``undo`` (a rollback, a close) if the block fails, then lets the failure go on:
+    a server's error as a ``TargetError`` saying ``doing``, anything else as it is."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        undo()
+        raise TargetError(f"{doing}: {server_message(exc)}") from exc
+    except BaseException:
+        undo()
+        raise
 
 
 def one_line(exc: BaseException) -> str:
