@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from datastorm_core import __version__
+from datastorm_core.core.values import spaced_text
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
 from datastorm_core.genfile import Partition, load_genfile
 from datastorm_core.importer import import_schema
@@ -40,7 +41,6 @@ from datastorm_core.stream import command as stream_command
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
 from datastorm_core.target.encode.jsonl import encode_chunk as jsonl_chunk
-from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.urls import redact
 
 __all__ = ["main"]
@@ -236,12 +236,7 @@ def _cmd_preview(args: argparse.Namespace, out: Console) -> int:
         texts = []
         for col in table_schema.columns:
             grid.add_column(f"{col.name}\n[dim]{col.type.value}", overflow="fold")
-            column = chunk.columns[col.name]
-            values = column_text(column, col, timestamp_sep=" ")
-            if column.nulls is not None:
-                values = ["NULL" if null else v for v, null in
-                          zip(values, column.nulls.tolist(), strict=True)]
-            texts.append(values)
+            texts.append(spaced_text(chunk.columns[col.name], col, "NULL"))
         for row in zip(*texts, strict=True):
             grid.add_row(*row)
         out.print(grid)

@@ -12,12 +12,12 @@ from datetime import date
 
 from datastorm_core.core.partition import Partition
 from datastorm_core.core.schema import TableSchema
+from datastorm_core.core.values import spaced_text
 from datastorm_core.errors import UsageError
 from datastorm_core.genfile.graph import write_order
 from datastorm_core.genfile.model import Genfile, TargetConfig
 from datastorm_core.genfile.plan import table_partition_range
 from datastorm_core.run import RunOptions, preview, routed, schema
-from datastorm_core.target.encode.text import column_text
 from datastorm_core.target.inspect import Inspector, open_inspector
 from datastorm_core.target.registry import TARGET_CLASSES
 from datastorm_core.target.urls import scheme_of
@@ -65,12 +65,7 @@ def preview_text(genfile: Genfile, table: str, start: int, stop: int, limit: int
     if count == 0:
         return table_schema.column_names, []
     chunk = preview(genfile, table, count, start=start)
-    columns = []
-    for col in table_schema.columns:
-        column = chunk.columns[col.name]
-        texts = column_text(column, col, timestamp_sep=" ")
-        nulls = column.nulls.tolist() if column.nulls is not None else [False] * chunk.rows
-        columns.append([None if null else text for text, null in zip(texts, nulls, strict=True)])
+    columns = [spaced_text(chunk.columns[col.name], col) for col in table_schema.columns]
     return table_schema.column_names, [list(row) for row in zip(*columns, strict=True)]
 
 

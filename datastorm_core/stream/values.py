@@ -9,14 +9,11 @@ needs them. ``NONE`` is "no value exists", apart from NULL (None).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
-
-import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType
-from datastorm_core.target.encode.text import column_text
+from datastorm_core.core.values import python_column, spaced_text
 
 __all__ = ["NONE", "column_of", "texts", "typed"]
 
@@ -32,38 +29,12 @@ NONE: Any = _Missing()
 
 def texts(column: Column, col: ColumnSchema) -> list[str | None]:
     """A column's values as text for ``%s::type`` parameters, None for NULL."""
-    found: list[str | None] = list(column_text(column, col, timestamp_sep=" "))
-    if column.nulls is not None:
-        for i in np.flatnonzero(column.nulls).tolist():
-            found[i] = None
-    return found
+    return spaced_text(column, col)
 
 
 def column_of(value: object, col: ColumnSchema) -> Column:
     """A database value as a one-row Column of the generators' representation."""
-    if value is None:
-        filler = {ColumnType.BIGINT: np.zeros(1, np.int64),
-                  ColumnType.NUMERIC: np.zeros(1, np.int64),
-                  ColumnType.DOUBLE: np.zeros(1, np.float64),
-                  ColumnType.BOOLEAN: np.zeros(1, bool),
-                  ColumnType.DATE: np.zeros(1, "datetime64[D]"),
-                  ColumnType.TIMESTAMP: np.zeros(1, "datetime64[s]")}.get(
-            col.type, np.array([""]))
-        return Column(filler, np.ones(1, dtype=bool))
-    if col.type is ColumnType.BIGINT:
-        return Column(np.array([int(value)], dtype=np.int64))  # type: ignore[call-overload]
-    if col.type is ColumnType.NUMERIC:
-        scaled = Decimal(str(value)).scaleb(col.scale or 0)
-        return Column(np.array([int(scaled)], dtype=np.int64))
-    if col.type is ColumnType.DOUBLE:
-        return Column(np.array([float(value)], dtype=np.float64))  # type: ignore[arg-type]
-    if col.type is ColumnType.BOOLEAN:
-        return Column(np.array([bool(value)]))
-    if col.type is ColumnType.DATE:
-        return Column(np.array([np.datetime64(value, "D")]))
-    if col.type is ColumnType.TIMESTAMP:
-        return Column(np.array([np.datetime64(value, "s")]))
-    return Column(np.array([str(value)]))
+    return python_column(value, col)
 
 
 def typed(text: str | None, col: ColumnSchema) -> object:

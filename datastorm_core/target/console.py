@@ -16,10 +16,10 @@ from rich.table import Table
 from rich.text import Text
 
 from datastorm_core.core.chunk import Chunk, Column
-from datastorm_core.core.schema import ColumnType, TableSchema
+from datastorm_core.core.schema import TableSchema
+from datastorm_core.core.values import NUMBERS, spaced_text
 from datastorm_core.errors import UsageError
 from datastorm_core.target.base import BaseTarget, TargetSettings
-from datastorm_core.target.encode.text import apply_nulls, column_text
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -31,7 +31,6 @@ PREVIEW_ROWS = 20
 # Width when stdout is not a terminal (a pipe, a file): wide enough that rows are
 # never wrapped inside cells, which would make the output hard to read or grep.
 PIPE_WIDTH = 10_000
-_RIGHT_ALIGNED = (ColumnType.BIGINT, ColumnType.DOUBLE, ColumnType.NUMERIC)
 
 
 class ConsoleTarget(BaseTarget):
@@ -77,14 +76,13 @@ class ConsoleTarget(BaseTarget):
             if room <= 0:
                 continue
             head = {name: _head(column, room) for name, column in chunk.columns.items()}
-            columns = [apply_nulls(column_text(head[c.name], c, timestamp_sep=" "),
-                                   head[c.name], null) for c in schema.columns]
+            columns = [spaced_text(head[c.name], c, null) for c in schema.columns]
             self._kept.extend(zip(*columns, strict=True))
 
     def end_table(self, schema: TableSchema) -> None:
         table = Table(title=schema.name, title_justify="left")
         for col in schema.columns:
-            table.add_column(col.name, justify="right" if col.type in _RIGHT_ALIGNED else "left")
+            table.add_column(col.name, justify="right" if col.type in NUMBERS else "left")
         for row in self._kept:
             table.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
         shown = f", first {len(self._kept)} shown" if len(self._kept) < self._count else ""

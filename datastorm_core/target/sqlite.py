@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+from datastorm_core.core.values import INT64_DIGITS
 from datastorm_core.errors import GenfileError, Problem, TargetError, UsageError
 from datastorm_core.target import sqlite_ownership as ownership
 from datastorm_core.target.base import (
@@ -39,7 +40,6 @@ from datastorm_core.target.base import (
     require_primary_keys,
 )
 from datastorm_core.target.encode import sqlite_rows
-from datastorm_core.target.encode.numeric import INT64_DIGITS
 from datastorm_core.target.urls import file_url_path
 
 if TYPE_CHECKING:

@@ -8,19 +8,14 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from source_support import load, values, whole
 
 from datastorm_core import run
-from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnSchema, ColumnType
+from datastorm_core.core.schema import ColumnType
+from datastorm_core.core.values import numeric_decimal
 from datastorm_core.errors import GenfileError, Problem
 from datastorm_core.source import Source
 from datastorm_core.source.generators.derived import pad
-from datastorm_core.source.services.formatting import format_numeric, values_text
-from datastorm_core.target.encode.numeric import numeric_decimal
-from datastorm_core.target.encode.text import column_text
 
 ROWS = 3000
 
@@ -329,52 +324,6 @@ def test_fields_that_read_each_other_in_a_cycle_are_refused() -> None:
 
 
 # -- the pieces -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("values_", "column"),
-    [(np.array([0, -5, 2**62], dtype=np.int64), ColumnSchema("c", ColumnType.BIGINT)),
-     (np.array([0, -5, 12345, -100, 7], dtype=np.int64),
-      ColumnSchema("c", ColumnType.NUMERIC, precision=10, scale=2)),
-     (np.array([0, -5, 12345], dtype=np.int64),
-      ColumnSchema("c", ColumnType.NUMERIC, precision=10, scale=0)),
-     (np.array([0.1, -1e20, 1e-7, 3.0, 123456789.125]), ColumnSchema("c", ColumnType.DOUBLE)),
-     (np.array([True, False]), ColumnSchema("c", ColumnType.BOOLEAN)),
-     (np.array(["2024-02-29", "1969-12-31"], dtype="datetime64[D]"),
-      ColumnSchema("c", ColumnType.DATE)),
-     (np.array(["2024-02-29T23:59:59", "1900-01-01T00:00:00"], dtype="datetime64[s]"),
-      ColumnSchema("c", ColumnType.TIMESTAMP)),
-     (np.array(["é", "", "a b"]), ColumnSchema("c", ColumnType.TEXT)),
-     (np.array([], dtype=np.float64), ColumnSchema("c", ColumnType.DOUBLE))],
-)
-def test_source_text_agrees_with_the_targets_text(values_: np.ndarray,
-                                                  column: ColumnSchema) -> None:
-    made = values_text(values_, column.type, column.scale)
-    assert made.dtype.kind == "U"
-    assert made.tolist() == column_text(Column(values_), column)
-
-
-@pytest.mark.parametrize("column_type", list(ColumnType))
-def test_an_empty_chunk_has_empty_text(column_type: ColumnType) -> None:
-    dtypes = {ColumnType.DATE: "datetime64[D]", ColumnType.TIMESTAMP: "datetime64[s]",
-              ColumnType.BOOLEAN: bool, ColumnType.DOUBLE: np.float64,
-              ColumnType.BIGINT: np.int64, ColumnType.NUMERIC: np.int64}
-    made = values_text(np.array([], dtype=dtypes.get(column_type, str)), column_type, 2)
-    assert made.tolist() == [] and made.dtype.kind == "U"
-
-
-@given(values_=st.lists(st.integers(-2**63, 2**63 - 1), max_size=40), scale=st.integers(0, 18))
-@settings(max_examples=300, deadline=None)
-def test_numbers_are_written_exactly_over_the_whole_int64_range(values_: list[int],
-                                                                scale: int) -> None:
-    made = format_numeric(np.array(values_, dtype=np.int64), scale).tolist()
-    assert made == [format(Decimal(v).scaleb(-scale), "f") for v in values_]
-
-
-def test_numeric_text_keeps_its_scale() -> None:
-    made = values_text(np.array([-5, 5, 100, -123456], dtype=np.int64), ColumnType.NUMERIC, 3)
-    assert made.tolist() == [str(Decimal(v).scaleb(-3)) for v in (-5, 5, 100, -123456)]
-    assert made.tolist() == ["-0.005", "0.005", "0.100", "-123.456"]
 
 
 @pytest.mark.parametrize("spec", [">6", "<6", "^6", "^7", "*^6", "0>6", "06", "03", ">1", "^1"])

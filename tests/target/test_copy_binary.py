@@ -33,9 +33,10 @@ from target_support import (
 
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
+from datastorm_core.core.values import format_numeric, numeric_decimal
 from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.target import PostgresTarget, open_target
-from datastorm_core.target.encode import copy_binary, copy_text, format_numeric, numeric_decimal
+from datastorm_core.target.encode import copy_binary, copy_text
 
 T = ColumnType
 

@@ -1,10 +1,10 @@
 """Fields computed from other fields of the same row: template and hash.
 
 Both read their fields' columns (``row``), turn each into text once per
-chunk (``services.formatting``) and work on whole arrays. A NULL in any
-field they read makes them NULL; the compiled table does that, from the
-catalogue's ``reads``. Neither can be unique: two rows may read the same
-values.
+chunk (``core.values.text_array``, the very text the targets write) and
+work on whole arrays. A NULL in any field they read makes them NULL; the
+compiled table does that, from the catalogue's ``reads``. Neither can be
+unique: two rows may read the same values.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnType, ValueSpace
+from datastorm_core.core.values import FREE_TEXT, LONGEST_TEXT, text_array
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile.fieldspecs import Padding
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators.base import Generator
-from datastorm_core.source.services.formatting import values_text
 
 __all__ = ["HASH_SEPARATOR", "HashGenerator", "TemplateGenerator", "pad"]
 
@@ -49,31 +49,27 @@ class _DerivedGenerator(Generator):
         if kind == "U":
             return values
         if kind == "b":
-            return values_text(values, ColumnType.BOOLEAN)
+            return text_array(values, ColumnType.BOOLEAN)
         if kind == "f":
-            return values_text(values, ColumnType.DOUBLE)
+            return text_array(values, ColumnType.DOUBLE)
         if kind == "M":
             unit = np.datetime_data(values.dtype)[0]
             dated = ColumnType.DATE if unit in _DATETIME_UNITS_OF_A_DATE else ColumnType.TIMESTAMP
-            return values_text(values, dated)
+            return text_array(values, dated)
         if kind in "iu":  # bigint, or a NUMERIC's unscaled count: only the schema tells
             column_type, scale = self._integer_column(name)
-            return values_text(values, column_type, scale)
-        return values_text(values, ColumnType.TEXT)
+            return text_array(values, column_type, scale)
+        return text_array(values, ColumnType.TEXT)
 
     def text_length(self, name: str) -> int | None:
         """The longest text of field ``name`` (as ``text`` writes it); None when unknown."""
         pool = self.ctx.reference_pool(self.ctx.table, name)
         space = pool.space
         kind = pool.column_type
-        if kind in (ColumnType.TEXT, ColumnType.UUID):
+        if kind in FREE_TEXT:
             return None if space is None else space.max_length
-        fixed = {ColumnType.BOOLEAN: len("false"), ColumnType.DATE: len("2024-01-31"),
-                 ColumnType.TIMESTAMP: len("2024-01-31T12:00:00"),
-                 # The longest shortest repr: a sign, 17 digits, a point, "e-308".
-                 ColumnType.DOUBLE: 24}
-        if kind in fixed:
-            return fixed[kind]
+        if kind in LONGEST_TEXT:
+            return LONGEST_TEXT[kind]
         if space is None or space.low is None or space.high is None:
             return None
         # BIGINT and NUMERIC: the wider bound's text; "f" writes a Decimal with all its

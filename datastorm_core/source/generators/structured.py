@@ -18,12 +18,12 @@ import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ValueSpace
+from datastorm_core.core.values import format_numeric
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.source.generators.base import Generator
 from datastorm_core.source.generators.brazil import locale_problem
 from datastorm_core.source.generators.derived import _DerivedGenerator
 from datastorm_core.source.services import locale_data
-from datastorm_core.source.services.formatting import format_numeric
 from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.text import longest
 

@@ -17,12 +17,12 @@ import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnType, ValueSpace
+from datastorm_core.core.values import format_numeric
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile.model import DailyPartitioning, Field
 from datastorm_core.genfile.timeexpr import resolve_time
 from datastorm_core.source.generators.base import Generator, GeneratorContext
 from datastorm_core.source.services.distributions import draw_integers
-from datastorm_core.source.services.formatting import format_numeric
 
 __all__ = ["DailyTimeGenerator", "DateGenerator", "IntervalGenerator", "TimeGenerator",
            "TimestampGenerator", "interval_text"]

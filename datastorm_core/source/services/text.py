@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
+# Core's: the canonical text of numbers is built with it too.
+from datastorm_core.core.values import strings_from_codepoints
 from datastorm_core.source.services.memo import IdentityCache
 
 __all__ = ["ascii_slug", "codepoints", "longest", "strings_from_codepoints"]
@@ -20,14 +22,6 @@ __all__ = ["ascii_slug", "codepoints", "longest", "strings_from_codepoints"]
 def codepoints(text: str) -> np.ndarray:
     """The code points of ``text`` as a uint32 array (an alphabet, a literal)."""
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
-
-
-def strings_from_codepoints(grid: np.ndarray) -> np.ndarray:
-    """Rows of a (n, width) uint32 array as a length-n unicode array."""
-    n, width = grid.shape
-    if width == 0:
-        return np.full(n, "", dtype="<U1")
-    return np.ascontiguousarray(grid, dtype=np.uint32).view(f"<U{width}").reshape(n)
 
 
 @lru_cache(maxsize=200_000)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
-from datastorm_core.target.encode.text import apply_nulls, column_text
+from datastorm_core.core.values import FREE_TEXT, ColumnConversion, column_text, kind_encoder
 
-__all__ = ["COPY_NULL", "FORMAT", "HEADER", "TRAILER", "copy_text_fields", "encode_chunk",
-           "escape_copy_text"]
+__all__ = ["COPY_NULL", "FIELDS", "FORMAT", "HEADER", "TRAILER", "copy_text_fields",
+           "encode_chunk", "escape_copy_text"]
 
 #: The word PostgreSQL's COPY statement uses for this format.
 FORMAT = "text"
@@ -24,8 +24,6 @@ TRAILER = b""
 COPY_NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPECIAL = ("\\", "\t", "\n", "\r")
-# Only these types can hold arbitrary characters; the others are known-safe text.
-_FREE_TEXT = (ColumnType.TEXT, ColumnType.UUID)
 
 
 def escape_copy_text(fields: list[str]) -> list[str]:
@@ -36,12 +34,18 @@ def escape_copy_text(fields: list[str]) -> list[str]:
     return [f.translate(_ESCAPES) for f in fields]
 
 
-def copy_text_fields(column: Column, col: ColumnSchema) -> list[str]:
-    """The COPY text fields of one column, NULLs as ``\\N``."""
-    fields = column_text(column, col)
-    if col.type in _FREE_TEXT:
-        fields = escape_copy_text(fields)
-    return apply_nulls(fields, column, COPY_NULL)
+def _escaped_text(column: Column, col: ColumnSchema) -> list[str]:
+    return escape_copy_text(column_text(column, col))
+
+
+#: The COPY text of each kind: its canonical text, escaped only where it can hold
+#: any character (the others' text is known to be free of COPY's specials).
+FIELDS: dict[ColumnType, ColumnConversion] = {
+    kind: _escaped_text if kind in FREE_TEXT else column_text for kind in ColumnType}
+
+
+#: ``(column, col) -> list[str]``: the COPY text fields of one column, NULLs as ``\\N``.
+copy_text_fields = kind_encoder(FIELDS, COPY_NULL)
 
 
 def encode_chunk(chunk: Chunk, schema: TableSchema) -> bytes:

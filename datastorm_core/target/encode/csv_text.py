@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
-from datastorm_core.target.encode.text import apply_nulls, column_text
+from datastorm_core.core.values import FREE_TEXT, ColumnConversion, column_text, kind_encoder
 
-__all__ = ["csv_fields", "csv_header", "encode_chunk", "quote_csv"]
+__all__ = ["FIELDS", "csv_fields", "csv_header", "encode_chunk", "quote_csv"]
 
 _SPECIAL = (",", '"', "\n", "\r")
-_FREE_TEXT = (ColumnType.TEXT, ColumnType.UUID)
 
 
 def quote_csv(fields: list[str]) -> list[str]:
@@ -32,12 +31,18 @@ def _quote(field: str) -> str:
     return '"' + field.replace('"', '""') + '"'
 
 
-def csv_fields(column: Column, col: ColumnSchema) -> list[str]:
-    """The CSV fields of one column, NULLs as empty fields."""
-    fields = column_text(column, col)
-    if col.type in _FREE_TEXT:
-        fields = quote_csv(fields)
-    return apply_nulls(fields, column, "")
+def _quoted_text(column: Column, col: ColumnSchema) -> list[str]:
+    return quote_csv(column_text(column, col))
+
+
+#: The CSV field of each kind: its canonical text, quoted only where it can hold
+#: any character (the others' text is never empty and holds no comma or quote).
+FIELDS: dict[ColumnType, ColumnConversion] = {
+    kind: _quoted_text if kind in FREE_TEXT else column_text for kind in ColumnType}
+
+
+#: ``(column, col) -> list[str]``: the CSV fields of one column, NULLs as empty fields.
+csv_fields = kind_encoder(FIELDS, "")
 
 
 def csv_header(schema: TableSchema) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
+from datastorm_core.core.values import apply_nulls, column_text
 from datastorm_core.target.encode.jsonl import json_objects
-from datastorm_core.target.encode.text import column_text, null_rows
 
 __all__ = ["message_keys", "message_values"]
 
@@ -26,8 +26,6 @@ def message_keys(chunk: Chunk, schema: TableSchema) -> list[bytes | None]:
     if schema.message_key is None:
         return [None] * chunk.rows
     column = chunk.columns[schema.message_key]
-    keys: list[bytes | None] = [
-        text.encode() for text in column_text(column, schema.column(schema.message_key))]
-    for i in null_rows(column):
-        keys[i] = None  # a NULL key: librdkafka spreads such messages over partitions
-    return keys
+    keys = [text.encode() for text in column_text(column, schema.column(schema.message_key))]
+    # A NULL key: librdkafka spreads such messages over partitions.
+    return apply_nulls(keys, column, None)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from psycopg import sql
 
 from datastorm_core.core.schema import ColumnSchema, ColumnType, ForeignKey, TableSchema
-from datastorm_core.target.encode.numeric import INT64_DIGITS
+from datastorm_core.core.values import INT64_DIGITS
 
 __all__ = [
     "FILL_TABLE",
