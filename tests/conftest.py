@@ -45,6 +45,14 @@ ENV_REQUIRE = "DATASTORM_REQUIRE_POSTGRES"
 START_TIMEOUT_SECONDS = 60
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/hardening/conftest.py: options of a sub-directory's conftest are
+    # unknown when the whole suite runs (pytest only reads the top conftests first).
+    parser.addoption("--hardening-long", action="store_true", default=False,
+                     help="run tests/hardening's fuzz and fault sweeps at length "
+                          "(see DATASTORM_FUZZ_ITERATIONS in tests/hardening/conftest.py)")
+
+
 class NoPostgres(Exception):
     """No server given and none could be started; the message says why."""
 
