@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from datastorm_core import __version__
+from datastorm_core.core import interrupts
 from datastorm_core.core.values import spaced_text
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
 from datastorm_core.genfile import Partition, load_genfile
@@ -248,15 +249,16 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     genfile = load_genfile(args.genfile, target_overridden=bool(options.target),
                            named_overridden=list(options.target_for))
     live = None if not args.quiet else False
-    with ProgressDisplay(live=live) as display:
+    with ProgressDisplay(live=live) as display, interrupts.on_final_publish(_SIGNALS.settle):
         report = run(genfile, options, progress=None if args.quiet else display)
+        _SIGNALS.settle()  # targets that publish nothing of their own (console, Kafka)
     if not args.quiet:
         render_summary(report.stats, report.target, report.seed, out)
     for warning in report.warnings:
         Console(stderr=True, highlight=False).print(scrub(f"datastorm: warning: {warning}"),
                                                     markup=False)
-    if report.stats.interrupted_after_commit:
-        # The signal came while the run committed: it is in, and that is what is true.
+    if report.stats.interrupted_after_commit or _SIGNALS.ignored:
+        # The signal came while the run committed, or after: it is in, and that is what is true.
         Console(stderr=True, highlight=False).print(
             "datastorm: interrupted after the commit: the run was complete and is kept",
             markup=False)
@@ -291,24 +293,74 @@ COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "preview": _cmd_previe
             "run": _cmd_run, "stream": stream_command.cmd_stream, "import": _cmd_import}
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class _Signals:
+    """SIGINT and SIGTERM while the command runs: Ctrl-C until the outcome is settled.
+
+    Before, a signal raises KeyboardInterrupt: the run rolls back, exit 130. Once
+    settled (a run's last target has published, or the command has its exit code),
+    a signal changes nothing and is only counted: the rows are in, and neither the
+    message nor the exit code may say otherwise. One handler that looks at a flag,
+    not a handler swapped for SIG_IGN: setting the flag cannot itself be interrupted
+    halfway, so no moment is left where the run is in and a signal still counts.
+    """
+
+    def __init__(self) -> None:
+        self.settled = False
+        self.ignored = 0
+
+    def reset(self) -> None:
+        self.settled, self.ignored = False, 0
+
+    def settle(self) -> None:
+        self.settled = True
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.settled:
+            self.ignored += 1
+            return
+        raise KeyboardInterrupt
+
+
+_SIGNALS = _Signals()
+_SIGNUMS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``datastorm`` command; returns the exit code."""
+    """Entry point of the ``datastorm`` command; returns the exit code.
+
+    Called with ``argv`` (in another program's process), it leaves the SIGINT and
+    SIGTERM handlers as it found them; as the command itself (no ``argv``), its
+    handler stays, ignoring signals, until the process exits (see entry.py).
+    """
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNUMS}
+    try:
+        return _main(argv)
+    finally:
+        if argv is not None:
+            for signum, handler in previous.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    _SIGNALS.reset()
+    # SIGTERM (docker stop, Kubernetes) is handled like Ctrl-C: roll back, exit 130. A
+    # signal ignored when the command started (a background job's SIGINT) stays ignored.
+    for signum in _SIGNUMS:
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, _SIGNALS.handle)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False, soft_wrap=True)
     arguments = list(argv if argv is not None else sys.argv[1:])
     debug = "--debug" in arguments
     for argument in arguments:  # a password given on the command line is never printed
         remember(argument)
-    # SIGTERM (docker stop, Kubernetes) is handled like Ctrl-C: roll back, exit 130.
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        args = _parser().parse_args(argv)
-        return COMMANDS[args.command](args, out)
+        try:
+            args = _parser().parse_args(argv)
+            return COMMANDS[args.command](args, out)
+        finally:
+            _SIGNALS.settle()  # the outcome is known: no signal changes what is said
     except DatastormError as exc:
         if debug and exc.exit_code != EXIT_USAGE:
             _traceback()

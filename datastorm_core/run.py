@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
+from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.memory import default_buffer_rows
 from datastorm_core.core.partition import Partition
@@ -161,18 +163,22 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     stats = RunStats()
     committed: list[str] = []
     for target, group in phases:
-        jobs = _jobs(genfile, source, target, group, chunk_rows)
+        last = target is phases[-1][0]
         try:
-            phase_stats = Runner(target, settings, progress).run(jobs)
-        except Exception as exc:
+            jobs = _jobs(genfile, source, target, group, chunk_rows)
+            with interrupts.final_phase() if last else nullcontext():
+                phase_stats = Runner(target, settings, progress).run(jobs)
+        except (Exception, KeyboardInterrupt) as exc:
             if not committed:
                 raise
-            # Whatever failed, the user must learn that earlier targets were kept.
-            raise _after_commits(exc, committed) from exc
+            # Whatever failed, the user must learn that earlier targets were kept: a
+            # Ctrl-C between two targets too (inside one, the lifecycle makes it Interrupted).
+            raise _after_commits(Interrupted() if isinstance(exc, KeyboardInterrupt) else exc,
+                                 committed) from exc
         stats.tables.extend(phase_stats.tables)
         committed.append(f"{', '.join(p.table.name for p in group)} on {target.describe()}")
         if phase_stats.interrupted_after_commit:
-            if target is not phases[-1][0]:  # the targets after this one are not written
+            if not last:  # the targets after this one are not written
                 raise _after_commits(Interrupted(), committed)
             stats.interrupted_after_commit = True
     stats.ended = time.perf_counter()

@@ -12,7 +12,8 @@ Where the server comes from, in order:
 3. Neither: the tests are skipped with the reason, unless
    ``DATASTORM_REQUIRE_POSTGRES=1`` (CI), which makes them fail instead.
 
-Each test that asks for ``pg_url`` gets a fresh empty database, dropped after.
+Each test that asks for ``pg_url`` gets a fresh empty database, dropped after;
+``pg_databases`` makes more, for fixtures of any scope, empty or copies of one.
 """
 
 from __future__ import annotations
@@ -22,17 +23,34 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+# The CLI and database helpers of the end-to-end tests (tests/e2e/e2e_support.py) serve
+# every directory's tests.
+_E2E = str(Path(__file__).resolve().parent / "e2e")
+if _E2E not in sys.path:
+    sys.path.insert(0, _E2E)
 
 ENV_URL = "DATASTORM_TEST_DATABASE_URL"
 ENV_REQUIRE = "DATASTORM_REQUIRE_POSTGRES"
 # The throwaway cluster's server starts in well under this on a laptop.
 START_TIMEOUT_SECONDS = 60
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/hardening/conftest.py: options of a sub-directory's conftest are
+    # unknown when the whole suite runs (pytest only reads the top conftests first).
+    parser.addoption("--hardening-long", action="store_true", default=False,
+                     help="run tests/hardening's fuzz and fault sweeps at length "
+                          "(see DATASTORM_FUZZ_ITERATIONS in tests/hardening/conftest.py)")
 
 
 class NoPostgres(Exception):
@@ -155,19 +173,39 @@ def pg_server_url() -> Iterator[str]:
         cluster.stop()
 
 
-@pytest.fixture
-def pg_url(pg_server_url: str) -> Iterator[str]:
-    """URL of a fresh, empty database, dropped after the test."""
-    import psycopg
+class Databases:
+    """Scratch databases on the test server, each dropped when its block ends."""
 
-    name = f"ds_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(pg_server_url, name)
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+
+    @contextmanager
+    def scratch(self, template: str | None = None) -> Iterator[str]:
+        """URL of a new database: empty, or a copy of the database at URL ``template``."""
+        import psycopg
+
+        name = f"ds_{uuid.uuid4().hex[:12]}"
+        copy = "" if template is None else f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"'
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"{copy}')
+        try:
+            yield _with_database(self.server_url, name)
+        finally:
+            with psycopg.connect(self.server_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_server_url: str) -> Databases:
+    """Scratch databases for fixtures of any scope (``pg_url`` is one of them)."""
+    return Databases(pg_server_url)
+
+
+@pytest.fixture
+def pg_url(pg_databases: Databases) -> Iterator[str]:
+    """URL of a fresh, empty database, dropped after the test."""
+    with pg_databases.scratch() as url:
+        yield url
 
 
 @pytest.fixture

@@ -63,6 +63,44 @@ class Source:
         problems: list[Problem] = []
         for name in tables or self.genfile.table_names:
             problems.extend(self.context.compiled(name).problems)
+            problems.extend(self._null_keys(name))
+        return problems
+
+    def _null_keys(self, name: str) -> list[Problem]:
+        """Keys that a NULL in a field they are derived from makes NULL.
+
+        The language refuses a ``null_rate`` on a primary key or a referenced
+        field, but an ``email`` (``from``), a ``template`` or a ``hash`` is
+        NULL wherever a field it reads is: as a primary key it breaks NOT NULL,
+        as a referenced key it leaves children pointing at no row.
+        """
+        def nullable(table: str) -> set[str]:
+            return {c.name for c in self.context.compiled(table).schema_columns if c.nullable}
+
+        t = self.genfile.table(name)
+        if t.existing:
+            return []
+        problems: list[Problem] = []
+        own = nullable(name)
+        for key in t.primary_key:
+            if key in own and t.field(key).null_rate == 0:
+                problems.append(Problem(
+                    "a primary key cannot be NULL, and this field is NULL in the rows where a "
+                    "field it is derived from is NULL: derive it from fields without a "
+                    "null_rate", name, key))
+        for f in t.references:
+            if f.ref is None or f.ref[0] not in self.genfile.table_names:
+                continue
+            parent_name, column = f.ref
+            parent = self.genfile.table(parent_name)
+            if parent.existing or column not in parent.field_names \
+                    or parent.field(column).null_rate > 0:
+                continue  # reported by the language checks
+            if column in nullable(parent_name):
+                problems.append(Problem(
+                    f"ref {f.params['ref']!r}: {parent_name}.{column} is NULL in the rows where "
+                    "a field it is derived from is NULL; a referenced key cannot be null",
+                    name, f.name))
         return problems
 
     def schema(self, table: str) -> TableSchema:

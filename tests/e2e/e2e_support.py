@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,17 +77,25 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
 
 
 def cli_command(*argv: str) -> list[str]:
-    return [sys.executable, "-m", "datastorm_core.cli", *argv]
+    """``datastorm ARGV`` as the installed command runs it: its script is this line.
+
+    Not ``python -m``: after a Ctrl-C that entry.main caught while the command loaded,
+    CPython 3.11 run that way sometimes ends the process by SIGINT instead of exit 130.
+    """
+    return [sys.executable, "-c", "import sys; from datastorm_core.entry import main; "
+            "sys.exit(main())", *argv]
 
 
-def start_cli(*argv: str, cwd: str | None = None) -> subprocess.Popen[str]:
-    """``datastorm ARGV`` as a child process (default SIGINT handling, pipes for output)."""
+def start_cli(*argv: str, cwd: str | None = None,
+              env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """``datastorm ARGV`` as a child process (default SIGINT handling, pipes for output);
+    ``env``: variables to set on top of this process's."""
 
     def default_sigint() -> None:  # a shell may have left SIGINT ignored
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     return subprocess.Popen(cli_command(*argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=cwd, env={**os.environ, "COLUMNS": "200"},
+                            text=True, cwd=cwd, env={**os.environ, "COLUMNS": "200", **(env or {})},
                             preexec_fn=default_sigint)
 
 
@@ -103,20 +111,28 @@ def finish(process: subprocess.Popen[str]) -> Result:
 
 def copy_backend(conn: Any, dbname: str, process: subprocess.Popen[str]) -> int:
     """Wait until datastorm's connection is inside COPY; its backend pid."""
+    return backend_running(conn, dbname, process, "COPY")
+
+
+def backend_running(conn: Any, dbname: str, process: subprocess.Popen[str],
+                    statement: str) -> int:
+    """Wait until one of datastorm's connections runs a statement starting with
+    ``statement`` (COPY, ALTER TABLE...); its backend pid."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         row = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s "
-            "AND application_name = 'datastorm' AND query ILIKE 'COPY%%' "
-            "AND state = 'active'", (dbname,)).fetchone()
+            "AND application_name = 'datastorm' AND query ILIKE %s "
+            "AND state = 'active'", (dbname, statement + "%")).fetchone()
         if row is not None:
             return int(row[0])
         if process.poll() is not None:
             _, err = process.communicate()
-            pytest.fail(f"datastorm ended ({process.returncode}) before COPY was seen: {err}")
-        time.sleep(0.02)
+            pytest.fail(f"datastorm ended ({process.returncode}) before {statement} was seen: "
+                        f"{err}")
+        time.sleep(0.01)
     process.kill()
-    pytest.fail("datastorm never reached COPY")
+    pytest.fail(f"datastorm never reached {statement}")
 
 
 def database_name(url: str) -> str:

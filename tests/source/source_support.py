@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from datastorm_core.core.chunk import Chunk
@@ -275,3 +276,17 @@ def present(chunk: Chunk, name: str) -> list[object]:
 
 def load(text: str) -> Genfile:
     return loads_genfile(text, environ={})
+
+
+def pattern_regex(pattern: str) -> str:
+    """The Genfile pattern language, translated to a regular expression."""
+    out, escaped = [], False
+    for char in pattern:
+        if escaped:
+            out.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            out.append({"9": "[0-9]", "A": "[A-Z]", "a": "[a-z]"}.get(char, re.escape(char)))
+    return "".join(out)

@@ -317,6 +317,28 @@ def test_a_hash_needs_of() -> None:
     assert p.message == "type hash needs `of`"
 
 
+NULLABLE_NAME = '[p]\nrecords = 20\n[p.n]\ntype = "first_name"\nnull_rate = 0.5\n'
+REFERENCED = '[c]\nrecords = 5\n[c.to]\ntype = "reference"\nref = "p.k"\n'
+
+
+def test_a_key_derived_from_a_field_with_nulls_is_refused() -> None:
+    """An email from a name is NULL where the name is: not a primary key, nor a key that
+    references point at (before, the run wrote NULL keys and orphans)."""
+    (key,) = problems_of(NULLABLE_NAME + '[p.k]\ntype = "email"\nfrom = "n"\n'
+                                         'primary_key = true\n')
+    assert (key.table, key.field) == ("p", "k") and key.line is not None
+    assert key.message.startswith("a primary key cannot be NULL, and this field is NULL")
+    (ref,) = problems_of(NULLABLE_NAME + '[p.k]\ntype = "email"\nfrom = "n"\nunique = true\n'
+                         + REFERENCED)
+    assert (ref.table, ref.field) == ("c", "to") and ref.line is not None
+    assert "p.k is NULL in the rows where a field it is derived from is NULL" in ref.message
+    # From a field without NULLs, the same keys hold.
+    whole_name = NULLABLE_NAME.replace("null_rate = 0.5\n", "")
+    run.check(load(whole_name + '[p.k]\ntype = "email"\nfrom = "n"\nprimary_key = true\n'))
+    run.check(load(whole_name + '[p.k]\ntype = "email"\nfrom = "n"\nunique = true\n'
+                   + REFERENCED))
+
+
 def test_fields_that_read_each_other_in_a_cycle_are_refused() -> None:
     problems = problems_of('[t]\nrecords = 3\n[t.a]\ntype = "template"\ntemplate = "{b}"\n'
                            '[t.b]\ntype = "template"\ntemplate = "{a}"\n')

@@ -52,3 +52,13 @@ def test_a_small_decimal_normal_keeps_its_places() -> None:
     assert drawn.mean() == pytest.approx(2.5, abs=0.02)
     assert drawn.std() == pytest.approx(0.5, rel=0.03)
     assert Decimal(str(drawn[0])).as_tuple().exponent >= -2
+
+
+@pytest.mark.parametrize("distribution", ["uniform", "normal", "zipf", "exponential"])
+def test_a_float_range_as_wide_as_floats_go_stays_finite_and_inside(distribution: str) -> None:
+    """max - min overflows there (3.4e308 is beyond the largest float): before, every
+    value came out inf or NaN."""
+    drawn = values("float", f'min = -1.7e308\nmax = 1.7e308\ndistribution = "{distribution}"\n')
+    assert np.isfinite(drawn).all()
+    assert drawn.min() >= -1.7e308 and drawn.max() <= 1.7e308
+    assert len(np.unique(drawn)) > ROWS // 2  # spread over the range, not piled on a bound

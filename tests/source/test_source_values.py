@@ -16,7 +16,7 @@ from faker.providers.internet.pt_BR import Provider as InternetPtBr
 from faker.providers.person.pt_BR import Provider as PersonPtBr
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from source_support import load, present, values, whole
+from source_support import load, pattern_regex, present, values, whole
 
 from datastorm_core import run
 from datastorm_core.core.chunk import Chunk
@@ -413,20 +413,6 @@ def test_a_float_range_without_a_value_at_its_scale_is_refused() -> None:
 
 
 # -- strings ----------------------------------------------------------------------
-
-
-def pattern_regex(pattern: str) -> str:
-    """The Genfile pattern language, translated to a regular expression."""
-    out, escaped = [], False
-    for char in pattern:
-        if escaped:
-            out.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        else:
-            out.append({"9": "[0-9]", "A": "[A-Z]", "a": "[a-z]"}.get(char, re.escape(char)))
-    return "".join(out)
 
 
 @pytest.mark.parametrize(("name", "pattern"), [("plate", "AAa-99\\9"),

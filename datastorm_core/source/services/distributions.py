@@ -22,6 +22,9 @@ DEFAULT_ZIPF_EXPONENT = 1.2
 # The int64 range as floats that convert back without overflow.
 _INT64_MIN_FLOAT = -(2.0**63)
 _INT64_MAX_FLOAT = math.nextafter(2.0**63, 0.0)
+# Bounds beyond this are drawn in larger units (see draw_continuous), so nothing overflows.
+_HUGE_FLOAT = 2.0**1000
+_SHRINK = 2.0**30
 
 
 def zipf_ranks(stream: Stream, indices: np.ndarray, n: int, exponent: float) -> np.ndarray:
@@ -74,6 +77,14 @@ def draw_continuous(stream: Stream, indices: np.ndarray, low: float, high: float
     """Floats in [low, high] following ``params['distribution']``."""
     distribution = params.get("distribution", "uniform")
     width = high - low
+    if max(abs(low), abs(high)) > _HUGE_FLOAT and math.isfinite(low) and math.isfinite(high):
+        # Near the largest float (-1e308 to 1e308), max - min or a normal draw's tail
+        # overflows: inf, or NaN once it meets -inf. Draw in units 2**30 times larger
+        # (exact: a power of two), then scale back.
+        shrunk = {k: v / _SHRINK if k in ("mean", "stddev") and isinstance(v, int | float)
+                  and not isinstance(v, bool) else v for k, v in params.items()}
+        values = draw_continuous(stream, indices, low / _SHRINK, high / _SHRINK, shrunk)
+        return np.clip(values * _SHRINK, low, high)
     if distribution == "normal":
         mean = params.get("mean", low + width / 2)
         stddev = params.get("stddev", width / 6 if width > 0 else 1.0)
