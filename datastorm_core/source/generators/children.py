@@ -1,0 +1,185 @@
+"""Fields that follow a parent's children (``per_parent``): ordinal and total.
+
+Both stand on the child table's layout (``core.cardinality``): parent *j*'s
+children are the child rows ``[S(j), S(j+1))``.
+
+- ``ordinal`` (in the child): a row's place among its parent's children,
+  ``i - S(j) + start``.
+- ``total`` (in the parent): a sum, count, min, max or avg of a child field
+  over the children's rows, computed by the child's own generators. As in
+  SQL, NULL values are left out; a sum or count over no value is 0, a min,
+  max or avg over none is NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from datastorm_core.core.cardinality import Cardinality
+from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ColumnSchema, ColumnType, ValueSpace
+from datastorm_core.source.generators.base import Generator, Tables
+
+__all__ = ["OrdinalGenerator", "TotalGenerator"]
+
+_SUMMABLE = (ColumnType.BIGINT, ColumnType.DOUBLE, ColumnType.NUMERIC)
+_ORDERED = (*_SUMMABLE, ColumnType.DATE, ColumnType.TIMESTAMP)
+
+
+class OrdinalGenerator(Generator):
+    """``type = "ordinal"``, ``of = "REF"``: 1..n within the parent (``start`` = 1)."""
+
+    column_type = ColumnType.BIGINT
+
+    def _layout(self) -> Cardinality:
+        assert self.ctx.tables is not None
+        layout = self.ctx.tables.layout(self.ctx.table)
+        assert layout is not None  # validated: `of` names this table's tie
+        return layout
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        _, starts = self._layout().locate(indices)
+        return indices - starts + np.int64(self.field.param("start", 1))
+
+    def value_space(self) -> ValueSpace:
+        start = self.field.param("start", 1)
+        most = self._layout().most
+        return ValueSpace(low=start, high=None if most is None else start + max(most, 1) - 1)
+
+
+class TotalGenerator(Generator):
+    """``type = "total"``: a function of a child field over each parent row's children."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        child, _, column = self.field.param("of").partition(".")
+        self.child, self.child_field = child, column or None
+        self.function = self.field.param("function")
+        self._read: ColumnSchema | None = None
+        # A min, max or avg of no value (no child, or only NULLs) is NULL.
+        self.makes_nulls = self.function in ("min", "max", "avg")
+
+    # The child table is compiled after this one (it references it): what it makes is
+    # asked for once both are, never while this table compiles.
+    def _tables(self) -> Tables:
+        assert self.ctx.tables is not None
+        return self.ctx.tables
+
+    def _child_column(self) -> ColumnSchema | None:
+        if self.child_field is None:
+            return None
+        if self._read is None:
+            self._read = self._tables().column(self.child, self.child_field)
+        return self._read
+
+    @property  # type: ignore[override]
+    def column_type(self) -> ColumnType:
+        read = self._child_column()
+        if self.function == "count" or read is None:
+            return ColumnType.BIGINT
+        if self.function == "avg" and read.type is not ColumnType.NUMERIC:
+            return ColumnType.DOUBLE
+        return read.type
+
+    @property  # type: ignore[override]
+    def scale(self) -> int | None:
+        read = self._child_column()
+        return read.scale if read is not None and self.column_type is ColumnType.NUMERIC \
+            else None
+
+    @property  # type: ignore[override]
+    def precision(self) -> int | None:
+        read = self._child_column()
+        if read is None or self.column_type is not ColumnType.NUMERIC:
+            return None
+        # A sum grows past its terms' digits: numeric of the widest int64 count.
+        return None if self.function == "sum" else read.precision
+
+    def late_problems(self) -> list[str]:
+        read = self._child_column()
+        if read is None or self.function == "count":
+            return []
+        allowed = _SUMMABLE if self.function in ("sum", "avg") else _ORDERED
+        if read.type not in allowed:
+            return [f"function = \"{self.function}\" cannot take {read.type.value} values "
+                    f"({self.child}.{self.child_field})"]
+        return []
+
+    def value_space(self) -> ValueSpace | None:
+        layout = self._tables().layout(self.child)
+        most = None if layout is None else layout.most
+        read = self._child_column()
+        if self.function == "count":
+            return ValueSpace(low=0, high=most)
+        space = None if read is None else read.space
+        if space is None or space.low is None or space.high is None:
+            return None
+        if self.function in ("min", "max", "avg"):
+            return ValueSpace(low=space.low, high=space.high)
+        if most is None:
+            return None
+        # A sum of up to `most` terms, none of which leaves [low, high]; 0 for none (a
+        # zero of the values' own type: a Decimal of their scale, a float).
+        zero = space.low * 0
+        return ValueSpace(low=min(zero, space.low * most), high=max(zero, space.high * most))
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray | Column:
+        layout = self._tables().layout(self.child)
+        assert layout is not None
+        starts = layout.first_children(indices)
+        counts = layout.counts(indices) if len(indices) else np.zeros(0, dtype=np.int64)
+        total = int(counts.sum())
+        # The children of every row, one run of child rows per parent row.
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        rows = np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
+        if self.child_field is None:
+            return counts
+        made = self._tables().compiled(self.child).columns(rows, [self.child_field])
+        return self._reduce(made[self.child_field], counts, offsets)
+
+    def _reduce(self, column: Column, counts: np.ndarray, offsets: np.ndarray) -> Column:
+        """The function over each run of ``column`` (``counts`` values from ``offsets``)."""
+        present = np.ones(len(column.values), dtype=bool) if column.nulls is None \
+            else ~column.nulls
+        owner = np.repeat(np.arange(len(counts)), counts)
+        kept = np.bincount(owner[present], minlength=len(counts)) if len(owner) \
+            else np.zeros(len(counts), dtype=np.int64)
+        if self.function == "count":
+            return Column(kept.astype(np.int64))
+        values = column.values[present]
+        where = owner[present]
+        if self.function == "sum" or self.function == "avg":
+            if values.dtype.kind == "f":
+                sums = np.bincount(where, weights=values, minlength=len(counts))
+            else:  # exact in int64: bigint, and a NUMERIC's unscaled counts
+                sums = np.zeros(len(counts), dtype=np.int64)
+                np.add.at(sums, where, values.astype(np.int64))
+            if self.function == "sum":
+                return Column(sums)
+            return Column(self._average(sums, kept), kept == 0)
+        empty = kept == 0
+        base = values[:1] if len(values) else np.zeros(1, dtype=column.values.dtype)
+        result = np.repeat(base, len(counts))
+        if len(values):
+            # Sorted by (parent, value): each parent's first (min) or last (max) value.
+            order = np.lexsort((values, where))
+            ordered_where = where[order]
+            bounds = np.searchsorted(ordered_where, np.arange(len(counts)),
+                                     side="left" if self.function == "min" else "right")
+            pick = bounds if self.function == "min" else bounds - 1
+            result[~empty] = values[order][pick[~empty]]
+        return Column(result, empty if empty.any() else None)
+
+    def _average(self, sums: np.ndarray, kept: np.ndarray) -> np.ndarray:
+        divisor = np.maximum(kept, 1).astype(np.int64)
+        if self.column_type is ColumnType.NUMERIC:
+            # Unscaled counts, divided exactly and rounded half to even at the child's
+            # scale: floor division, then up where the remainder passes half (or is half
+            # of an odd quotient).
+            quotient, remainder = np.divmod(sums.astype(np.int64), divisor)
+            twice = 2 * remainder
+            up = (twice > divisor) | ((twice == divisor) & (quotient % 2 == 1))
+            return quotient + up
+        return sums.astype(np.float64) / divisor
