@@ -60,6 +60,9 @@ class Cardinality:
         self.most = most
         self._block_starts: np.ndarray | None = None
         self._lock = threading.Lock()
+        # The last rows located, per thread: a chunk's reference, the parents' fields it
+        # reads and its ordinals or cumulative times all locate the same index array.
+        self._last = threading.local()
 
     def counts(self, parents: np.ndarray) -> np.ndarray:
         """Children of each given parent index."""
@@ -114,6 +117,10 @@ class Cardinality:
     def locate(self, children: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The parent of each child row and that parent's first child row, S(parent):
         ``children - S`` is each row's place among its parent's children (0-based)."""
+        last = getattr(self._last, "located", None)
+        if last is not None and last[0] is children:  # the very same array: same answer
+            return last[1]
+        asked = children
         children = np.asarray(children, dtype=np.int64)
         if children.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
@@ -122,7 +129,9 @@ class Cardinality:
         distinct = np.unique(blocks)
         members, counts, ends = self._blocks(distinct)
         position = np.searchsorted(ends, children, side="right")
-        return members[position], ends[position] - counts.ravel()[position]
+        found = members[position], ends[position] - counts.ravel()[position]
+        self._last.located = (asked, found)
+        return found
 
     def _blocks(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The parents of the given blocks (sorted, distinct), their counts (blocks x

@@ -140,37 +140,44 @@ class TotalGenerator(Generator):
         return self._reduce(made[self.child_field], counts, offsets)
 
     def _reduce(self, column: Column, counts: np.ndarray, offsets: np.ndarray) -> Column:
-        """The function over each run of ``column`` (``counts`` values from ``offsets``)."""
-        present = np.ones(len(column.values), dtype=bool) if column.nulls is None \
-            else ~column.nulls
-        owner = np.repeat(np.arange(len(counts)), counts)
-        kept = np.bincount(owner[present], minlength=len(counts)) if len(owner) \
-            else np.zeros(len(counts), dtype=np.int64)
+        """The function over each run of ``column`` (``counts`` values from ``offsets``):
+        the runs are contiguous, so each is one ``reduceat`` segment; a NULL value is
+        replaced by the function's identity (0, or the far end of the range) and left
+        out of the count."""
+        filled = counts > 0
+        starts = offsets[filled]  # empty runs add no row: the others stay contiguous
+        present = None if column.nulls is None else ~column.nulls
+        kept = counts.copy() if present is None else np.zeros(len(counts), dtype=np.int64)
+        if present is not None and len(starts):
+            kept[filled] = np.add.reduceat(present.astype(np.int64), starts)
         if self.function == "count":
-            return Column(kept.astype(np.int64))
-        values = column.values[present]
-        where = owner[present]
-        if self.function == "sum" or self.function == "avg":
-            if values.dtype.kind == "f":
-                sums = np.bincount(where, weights=values, minlength=len(counts))
-            else:  # exact in int64: bigint, and a NUMERIC's unscaled counts
-                sums = np.zeros(len(counts), dtype=np.int64)
-                np.add.at(sums, where, values.astype(np.int64))
+            return Column(kept)
+        values = column.values
+        dated = values.dtype.kind == "M"
+        numbers = values.view(np.int64) if dated else values
+        if self.function in ("sum", "avg"):
+            result = np.zeros(len(counts), dtype=numbers.dtype)
+            if len(starts):
+                terms = numbers if present is None else np.where(present, numbers, 0)
+                result[filled] = np.add.reduceat(terms, starts)
             if self.function == "sum":
-                return Column(sums)
-            return Column(self._average(sums, kept), kept == 0)
+                return Column(result)
+            return Column(self._average(result, kept), kept == 0)
+        lowest = self.function == "min"
+        if numbers.dtype.kind == "f":
+            identity = np.inf if lowest else -np.inf
+        else:
+            limits = np.iinfo(np.int64)
+            identity = limits.max if lowest else limits.min + 1  # min is NaT for dates
+        result = np.full(len(counts), identity, dtype=numbers.dtype)
+        if len(starts):
+            terms = numbers if present is None else np.where(present, numbers, identity)
+            pick = np.minimum if lowest else np.maximum
+            result[filled] = pick.reduceat(terms, starts)
         empty = kept == 0
-        base = values[:1] if len(values) else np.zeros(1, dtype=column.values.dtype)
-        result = np.repeat(base, len(counts))
-        if len(values):
-            # Sorted by (parent, value): each parent's first (min) or last (max) value.
-            order = np.lexsort((values, where))
-            ordered_where = where[order]
-            bounds = np.searchsorted(ordered_where, np.arange(len(counts)),
-                                     side="left" if self.function == "min" else "right")
-            pick = bounds if self.function == "min" else bounds - 1
-            result[~empty] = values[order][pick[~empty]]
-        return Column(result, empty if empty.any() else None)
+        result[empty] = 0  # filler under the NULL
+        return Column(result.view(values.dtype) if dated else result,
+                      empty if empty.any() else None)
 
     def _average(self, sums: np.ndarray, kept: np.ndarray) -> np.ndarray:
         divisor = np.maximum(kept, 1).astype(np.int64)

@@ -189,10 +189,7 @@ class OrderedTimeGenerator(Generator):
             return np.zeros(0, dtype=np.int64)
         # Every parent's children from its first up to the last one asked for, as one
         # array of rows (runs per parent); the gaps summed along each run.
-        distinct, first, where = np.unique(parents, return_index=True, return_inverse=True)
-        where = where.reshape(-1)
-        last = np.zeros(len(distinct), dtype=np.int64)
-        np.maximum.at(last, where, indices)
+        distinct, first, where, last = _by_parent(parents, indices)
         run_start = starts[first]
         lengths = last - run_start + 1
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
@@ -204,3 +201,20 @@ class OrderedTimeGenerator(Generator):
         summed = np.concatenate(([0], np.cumsum(drawn)))
         position = offsets[where] + (indices - starts) + 1
         return summed[position] - summed[offsets[where]]
+
+
+def _by_parent(parents: np.ndarray, indices: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct parents, the position of each one's first row, each row's parent (as
+    a position in the distinct ones) and each parent's last row asked for."""
+    if bool((np.diff(indices) > 0).all()):  # a chunk: rows rising, parents in runs
+        changes = np.flatnonzero(parents[1:] != parents[:-1])
+        first = np.concatenate(([0], changes + 1))
+        where = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(parents))))
+        last = indices[np.append(changes, len(parents) - 1)]
+        return parents[first], first, where, last
+    distinct, first, where = np.unique(parents, return_index=True, return_inverse=True)
+    where = where.reshape(-1)
+    last = np.zeros(len(distinct), dtype=np.int64)
+    np.maximum.at(last, where, indices)
+    return distinct, first, where, last
