@@ -99,16 +99,20 @@ class Cardinality:
         return int(self.block_starts[block] + before)
 
     def first_children(self, parents: np.ndarray) -> np.ndarray:
-        """S(j) of each given parent index ``j`` in ``[0, parents)`` (any order)."""
+        """S(j) of each given parent index ``j`` (any order); past the last parent (a row
+        the change stream adds), the child table's row count: no child."""
         parents = np.asarray(parents, dtype=np.int64)
-        if parents.size == 0:
-            return np.empty(0, dtype=np.int64)
-        blocks = parents // BLOCK
+        found = np.full(len(parents), self.children, dtype=np.int64)
+        real = parents < self.parents
+        if not real.any():
+            return found
+        blocks = parents[real] // BLOCK
         distinct, where = np.unique(blocks, return_inverse=True)
         _, counts, ends = self._blocks(distinct)
         # Row of each parent in the (distinct blocks x BLOCK) layout, then its end - count.
-        position = where.reshape(-1) * BLOCK + parents % BLOCK
-        return ends[position] - counts.ravel()[position]
+        position = where.reshape(-1) * BLOCK + parents[real] % BLOCK
+        found[real] = ends[position] - counts.ravel()[position]
+        return found
 
     def parents_of(self, children: np.ndarray) -> np.ndarray:
         """The parent index of each child row index (any order, any spread)."""

@@ -147,6 +147,16 @@ def test_totals_are_the_children_summed_counted_and_maxed() -> None:
     assert schema.column("total_due").scale == 2 and schema.column("last_due").nullable
 
 
+def test_a_parent_row_past_the_last_has_no_child_yet() -> None:
+    # The change stream inserts rows past a table's count: no child is laid out for them.
+    loan = Source(genfile()).context.compiled("loan")
+    made = loan.columns(np.array([399, 400, 5000]), ["total_due", "installments", "last_due"])
+    assert made["installments"].values.tolist()[1:] == [0, 0]
+    assert made["total_due"].values.tolist()[1:] == [0, 0]
+    assert made["last_due"].nulls is not None and made["last_due"].nulls.tolist() == \
+        [False, True, True]
+
+
 @pytest.mark.parametrize("table", ["transaction", "loan", "installment", "employee"])
 @pytest.mark.parametrize("chunk_rows", [1, 97, 4096])
 def test_chunks_give_the_rows_of_the_whole_table(table: str, chunk_rows: int) -> None:

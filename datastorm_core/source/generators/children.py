@@ -129,7 +129,11 @@ class TotalGenerator(Generator):
         layout = self._tables().layout(self.child)
         assert layout is not None
         starts = layout.first_children(indices)
-        counts = layout.counts(indices) if len(indices) else np.zeros(0, dtype=np.int64)
+        # A row past the parent's last (inserted by the change stream) has no child yet.
+        real = indices < layout.parents
+        counts = np.zeros(len(indices), dtype=np.int64)
+        if real.any():
+            counts[real] = layout.counts(indices[real])
         total = int(counts.sum())
         # The children of every row, one run of child rows per parent row.
         offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
