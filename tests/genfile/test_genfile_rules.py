@@ -127,3 +127,13 @@ def test_a_bad_child_count_leaves_the_table_empty_until_refused() -> None:
     genfile = loads_genfile(PARENT + '[customer.w]\ntype = "float"\n' + REF +
                             'per_parent = "c.w"\n')
     assert sized(genfile).table("o").records == 0
+
+
+def test_a_childs_definition_is_in_its_totalling_parents_digest() -> None:
+    text = PARENT + '[customer.t]\ntype = "total"\nof = "o.s"\nfunction = "sum"\n' + TIED + \
+        '[o.s]\ntype = "int"\nmax = 9\n'
+    plain, edited = loads_genfile(text), loads_genfile(text.replace("max = 9", "max = 8"))
+    assert plain.table_digests["customer"] != edited.table_digests["customer"]
+    assert plain.table_digests["o"] != edited.table_digests["o"]
+    untouched = loads_genfile(PARENT), loads_genfile(PARENT + '[x.id]\ntype = "sequence"\n')
+    assert untouched[0].table_digests["customer"] == untouched[1].table_digests["customer"]
