@@ -20,6 +20,7 @@ from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import plan_tables
 from datastorm_core.loading import load_genfile, loads_genfile, sized
 from datastorm_core.source import Source
+from datastorm_core.source.generators import children
 from datastorm_core.source.services.brazil import municipalities
 from datastorm_core.source.services.brazil import states as brazil_states
 
@@ -145,6 +146,15 @@ def test_totals_are_the_children_summed_counted_and_maxed() -> None:
     assert (np.abs(loan["mean_amount"].values - mean) <= 0.5).all()  # rounded to cents
     schema = Source(genfile()).schema("loan")
     assert schema.column("total_due").scale == 2 and schema.column("last_due").nullable
+
+
+def test_totals_over_children_in_pieces_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = Source(genfile()).chunk("loan", 0, 400).columns
+    monkeypatch.setattr(children, "_CHILD_ROWS", 50)  # a piece every two or three loans
+    split = Source(genfile()).chunk("loan", 0, 400).columns
+    for name, column in whole.items():
+        assert (split[name].values == column.values).all(), name
+        assert (split[name].nulls is None) == (column.nulls is None), name
 
 
 def test_a_parent_row_past_the_last_has_no_child_yet() -> None:

@@ -25,6 +25,8 @@ from datastorm_core.source.generators.base import Generator, Tables
 __all__ = ["OrdinalGenerator", "TotalGenerator"]
 
 _SUMMABLE = (ColumnType.BIGINT, ColumnType.DOUBLE, ColumnType.NUMERIC)
+# Child rows a total computes at once: its memory stays bounded whatever the counts.
+_CHILD_ROWS = 1 << 20
 _ORDERED = (*_SUMMABLE, ColumnType.DATE, ColumnType.TIMESTAMP)
 
 
@@ -134,12 +136,28 @@ class TotalGenerator(Generator):
         counts = np.zeros(len(indices), dtype=np.int64)
         if real.any():
             counts[real] = layout.counts(indices[real])
-        total = int(counts.sum())
-        # The children of every row, one run of child rows per parent row.
-        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        rows = np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
         if self.child_field is None:
             return counts
+        # Parents in pieces of about _CHILD_ROWS children (a parent may have a million).
+        ends = np.cumsum(counts)
+        cuts = np.flatnonzero(np.diff(ends // _CHILD_ROWS)) + 1
+        pieces = [self._piece(starts[a:b], counts[a:b])
+                  for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(indices)],
+                                  strict=True)]
+        if len(pieces) == 1:
+            return pieces[0]
+        masks = [p.nulls if p.nulls is not None else np.zeros(len(p.values), dtype=bool)
+                 for p in pieces]
+        nulls = np.concatenate(masks)
+        return Column(np.concatenate([p.values for p in pieces]),
+                      nulls if nulls.any() else None)
+
+    def _piece(self, starts: np.ndarray, counts: np.ndarray) -> Column:
+        """The function over the children of some parent rows (their first child rows and
+        counts), one run of child rows per parent row."""
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        rows = np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()),
+                                                               dtype=np.int64)
         made = self._tables().compiled(self.child).columns(rows, [self.child_field])
         return self._reduce(made[self.child_field], counts, offsets)
 
