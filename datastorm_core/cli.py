@@ -23,8 +23,9 @@ from datastorm_core import __version__
 from datastorm_core.core import interrupts
 from datastorm_core.core.values import spaced_text
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
-from datastorm_core.genfile import Partition, load_genfile
+from datastorm_core.genfile import Partition
 from datastorm_core.importer import import_schema
+from datastorm_core.loading import load_genfile
 from datastorm_core.progress import ProgressDisplay, render_summary
 from datastorm_core.run import (
     RunOptions,

@@ -32,8 +32,8 @@ from datastorm_core.errors import (
 )
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import TablePlan, plan_tables
-from datastorm_core.genfile.sizing import with_seed
 from datastorm_core.live_checks import check_names, check_targets, existing_keys
+from datastorm_core.loading import load_genfile, loads_genfile, sized
 from datastorm_core.options import RunOptions
 from datastorm_core.phases import local_schema, phase_schemas, target_phases
 from datastorm_core.routing import parse_target_for, prepare_target, routed, target_url
@@ -44,8 +44,9 @@ from datastorm_core.target_settings import target_problems
 # RunOptions and the routing, phase and live-check functions live in their own modules;
 # they are named here too, as the one module callers (the CLI, Dagster) import from.
 __all__ = ["RunOptions", "RunReport", "check", "check_live", "check_names", "check_targets",
-           "existing_keys", "local_schema", "parse_target_for", "phase_schemas", "plan",
-           "prepare_target", "preview", "routed", "run", "survey", "target_phases", "target_url"]
+           "existing_keys", "load_genfile", "loads_genfile", "local_schema", "parse_target_for",
+           "phase_schemas", "plan", "prepare_target", "preview", "routed", "run", "survey",
+           "target_phases", "target_url"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def run(genfile: Genfile, options: RunOptions | None = None,
     UsageError.unless_at_least(1, ("--workers", options.workers),
                                ("batch size", options.batch_size),
                                ("buffer size", options.buffer_size))
-    genfile = with_seed(genfile, options.seed)
+    genfile = sized(genfile, options.seed)
     plans = plan(genfile, options)
     check(genfile, Source(genfile), [p.table.name for p in plans])  # the Genfile, first
     source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
@@ -199,7 +200,7 @@ def survey(genfile: Genfile, options: RunOptions | None = None
     tell (databases that answer), and a note for each target that could not.
     """
     options = options or RunOptions()
-    genfile = with_seed(genfile, options.seed)
+    genfile = sized(genfile, options.seed)
     plans = plan(genfile, options)
     source = check(genfile, Source(genfile), [p.table.name for p in plans])
     found: dict[str, dict[str, str]] = {}
@@ -222,7 +223,7 @@ def check_live(genfile: Genfile, options: RunOptions | None = None) -> None:
     """``datastorm validate --target URL``: the checks a run makes against the tables that
     exist in its targets, without writing anything (GenfileError listing every problem)."""
     options = options or RunOptions()
-    genfile = with_seed(genfile, options.seed)
+    genfile = sized(genfile, options.seed)
     plans = plan(genfile, options)
     check(genfile, Source(genfile), [p.table.name for p in plans])
     source = check(genfile, Source(genfile, existing_keys=existing_keys(genfile, options, plans)),
@@ -259,7 +260,7 @@ def preview(genfile: Genfile, table: str, rows: int = 10, seed: int | None = Non
     target. A table partitioned by day has rows for every day, also those past
     ``now`` that its row count does not cover yet."""
     _check_tables(genfile, [table])
-    genfile = with_seed(genfile, seed)
+    genfile = sized(genfile, seed)
     source = check(genfile, Source(genfile), [table])
     total = genfile.table(table).records
     if genfile.table(table).daily is not None:

@@ -8,8 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from datastorm_core.errors import DatastormError
-from datastorm_core.genfile import load_genfile
-from datastorm_core.run import RunOptions, routed
+from datastorm_core.run import RunOptions, load_genfile, routed
 from datastorm_dagster.assets import build_table_assets
 from datastorm_dagster.automation import (
     build_genfile_sensor,

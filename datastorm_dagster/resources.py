@@ -14,9 +14,8 @@ import dagster as dg
 from pydantic import Field
 
 from datastorm_core.core.stats import ProgressCallback
-from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.model import Genfile
-from datastorm_core.run import RunOptions, RunReport, routed, run, target_url
+from datastorm_core.run import RunOptions, RunReport, load_genfile, routed, run, target_url
 from datastorm_core.tables import Inspector, Partition, inspector
 
 __all__ = ["DatastormResource"]
@@ -31,7 +30,7 @@ class DatastormResource(dg.ConfigurableResource):
     targets: dict[str, str] = Field(default_factory=dict)
 
     def load(self) -> Genfile:
-        """The Genfile as it is now on disk, validated."""
+        """The Genfile as it is now on disk, validated and sized."""
         return load_genfile(self.genfile, target_overridden=bool(self.target),
                             named_overridden=list(self.targets))
 

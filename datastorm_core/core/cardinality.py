@@ -1,7 +1,9 @@
 """``per_parent``: how many children each parent has, and whose child a row is.
 
-Parent *j* has ``count(j)`` children, a hash of *j* (uniform in
-[low, high]). Children are laid out parent by parent: the children of
+Parent *j* has ``count(j)`` children: a hash of *j* (``per_parent = [low,
+high]``, uniform in the range) or a field of the parent row (``per_parent =
+"REF.FIELD"``, computed by the parent's own generators and handed in as a
+counts function). Children are laid out parent by parent: the children of
 parent *j* are the rows ``[S(j), S(j+1))`` of the child table, where *S* is
 the prefix sum of the counts. So child row *i* belongs to the parent *j*
 with ``S(j) <= i < S(j+1)``, child ids stay global and deterministic, and
@@ -16,35 +18,55 @@ one block's counts, computed again on demand.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
 from datastorm_core.core.hashing import derive_key, uniform
 
-__all__ = ["BLOCK", "Cardinality", "cardinality"]
+__all__ = ["BLOCK", "Cardinality", "Counts", "cardinality", "hashed_counts"]
 
 # Parents per block of prefix sums: the memory is rows/BLOCK int64s, and a
 # random child lookup recomputes at most BLOCK counts per distinct block.
 BLOCK = 256
-# Parents hashed per step while building the block sums (bounded memory).
+# Parents counted per step while building the block sums (bounded memory).
 _SWEEP = 1 << 20
+
+#: Children of each parent index given (an int64 array of counts >= 0).
+Counts = Callable[[np.ndarray], np.ndarray]
+
+
+def hashed_counts(key: int, low: int, high: int) -> Counts:
+    """``per_parent = [low, high]``: a count uniform in the range, a hash of the parent."""
+    derived = derive_key(key, "per_parent")
+    span = high - low + 1
+
+    def counts(parents: np.ndarray) -> np.ndarray:
+        drawn = np.floor(uniform(derived, parents) * span).astype(np.int64)
+        return drawn + np.int64(low)
+
+    return counts
 
 
 class Cardinality:
-    """Children per parent for one ``per_parent`` reference."""
+    """Children per parent for one ``per_parent`` reference: the child table's layout."""
 
-    def __init__(self, key: int, parents: int, low: int, high: int) -> None:
-        self.key = derive_key(key, "per_parent")
-        self.parents, self.low, self.high = parents, low, high
+    def __init__(self, parents: int, counts: Counts, most: int | None = None) -> None:
+        self.parents = parents
+        self._counts = counts
+        # The most children any parent can have, when known (a bound, not the maximum
+        # drawn): what a cumulative time or a total must leave room for.
+        self.most = most
         self._block_starts: np.ndarray | None = None
         self._lock = threading.Lock()
+        # The last rows located, per thread: a chunk's reference, the parents' fields it
+        # reads and its ordinals or cumulative times all locate the same index array.
+        self._last = threading.local()
 
     def counts(self, parents: np.ndarray) -> np.ndarray:
         """Children of each given parent index."""
-        span = self.high - self.low + 1
-        drawn = np.floor(uniform(self.key, parents) * span).astype(np.int64)
-        return drawn + np.int64(self.low)
+        return self._counts(parents)
 
     @property
     def block_starts(self) -> np.ndarray:
@@ -76,24 +98,59 @@ class Cardinality:
         before = self.counts(np.arange(start, parent, dtype=np.int64)).sum()
         return int(self.block_starts[block] + before)
 
+    def first_children(self, parents: np.ndarray) -> np.ndarray:
+        """S(j) of each given parent index ``j`` (any order); past the last parent (a row
+        the change stream adds), the child table's row count: no child."""
+        parents = np.asarray(parents, dtype=np.int64)
+        found = np.full(len(parents), self.children, dtype=np.int64)
+        real = parents < self.parents
+        if not real.any():
+            return found
+        blocks = parents[real] // BLOCK
+        distinct, where = np.unique(blocks, return_inverse=True)
+        _, counts, ends = self._blocks(distinct)
+        # Row of each parent in the (distinct blocks x BLOCK) layout, then its end - count.
+        position = where.reshape(-1) * BLOCK + parents[real] % BLOCK
+        found[real] = ends[position] - counts.ravel()[position]
+        return found
+
     def parents_of(self, children: np.ndarray) -> np.ndarray:
         """The parent index of each child row index (any order, any spread)."""
+        return self.locate(children)[0]
+
+    def locate(self, children: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The parent of each child row and that parent's first child row, S(parent):
+        ``children - S`` is each row's place among its parent's children (0-based)."""
+        last = getattr(self._last, "located", None)
+        if last is not None and last[0] is children:  # the very same array: same answer
+            return last[1]
+        asked = children
         children = np.asarray(children, dtype=np.int64)
         if children.size == 0:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         starts = self.block_starts
         blocks = np.searchsorted(starts, children, side="right") - 1
         distinct = np.unique(blocks)
-        # Child-row boundaries of every parent in the blocks involved, as one sorted
-        # array: each block's own cumulative counts offset by the block's start.
-        parents = (distinct[:, None] * BLOCK + np.arange(BLOCK)).ravel()
-        counts = np.where(parents < self.parents, self.counts(parents), 0).reshape(-1, BLOCK)
-        ends = (starts[distinct][:, None] + np.cumsum(counts, axis=1)).ravel()
+        members, counts, ends = self._blocks(distinct)
         position = np.searchsorted(ends, children, side="right")
-        return parents[position]
+        found = members[position], ends[position] - counts.ravel()[position]
+        self._last.located = (asked, found)
+        return found
+
+    def _blocks(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The parents of the given blocks (sorted, distinct), their counts (blocks x
+        BLOCK, 0 past the last parent) and their child-row ends as one sorted array:
+        each block's own cumulative counts offset by the block's start."""
+        members = (blocks[:, None] * BLOCK + np.arange(BLOCK)).ravel()
+        counts = np.zeros(len(members), dtype=np.int64)
+        real = members < self.parents  # the last block may run past the last parent
+        counts[real] = self.counts(members[real])
+        counts = counts.reshape(-1, BLOCK)
+        ends = (self.block_starts[blocks][:, None] + np.cumsum(counts, axis=1)).ravel()
+        return members, counts, ends
 
 
 @lru_cache(maxsize=256)
 def cardinality(key: int, parents: int, low: int, high: int) -> Cardinality:
-    """The (cached) cardinality of one ``per_parent`` reference."""
-    return Cardinality(key, parents, low, high)
+    """The (cached) cardinality of one ``per_parent = [low, high]`` reference."""
+    return Cardinality(parents, hashed_counts(key, low, high), most=high)

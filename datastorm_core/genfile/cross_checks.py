@@ -148,16 +148,19 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: Col
         elif not 0 <= f.params["root_rate"] <= 1:
             bad(f"root_rate must be between 0 and 1, got {f.params['root_rate']}")
     if per_parent is not None:
-        if (len(per_parent) != 2 or not all(is_int(v) for v in per_parent)
+        # "REF.FIELD" (a count from the parent's field) is field_reads' to resolve.
+        if not isinstance(per_parent, str) and (
+                len(per_parent) != 2 or not all(is_int(v) for v in per_parent)
                 or not 0 <= per_parent[0] <= per_parent[1]):
-            bad(f"per_parent must be [min, max] with 0 <= min <= max, got {toml_text(per_parent)}")
+            bad(f"per_parent must be [min, max] with 0 <= min <= max, or \"{f.name}.FIELD\" "
+                f"(a field of the parent), got {toml_text(per_parent)}")
         if self_reference:
             bad("per_parent cannot tie a table to itself")
         if f.params.get("distribution", "uniform") != "uniform":
             bad("per_parent decides which parent each row has: remove `distribution`")
         if f.null_rate > 0:
             bad("with per_parent every row has its parent: remove null_rate")
-    one_to_one = per_parent is not None and len(per_parent) == 2 and per_parent[1] == 1
+    one_to_one = isinstance(per_parent, list) and len(per_parent) == 2 and per_parent[1] == 1
     grouped = any(f.name in g for g in table.unique_groups)
     if f.unique and len(table.primary_key) < 2 and not one_to_one and not grouped:
         bad("a unique reference (one-to-one) needs per_parent = [0, 1] or [1, 1]")

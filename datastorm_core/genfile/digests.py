@@ -41,7 +41,7 @@ def table_digest(doc: dict[str, Any], name: str, dataset: Dataset,
             if isinstance(spec, dict) and isinstance(spec.get("dictionary"), str):
                 # An edited dictionary changes the rows as much as an edited field.
                 files[field_name] = file_digest(spec["dictionary"], base_dir)
-    return _digest({
+    decided = {
         "table": rows_definition(section),  # the stream's words change no row
         "files": files,
         "seed": dataset.seed,
@@ -49,4 +49,20 @@ def table_digest(doc: dict[str, Any], name: str, dataset: Dataset,
         "locale": dataset.locale,
         "now": dataset.now.isoformat(),
         "partitions": dataset.partitions,
-    })
+    }
+    children = _totalled(doc, section)
+    if children:  # only then: the digests of tables without totals stay as they were
+        decided["children"] = children
+    return _digest(decided)
+
+
+def _totalled(doc: dict[str, Any], section: Any) -> dict[str, Any]:
+    """The sections of the child tables a table's ``total`` fields read: a child's rows
+    decide the parent's totals, as a parent's decide its children's references (which
+    the Dagster sensor follows downwards; a total points upwards)."""
+    if not isinstance(section, dict):
+        return {}
+    names = {spec["of"].partition(".")[0] for spec in section.values()
+             if isinstance(spec, dict) and spec.get("type") == "total"
+             and isinstance(spec.get("of"), str)}
+    return {name: rows_definition(doc.get(name)) for name in sorted(names)}

@@ -3,17 +3,19 @@
 The write order (parents first), the reference cycles, and the order of the
 targets (those holding parents first) are all walks of the same graph; the
 planner, the sizing of tied tables and validation share them from here.
+``find_cycles`` is the one cycle finder, also of the graph of fields that
+read each other across tables (``genfile.field_reads``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from datastorm_core.genfile.model import Table
 
-__all__ = ["table_cycles", "target_order", "write_order"]
+__all__ = ["find_cycles", "table_cycles", "target_order", "write_order"]
 
 
 def write_order(tables: Sequence[Table]) -> list[Table]:
@@ -46,10 +48,14 @@ def write_order(tables: Sequence[Table]) -> list[Table]:
 
 
 def table_cycles(tables: Iterable[Table]) -> list[list[str]]:
-    """Every reference cycle between distinct tables, each as a closed path (found by a
-    depth-first walk with a stack of its own, whatever the length of a chain)."""
-    tables = list(tables)
-    graph = {t.name: [p for p in t.parents] for t in tables}
+    """Every reference cycle between distinct tables, each as a closed path."""
+    return find_cycles({t.name: list(t.parents) for t in tables})
+
+
+def find_cycles(graph: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Every cycle of a graph (node -> the nodes it needs), each once as a closed path
+    (found by a depth-first walk with a stack of its own, whatever the length of a
+    chain); edges to nodes outside the graph are ignored."""
     cycles: list[list[str]] = []
     seen_sets: set[frozenset[str]] = set()
     state: dict[str, int] = {}  # 1 visiting, 2 done

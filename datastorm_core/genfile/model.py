@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datastorm_core.core.cardinality import Cardinality
 
 __all__ = ["DailyPartitioning", "Dataset", "Field", "Genfile", "Table", "TargetConfig"]
 
@@ -34,6 +37,13 @@ class Field:
     def deferred(self) -> bool:
         """A reference written NULL first and set once its parent's rows are in (a cycle)."""
         return self.type == "reference" and self.params.get("deferred") is True
+
+    @property
+    def counted_by(self) -> str | None:
+        """``"REF.FIELD"`` of a reference whose children per parent are a parent's field
+        (``per_parent = "loan_id.months"``); None otherwise."""
+        per_parent = self.params.get("per_parent")
+        return per_parent if self.type == "reference" and isinstance(per_parent, str) else None
 
     @property
     def ref(self) -> tuple[str, str] | None:
@@ -175,6 +185,17 @@ class Genfile:
     # Line of each ``[table]`` / ``[table.field]`` header, for messages found later
     # (checks against a live database).
     header_lines: Mapping[str, int] = field(default_factory=dict)
+    # The children-per-parent layout of each table tied by a parent's field
+    # (``per_parent = "REF.FIELD"``), from whoever sized it (``genfile.sizing``): the
+    # counts come from the parent's generators, so this layer cannot make them alone.
+    layouts: Mapping[str, Cardinality] = field(default_factory=dict, compare=False,
+                                               repr=False)
+
+    @property
+    def unsized(self) -> tuple[str, ...]:
+        """Tables tied by a parent's field whose row count is not computed yet."""
+        return tuple(t.name for t in self.tables
+                     if any(f.counted_by for f in t.references) and t.name not in self.layouts)
 
     def line_of(self, table: str | None, field: str | None = None) -> int | None:
         """Line of the ``[table.field]`` (or ``[table]``) header, if written so."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from datastorm_core.core.partition import Partition, partition_range
 from datastorm_core.genfile.graph import target_order, write_order
-from datastorm_core.genfile.sizing import tie_of, tied_cardinality
+from datastorm_core.genfile.sizing import layout_of, tie_of
 
 if TYPE_CHECKING:
     from datastorm_core.genfile.model import Genfile, Table
@@ -47,9 +47,8 @@ def table_partition_range(genfile: Genfile, name: str, partition: Partition) -> 
     tie = tie_of(table)
     if tie is None or tie.ref is None or partition.count == 1:
         return partition_range(table.records, partition)
-    parent = genfile.table(tie.ref[0])
-    first, last = table_partition_range(genfile, parent.name, partition)
-    tied = tied_cardinality(genfile.dataset.seed, table, parent.records)
+    first, last = table_partition_range(genfile, tie.ref[0], partition)
+    tied = layout_of(genfile, table)
     assert tied is not None
     return tied.first_child(first), tied.first_child(last)
 

@@ -80,9 +80,16 @@ def table_section(
         out.add("table has no field: add one, e.g. [" + name + ".id] type = \"sequence\"", name)
         return None
     names = {f.name for f in fields}
+    kinds = {f.name: f.type for f in fields}
     for f in fields:
         for dependency in FIELD_TYPES[f.type].reads(f.params):
-            if dependency not in names:
+            ref, dot, _ = dependency.partition(".")
+            if dot:  # REF.FIELD: the parent's side is checked with every table (field_reads)
+                if kinds.get(ref) != "reference":
+                    out.add(f"reads {dependency!r}, but {ref!r} is not a reference of table "
+                            f"{name!r} (REF.FIELD reads FIELD of the row that reference REF "
+                            "points at)", name, f.name)
+            elif dependency not in names:
                 out.add(f"reads field {dependency!r}, which table {name!r} does not have",
                         name, f.name)
             elif dependency == f.name:

@@ -51,11 +51,14 @@ def params_only(check: Callable[[Mapping[str, Any]], tuple[str, ...]]) -> Part:
 def shape(p: Mapping[str, Any], now: datetime) -> list[str]:
     """A distribution's parameters: positive spreads and exponents."""
     found = []
-    if p.get("stddev") is not None and p["stddev"] <= 0:
+    # A duration ("7d") is a gap's (genfile.time_order checks it).
+    numbers = {k: p[k] for k in ("stddev", "exponent", "mean")
+               if isinstance(p.get(k), (int, float))}
+    if numbers.get("stddev", 1) <= 0:
         found.append(f"stddev must be positive, got {p['stddev']}")
-    if p.get("exponent") is not None and p["exponent"] <= 0:
+    if numbers.get("exponent", 1) <= 0:
         found.append(f"exponent must be positive, got {p['exponent']}")
-    if p.get("distribution") == "exponential" and p.get("mean") is not None and p["mean"] <= 0:
+    if p.get("distribution") == "exponential" and numbers.get("mean", 1) <= 0:
         found.append("an exponential distribution needs a positive mean")
     return found
 
@@ -152,6 +155,8 @@ def string(p: Mapping[str, Any], now: datetime) -> list[str]:
 
 def moments(p: Mapping[str, Any], now: datetime) -> list[str]:
     """A date or timestamp range: both ends resolve, and start is not after end."""
+    if "after" in p or "before" in p:  # one end at most, checked with the order
+        return []
     try:
         start = resolve_time(p.get("start", "-5y"), now)
         end = resolve_time(p.get("end", "now"), now)

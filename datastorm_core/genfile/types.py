@@ -16,18 +16,22 @@ from typing import Any
 from datastorm_core.core.schema import ColumnType
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile import type_checks as tc
+from datastorm_core.genfile.time_order import order_check, order_reads
 
 __all__ = [
     "COMMON_PARAMS",
     "DISTRIBUTIONS",
     "FIELD_TYPES",
     "PLANNED_TYPES",
+    "TOTALS",
     "FieldType",
     "Param",
     "choice_column_type",
 ]
 
 DISTRIBUTIONS = ("uniform", "normal", "zipf", "exponential")
+# What a `total` computes over a parent's children.
+TOTALS = ("sum", "count", "min", "max", "avg")
 # In the contract, not in this version yet: refused with a message that says so.
 PLANNED_TYPES: tuple[str, ...] = ()
 COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description", "mutable",
@@ -76,6 +80,12 @@ _NUM = (int, float)
 _DIST = Param("distribution", (str,), choices=DISTRIBUTIONS)
 _NUMERIC_SHAPE = (Param("mean", _NUM), Param("stddev", _NUM), Param("exponent", _NUM))
 _LOCALE = Param("locale", (str,))
+# A date or timestamp after or before another field (genfile.time_order): its mean and
+# stddev are then durations of the gap.
+_ORDER = (Param("after", (str,)), Param("before", (str,)), Param("gap", (list,)),
+          Param("within", (str, int)), Param("cumulative", (bool,)))
+_MOMENT_SHAPE = (Param("mean", (*_NUM, str)), Param("stddev", (*_NUM, str)),
+                 Param("exponent", _NUM))
 _WHEN = (str, date)  # TOML dates and datetimes (datetime is a date subclass)
 # Words of `datastorm stream` (genfile.streaming gives their rules).
 _ON_UPDATE = Param("on_update", (str,), choices=("now",))
@@ -112,14 +122,16 @@ FIELD_TYPES: dict[str, FieldType] = {
                   ColumnType.TEXT, "a string from a pattern or of a length",
                   check=tc.checks(tc.string)),
         FieldType("uuid", (), ColumnType.UUID, "a version-4-shaped UUID, deterministic"),
-        FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_NUMERIC_SHAPE,
-                           _ON_UPDATE),
-                  ColumnType.DATE, "a date in [start, end]",
-                  check=tc.checks(tc.shape, tc.moments)),
+        FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_MOMENT_SHAPE,
+                           _ON_UPDATE, *_ORDER),
+                  ColumnType.DATE, "a date in [start, end], or after/before another field",
+                  reads=order_reads,
+                  check=tc.checks(tc.shape, tc.moments, order_check(86_400))),
         FieldType("timestamp", (Param("start", _WHEN), Param("end", _WHEN), _DIST,
-                                *_NUMERIC_SHAPE, _ON_UPDATE),
-                  ColumnType.TIMESTAMP, "a timestamp (seconds) in [start, end]",
-                  check=tc.checks(tc.shape, tc.moments)),
+                                *_MOMENT_SHAPE, _ON_UPDATE, *_ORDER),
+                  ColumnType.TIMESTAMP,
+                  "a timestamp (seconds) in [start, end], or after/before another field",
+                  reads=order_reads, check=tc.checks(tc.shape, tc.moments, order_check(1))),
         FieldType("name", (_LOCALE,), ColumnType.TEXT, "a full name from the locale"),
         FieldType("first_name", (_LOCALE,), ColumnType.TEXT, "a first name from the locale"),
         FieldType("last_name", (_LOCALE,), ColumnType.TEXT, "a last name from the locale"),
@@ -128,7 +140,7 @@ FIELD_TYPES: dict[str, FieldType] = {
                   reads=_reads_from, check=tc.checks(tc.email)),
         FieldType("reference", (Param("ref", (str,), required=True),
                                 Param("distribution", (str,), choices=("uniform", "zipf")),
-                                Param("exponent", _NUM), Param("per_parent", (list,)),
+                                Param("exponent", _NUM), Param("per_parent", (list, str)),
                                 Param("root_rate", _NUM),
                                 Param("on_delete", (str,), choices=("restrict", "cascade")),
                                 Param("same_row_as", (str,)), Param("deferred", (bool,))),
@@ -194,6 +206,14 @@ FIELD_TYPES: dict[str, FieldType] = {
         FieldType("time", (Param("start", (str, time)), Param("end", (str, time))),
                   ColumnType.TEXT, "a time of day (seconds) in [start, end]: 08:30:00",
                   check=tc.checks(tc.time_of_day)),
+        # Fields that follow a parent's children (per_parent): genfile.field_reads checks
+        # what they name, source.generators.children makes them.
+        FieldType("ordinal", (Param("of", (str,), required=True), Param("start", (int,))),
+                  ColumnType.BIGINT, "the row's place among its parent's children: 1..n",
+                  reads=lambda p: (p["of"],) if isinstance(p.get("of"), str) else ()),
+        FieldType("total", (Param("of", (str,), required=True),
+                            Param("function", (str,), required=True, choices=TOTALS)),
+                  None, "a sum, count, min, max or avg of a field of the row's children"),
     )
 }
 

@@ -27,6 +27,7 @@ from datastorm_core.genfile.cross_checks import (
 )
 from datastorm_core.genfile.dagster_section import dagster_settings
 from datastorm_core.genfile.digests import genfile_digest, table_digest
+from datastorm_core.genfile.field_reads import check_field_reads
 from datastorm_core.genfile.graph import table_cycles
 from datastorm_core.genfile.model import Genfile, Table, TargetConfig
 from datastorm_core.genfile.parse import RawGenfile
@@ -92,6 +93,7 @@ def validate(
         out.add("the Genfile defines no table: add one, e.g. [user.id] with type = \"sequence\"")
 
     tables = check_references(tables, out)
+    check_field_reads(tables, out)
     check_stored_names(tables, out)
     kinds = {None: None if target_overridden else target.type,
              **{n: (None if skip_named(n) else t.type) for n, t in targets.items()}}
@@ -106,7 +108,7 @@ def validate(
     if out.problems:
         ordered = sorted(out.problems, key=lambda p: (p.line is None, p.line or 0))
         raise GenfileError(ordered, raw.path)
-    tables = size_tables(tables, dataset.seed)
+    tables, layouts = size_tables(tables, dataset.seed)
     base_dir = os.path.dirname(os.path.abspath(raw.path)) if raw.path else None
     return Genfile(
         dataset=dataset,
@@ -118,4 +120,5 @@ def validate(
         digest=genfile_digest(doc),
         table_digests={t.name: table_digest(doc, t.name, dataset, base_dir) for t in tables},
         header_lines=dict(raw.header_lines),
+        layouts=layouts,
     )

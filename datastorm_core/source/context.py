@@ -10,9 +10,13 @@ from functools import cached_property
 
 import numpy as np
 
+from datastorm_core.core.cardinality import Cardinality
 from datastorm_core.core.hashing import field_key
+from datastorm_core.core.schema import ColumnSchema
 from datastorm_core.genfile.model import Field, Genfile
+from datastorm_core.genfile.sizing import tie_of, tied_cardinality
 from datastorm_core.source.generators import GeneratorContext
+from datastorm_core.source.services.counts import field_counts
 from datastorm_core.source.services.randomness import Stream
 from datastorm_core.source.services.references import ReferencePool, existing_pool
 from datastorm_core.source.table import CompiledTable
@@ -42,6 +46,7 @@ class SourceContext:
         self._tables: dict[str, CompiledTable] = {}
         self._compiling: set[str] = set()  # tables whose ancestors are being compiled
         self._pools: dict[tuple[str, str], ReferencePool] = {}
+        self._layouts: dict[str, Cardinality | None] = {}
         self._lock = threading.RLock()
         self.rows_generated: Counter[str] = Counter()
 
@@ -64,7 +69,7 @@ class SourceContext:
                     self._compiling.discard(name)
             if name not in self._tables:  # a cycle may have compiled it meanwhile
                 table = self.genfile.table(name)
-                compiled = CompiledTable(table)
+                compiled = CompiledTable(table, self)
                 # Cached before compiling: a self-reference asks for its own table's pool.
                 self._tables[name] = compiled
                 rows = STAND_IN_ROWS if table.existing else table.records
@@ -107,6 +112,36 @@ class SourceContext:
                     column.scale, lookup, space=column.space, syntax=column.syntax)
             return self._pools[table, field]
 
+    def layout(self, name: str) -> Cardinality | None:
+        """The children-per-parent layout of a table tied by ``per_parent`` (None: not
+        tied): whose child each row is, and where each parent's children start."""
+        with self._lock:
+            if name not in self._layouts:
+                self._layouts[name] = self._make_layout(name)
+            return self._layouts[name]
+
+    def _make_layout(self, name: str) -> Cardinality | None:
+        table = self.genfile.table(name)
+        tie = tie_of(table)
+        if tie is None or tie.ref is None:
+            return None
+        parent = self.genfile.table(tie.ref[0])
+        if tie.counted_by is None:  # a hash of the parent's index, keyed like the sizing
+            return tied_cardinality(self.seed, table, parent.records)
+        if self.seed == self.genfile.dataset.seed and name in self.genfile.layouts:
+            return self.genfile.layouts[name]  # counted when the Genfile was sized
+        _, _, counted = tie.counted_by.partition(".")
+        rows = self.compiled(parent.name)
+        space = rows.column_of(counted).space
+        most = space.high if space is not None and isinstance(space.high, int) else None
+        return Cardinality(parent.records,
+                           field_counts(rows, counted, lambda: rows.column_of(counted)),
+                           most=most)
+
+    def column(self, table: str, name: str) -> ColumnSchema:
+        """The column of a field of ``table``, ``REF.FIELD`` names included."""
+        return self.compiled(table).column_of(name)
+
     def count(self, table: str, rows: int) -> None:
         with self._lock:
             self.rows_generated[table] += rows
@@ -127,4 +162,5 @@ class SourceContext:
             base_dir=os.path.dirname(os.path.abspath(self.genfile.path))
             if self.genfile.path else None,
             rows_grow=rows_grow,
+            tables=self,
         )

@@ -15,6 +15,7 @@ from datastorm_core.core.schema import ForeignKey, TableSchema
 from datastorm_core.errors import Problem
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.source.context import SourceContext
+from datastorm_core.source.sizing import sized
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "Source", "TableChunks"]
 
@@ -55,7 +56,9 @@ class Source:
 
     def __init__(self, genfile: Genfile, seed: int | None = None,
                  existing_keys: Mapping[tuple[str, str], np.ndarray] | None = None) -> None:
-        self.genfile = genfile
+        # A table tied by a parent's field is sized by the parent's generators: a Genfile
+        # straight from validation is sized here, so no row count is left at 0.
+        self.genfile = genfile = sized(genfile) if genfile.unsized else genfile
         self.context = SourceContext(genfile, seed, existing_keys)
 
     def check(self, tables: Sequence[str] | None = None) -> list[Problem]:

@@ -5,6 +5,9 @@ derived from) and returned in the Genfile's order. This module adds what
 every field shares: NULLs drawn per row, uniqueness through a keyed
 permutation of the row index, NULL propagation from the fields a
 derived field reads, and ``max_length``: text cut to a column's width.
+A field may read ``REF.FIELD``, a field of the row its reference points at
+(``source.parents``): such a name is computed after REF, before the fields
+that read it.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ from datastorm_core.errors import Problem
 from datastorm_core.genfile.model import Field, Table
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators import GENERATORS, Generator, GeneratorContext
+from datastorm_core.source.generators.base import Tables
 from datastorm_core.source.generators.reference import JointDraw, ReferenceGenerator
 from datastorm_core.source.generators.temporal import DailyTimeGenerator
+from datastorm_core.source.generators.time_order import OrderedTimeGenerator, is_ordered
+from datastorm_core.source.parents import dotted, read_parent
 from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 
@@ -66,7 +72,8 @@ class CompiledField:
         # field this one is derived from.
         g_self_reference = getattr(g, "self_reference", False)
         # A deferred reference is NULL until the fill after the load sets it.
-        nullable = self.field.null_rate > 0 or g_self_reference or self.field.deferred
+        nullable = (self.field.null_rate > 0 or g_self_reference or self.field.deferred
+                    or g.makes_nulls)
         return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
                             precision=precision, scale=scale, space=self.space,
                             syntax=g.syntax)
@@ -151,11 +158,15 @@ def _cut_space(space: ValueSpace | None, width: int | None) -> ValueSpace | None
 class CompiledTable:
     """Generators of one table, ready to compute any of its columns for any rows."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, tables: Tables | None = None) -> None:
         self.table = table
+        # The run's tables: the parents that ``REF.FIELD`` names are read from.
+        self.tables = tables
         self.fields: dict[str, CompiledField] = {}
         self.problems: list[Problem] = []
+        # Fields and ``REF.FIELD`` names, each after what it needs.
         self.order: list[str] = []
+        self._placed: set[str] = set()
 
     def compile(self, make_context: Callable[[Field], GeneratorContext]) -> None:
         """Build the generators. Two-phase because a self-reference needs the
@@ -170,6 +181,10 @@ class CompiledTable:
                 self.fields[f.name] = compiled
         self._tie_link_keys()
         self.order = self._evaluation_order()
+        self._placed = set(self.order)
+        for compiled in self.fields.values():
+            for message in compiled.generator.late_problems():
+                self.problems.append(Problem(message, self.table.name, compiled.field.name))
 
     def _tie_link_keys(self) -> None:
         """References drawn together: a link table's composite key and the table's
@@ -211,6 +226,8 @@ class CompiledTable:
             daily = self.table.daily
             if daily is not None and f.name == daily.time_field:
                 generator: Generator = DailyTimeGenerator(f, ctx, daily)
+            elif is_ordered(f):  # after or before another field
+                generator = OrderedTimeGenerator(f, ctx)
             else:
                 generator = GENERATORS[f.type](f, ctx)
         except (KeyError, LookupError, ValueError) as exc:
@@ -241,7 +258,13 @@ class CompiledTable:
         order: list[str] = []
 
         def visit(name: str, path: tuple[str, ...]) -> None:
-            if name in order or name in path or name not in self.fields:
+            if name in order or name in path:
+                return
+            if name not in self.fields:  # a parent's field, after the reference to it
+                through = dotted(name)
+                if through is not None and through[0] in self.fields:
+                    visit(through[0], (*path, name))
+                    order.append(name)
                 return
             for dependency in self.fields[name].reads:
                 visit(dependency, (*path, name))
@@ -253,27 +276,78 @@ class CompiledTable:
 
     @property
     def schema_columns(self) -> tuple[ColumnSchema, ...]:
+        columns = self._columns_in_order()
+        return tuple(columns[f.name] for f in self.table.fields if f.name in columns)
+
+    def column_of(self, name: str) -> ColumnSchema:
+        """The column of a field, or of a ``REF.FIELD`` name (the parent's, nullable where
+        the reference is)."""
+        if name in self._placed:
+            return self._columns_in_order(until=name)[name]
+        ref = name.partition(".")[0]  # a name no field reads (a per_parent count)
+        return self._parent_column(name, self._columns_in_order(until=ref))
+
+    def _columns_in_order(self, until: str | None = None) -> dict[str, ColumnSchema]:
+        """The columns in evaluation order, up to ``until`` (a field's own column may
+        depend on those it reads: an ordered time's bounds on its base's)."""
         # A derived field is NULL where a field it reads is: nullable only if one is.
         columns: dict[str, ColumnSchema] = {}
         for name in self.order:
-            column = self.fields[name].column
-            derived_nulls = self.fields[name].generator.nulls_from_reads
-            if derived_nulls and any(columns[r].nullable for r in self.fields[name].reads
-                                     if r in columns):
-                column = replace(column, nullable=True)
-            columns[name] = column
-        return tuple(columns[f.name] for f in self.table.fields if f.name in columns)
+            if name not in self.fields:
+                columns[name] = self._parent_column(name, columns)
+            else:
+                column = self.fields[name].column
+                derived_nulls = self.fields[name].generator.nulls_from_reads
+                if derived_nulls and any(columns[r].nullable for r in self.fields[name].reads
+                                         if r in columns):
+                    column = replace(column, nullable=True)
+                columns[name] = column
+            if name == until:
+                break
+        return columns
+
+    def _parent_column(self, name: str, columns: dict[str, ColumnSchema]) -> ColumnSchema:
+        ref, rest = dotted(name) or (name, "")
+        generator = self.fields[ref].generator
+        assert isinstance(generator, ReferenceGenerator) and generator.field.ref is not None
+        assert self.tables is not None
+        parent = self.tables.column(generator.field.ref[0], rest)
+        return replace(parent, nullable=parent.nullable or columns[ref].nullable)
 
     def columns(self, indices: np.ndarray, names: Iterable[str] | None = None
                 ) -> dict[str, Column]:
-        """Columns ``names`` (default all, in Genfile order) at row ``indices``."""
+        """Columns ``names`` (default all, in Genfile order; ``REF.FIELD`` names too) at
+        row ``indices``."""
         wanted = list(names) if names is not None else list(self.table.field_names)
+        # A REF.FIELD name no field of this table reads (a child reading two hops away)
+        # comes last: its reference is in the order already.
+        order = self.order + [n for n in wanted if n not in self.fields
+                              and n not in self._placed]
         needed = set(wanted)
-        for name in reversed(self.order):
+        for name in reversed(order):
             if name in needed:
-                needed.update(self.fields[name].reads)
+                needed.update(self.fields[name].reads if name in self.fields
+                              else [name.partition(".")[0]])
         row: dict[str, Column] = {}
-        for name in self.order:
-            if name in needed:
+        for name in order:
+            if name not in needed or name in row:
+                continue
+            if name in self.fields:
                 row[name] = self.fields[name].values(indices, row)
+            else:
+                row.update(self._read_parents(name, indices, row, needed))
         return {name: row[name] for name in wanted}
+
+    def _read_parents(self, name: str, indices: np.ndarray, row: dict[str, Column],
+                      needed: set[str]) -> dict[str, Column]:
+        """``name`` and every other needed name read through the same reference, at once:
+        the parent rows are found once for all of them."""
+        ref = name.partition(".")[0]
+        generator = self.fields[ref].generator
+        assert isinstance(generator, ReferenceGenerator) and generator.field.ref is not None
+        assert self.tables is not None
+        through = {n: rest for n in needed if n not in self.fields
+                   for r, rest in [dotted(n) or ("", "")] if r == ref}
+        parent = self.tables.compiled(generator.field.ref[0])
+        found = read_parent(generator, parent, indices, row[ref], list(through.values()))
+        return {n: found[rest] for n, rest in through.items()}

@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from datastorm_core.errors import DatastormError, UsageError
-from datastorm_core.genfile import load_genfile
 from datastorm_core.genfile.streaming import KINDS, parse_mix
+from datastorm_core.loading import load_genfile
 from datastorm_core.run import parse_target_for
 from datastorm_core.stream.events import Event
 from datastorm_core.stream.kafka_stream import EventStreamOptions, kafka_tables, stream_events

@@ -27,8 +27,7 @@ import numpy as np
 from datastorm_core.core.lifecycle import target_lifecycle
 from datastorm_core.errors import UsageError
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.sizing import with_seed
-from datastorm_core.run import RunOptions, check, prepare_target
+from datastorm_core.run import RunOptions, check, prepare_target, sized
 from datastorm_core.source import Source
 from datastorm_core.source.services.randomness import Stream
 from datastorm_core.stream.pacing import Pacer
@@ -124,7 +123,7 @@ def stream_events(genfile: Genfile, options: EventStreamOptions,
     """Send events to the Kafka target of ``options.tables`` until a limit or ``stop``."""
     UsageError.unless_at_least(0, ("--from-event", options.from_event),
                                ("--events", options.events), ("--duration", options.duration))
-    genfile = with_seed(genfile, options.seed)
+    genfile = sized(genfile, options.seed)
     tables = kafka_tables(genfile, options.tables)
     if tables is None:
         raise UsageError("none of the selected tables goes to a Kafka target")

@@ -27,8 +27,7 @@ import psycopg
 
 from datastorm_core.errors import TargetError, UsageError
 from datastorm_core.genfile.model import Genfile
-from datastorm_core.genfile.sizing import with_seed
-from datastorm_core.run import RunOptions, check, target_url
+from datastorm_core.run import RunOptions, check, sized, target_url
 from datastorm_core.source import Source
 from datastorm_core.stream.events import Event
 from datastorm_core.stream.executor import PostgresStream
@@ -104,7 +103,7 @@ def stream(genfile: Genfile, options: StreamOptions | None = None, *,
     options = options or StreamOptions()
     _check_options(options)
     stop = stop or threading.Event()
-    genfile = with_seed(genfile, options.seed)
+    genfile = sized(genfile, options.seed)
     url = target_url(genfile, RunOptions(target=options.target))
     if scheme_of(url) not in ("postgresql", "postgres"):
         raise UsageError(f"the stream writes to PostgreSQL only; the target is {redact(url)!r}: "

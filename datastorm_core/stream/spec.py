@@ -18,6 +18,7 @@ from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import UsageError
 from datastorm_core.genfile.model import Genfile, Table
 from datastorm_core.genfile.streaming import DEFAULT_MIX, KINDS, parse_mix, transition_key
+from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source import Source
 
 __all__ = ["Reference", "StreamSpec", "StreamTable", "build_spec"]
@@ -51,6 +52,10 @@ class StreamTable:
     # field -> {transition_key(current value): allowed next values}
     transitions: Mapping[str, Mapping[str, tuple[object, ...]]] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()
+    # A field whose value follows other rows (a parent's field, the row's place among its
+    # parent's children): the stream resolves references to live parents, which those
+    # generated values know nothing of, so it inserts no row here (None: it may).
+    follows: str | None = None
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -66,6 +71,8 @@ class StreamTable:
             return False
         if kind == "update":
             return bool(self.mutable or self.on_update)
+        if kind == "insert":
+            return self.follows is None
         return True
 
 
@@ -140,6 +147,7 @@ def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = 
                 f.name: {str(k): tuple(v) for k, v in f.params["transitions"].items()}
                 for f in table.fields if f.mutable and "transitions" in f.params},
             references=tuple(r for r in references if r.table == table.name),
+            follows=_follows_other_rows(table),
         ))
     if not chosen:
         raise UsageError("no table to stream: every table says stream = false or has no "
@@ -149,6 +157,16 @@ def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = 
         raise UsageError("no event is possible: the mix asks only for kinds no table can have "
                          "(an update needs a field marked mutable = true or on_update)")
     return spec
+
+
+def _follows_other_rows(table: Table) -> str | None:
+    """The first field of ``table`` whose value follows other rows (issue 15's rules:
+    ``REF.FIELD`` names, ordinals, cumulative times), if any."""
+    for f in table.fields:
+        reads = FIELD_TYPES[f.type].reads(f.params)
+        if f.type == "ordinal" or f.params.get("cumulative") or any("." in n for n in reads):
+            return f.name
+    return None
 
 
 def allowed_transitions(table: StreamTable, field_name: str, current: object

@@ -252,6 +252,18 @@ type = "time"
 start = "08:00"
 end = "18:00"
 unique = true
+
+[kitchen.items]
+type = "total"
+of = "kitchen_item.qty"
+function = "sum"
+
+# A kitchen's items, its fields written as inline tables: 1..n, each later than the last.
+[kitchen_item]
+kitchen_id = {{ type = "reference", ref = "kitchen.id", per_parent = [0, 3] }}
+number = {{ type = "ordinal", of = "kitchen_id" }}
+at = {{ type = "timestamp", after = "kitchen_id.seen_at", within = "2d", cumulative = true }}
+qty = {{ type = "int", min = 1, max = 9 }}
 """
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datastorm_core.core.cardinality import Cardinality
+from datastorm_core.core.cardinality import cardinality
 from datastorm_core.errors import GenfileError
 from datastorm_core.genfile import Partition, loads_genfile
 from datastorm_core.genfile.plan import plan_tables
@@ -70,7 +70,7 @@ def whole(source: Source, table: str, rows: int) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize(("parents", "low", "high"),
                          [(0, 1, 3), (1, 0, 0), (7, 0, 2), (3000, 1, 3), (1025, 2, 2)])
 def test_cardinality_maps_every_child_to_its_parent(parents: int, low: int, high: int) -> None:
-    tie = Cardinality(99, parents, low, high)
+    tie = cardinality(99, parents, low, high)
     counts = tie.counts(np.arange(parents))
     assert ((counts >= low) & (counts <= high)).all()
     expected = np.repeat(np.arange(parents), counts)  # children laid out parent by parent

@@ -54,7 +54,15 @@ MINIMAL_FIELDS: dict[str, str] = {
     "interval": 'type = "interval"',
     "bytes": 'type = "bytes"',
     "time": 'type = "time"',
+    # A child's place among its parent's children: t is tied to parent (10 x 5 = 50 rows).
+    "ordinal": 'type = "ordinal"\nof = "p"\n[t.p]\ntype = "reference"\nref = "parent.id"\n'
+               'per_parent = [5, 5]',
+    # Over t's children: t gets a key, and a table tied to it.
+    "total": 'type = "total"\nof = "kid"\nfunction = "count"\n[t.id]\ntype = "sequence"\n'
+             '[kid.t_id]\ntype = "reference"\nref = "t.id"\nper_parent = [0, 3]',
 }
+# The row count of t, unless its case ties it to a parent (the parent then decides).
+RECORDS = {"ordinal": ""}
 
 # numpy kinds a column type's values may have (U: str, M: datetime64).
 NUMPY_KINDS = {
@@ -85,8 +93,9 @@ def test_every_type_has_a_case() -> None:
 
 @pytest.mark.parametrize("kind", sorted(FIELD_TYPES))
 def test_generator_makes_the_catalogues_column_type(kind: str) -> None:
+    records = RECORDS.get(kind, "records = 50\n")
     genfile = load(f'[parent]\nrecords = 10\n[parent.id]\ntype = "sequence"\n'
-                   f"[t]\nrecords = 50\n[t.x]\n{MINIMAL_FIELDS[kind]}\n")
+                   f"[t]\n{records}[t.x]\n{MINIMAL_FIELDS[kind]}\n")
     source = run.check(genfile)
     column = source.schema("t").column("x")
     declared = FIELD_TYPES[kind].column_type

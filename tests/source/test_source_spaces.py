@@ -51,6 +51,58 @@ unique = true
 type = "ip"
 unique = true
 
+[parent.n_visits]
+type = "int"
+min = 0
+max = 4
+
+[parent.opened]
+type = "timestamp"
+start = "-2y"
+end = "-1y"
+
+[parent.visits]
+type = "total"
+of = "visit"
+function = "count"
+
+[parent.last_visit]
+type = "total"
+of = "visit.at"
+function = "max"
+
+[parent.spent]
+type = "total"
+of = "visit.amount"
+function = "sum"
+
+[visit.parent_id]
+type = "reference"
+ref = "parent.id"
+per_parent = "parent_id.n_visits"
+
+[visit.number]
+type = "ordinal"
+of = "parent_id"
+
+[visit.at]
+type = "timestamp"
+after = "parent_id.opened"
+gap = ["1h", "30d"]
+cumulative = true
+end = "now"
+
+[visit.amount]
+type = "decimal"
+min = 1
+max = 99
+scale = 2
+
+[visit.noticed]
+type = "date"
+before = "at"
+within = "3d"
+
 [s]
 records = {ROWS}
 
@@ -439,7 +491,7 @@ def assert_contains(space: ValueSpace, made: list[Any], name: str) -> None:
 
 
 def every_column() -> list[tuple[str, ColumnSchema]]:
-    return [(t, c) for t in ("parent", "s", "event", "event_day")
+    return [(t, c) for t in ("parent", "visit", "s", "event", "event_day")
             for c in source().schema(t).columns]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from datastorm_core.stream.pacing import Pacer
 from datastorm_core.stream.plan import Planner
 from datastorm_core.stream.spec import build_spec
 
+RULES = Path(__file__).resolve().parents[1] / "fixtures" / "rules.toml"
 HEAD = '[parent.id]\ntype = "sequence"\n[t]\nrecords = 10\n[t.id]\ntype = "sequence"\n'
 
 
@@ -134,6 +136,19 @@ def test_the_spec_follows_the_genfile() -> None:
     with pytest.raises(UsageError, match="no event is possible"):
         build_spec(genfile, Source(genfile), tables=["clinic"],
                    mix={"insert": 0, "update": 1, "delete": 0})
+
+
+def test_rows_that_follow_their_parents_rows_are_not_inserted_by_the_stream() -> None:
+    # The stream points a new row at a live parent; values computed from the parent's
+    # generated row (issue 15's rules) would not match it.
+    genfile = load_genfile(RULES)
+    spec = build_spec(genfile, Source(genfile))
+    assert spec.table("customer").can("insert") and spec.table("customer").follows is None
+    for table, field in (("account", "opened_at"), ("transaction", "created_at"),
+                         ("loan", "signed_at"),
+                         ("installment", "number"), ("employee", "reviewed_at")):
+        assert spec.table(table).follows == field
+        assert not spec.table(table).can("insert") and spec.table(table).can("delete")
 
 
 # -- the plan -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datastorm_core.source.generators.brazil import (
     PhoneGenerator,
 )
 from datastorm_core.source.generators.business import CompanyGenerator, TextGenerator
+from datastorm_core.source.generators.children import OrdinalGenerator, TotalGenerator
 from datastorm_core.source.generators.choice import ChoiceGenerator
 from datastorm_core.source.generators.derived import HashGenerator, TemplateGenerator
 from datastorm_core.source.generators.network import IpGenerator
@@ -82,4 +83,6 @@ GENERATORS: dict[str, type[Generator]] = {
     "interval": IntervalGenerator,
     "bytes": BytesGenerator,
     "time": TimeGenerator,
+    "ordinal": OrdinalGenerator,
+    "total": TotalGenerator,
 }

@@ -19,21 +19,42 @@ before the first row, and which PostgreSQL input syntax its text follows
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 
+from datastorm_core.core.cardinality import Cardinality
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType, ValueSpace
+from datastorm_core.core.schema import ColumnSchema, ColumnType, ValueSpace
 from datastorm_core.genfile.model import Field
 from datastorm_core.source.services.randomness import Stream
 
-__all__ = ["Generator", "GeneratorContext", "KeyLookup"]
+__all__ = ["Generator", "GeneratorContext", "KeyLookup", "Rows", "Tables"]
 
 # Keys of a parent table at given row indices, and the parent's column type.
 KeyLookup = Callable[[np.ndarray], Column]
+
+
+class Rows(Protocol):
+    """A compiled table: any of its columns at any row indices."""
+
+    def columns(self, indices: np.ndarray, names: Iterable[str] | None = None
+                ) -> dict[str, Column]: ...
+
+
+class Tables(Protocol):
+    """The run's tables, for a field that reads another table's rows or layout."""
+
+    def compiled(self, name: str) -> Rows: ...
+
+    def layout(self, name: str) -> Cardinality | None:
+        """The children-per-parent layout of a table tied by ``per_parent``."""
+
+    def column(self, table: str, name: str) -> ColumnSchema:
+        """A field's column (``REF.FIELD`` names included): type, NULLs, space."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,8 @@ class GeneratorContext:
     # True when rows past table_rows are written too (a table partitioned by day:
     # `--day` writes days after [dataset] now), so table_rows bounds no value.
     rows_grow: bool = False
+    # The run's tables: parents' fields (``REF.FIELD``), children (totals), layouts.
+    tables: Tables | None = None
 
 
 class ReferencePoolLike(ABC):
@@ -86,6 +109,9 @@ class Generator(ABC):
     # A NULL in a field this one reads makes this one NULL (a template of a NULL is
     # NULL). False for a generator that writes the NULL itself (json writes null).
     nulls_from_reads: bool = True
+    # True when the generator returns NULLs of its own (a Column with a mask): its
+    # column is nullable whatever the field's null_rate.
+    makes_nulls: bool = False
 
     def __init__(self, field: Field, ctx: GeneratorContext) -> None:
         self.field = field
@@ -94,6 +120,11 @@ class Generator(ABC):
 
     def problems(self) -> list[str]:
         """What is wrong with this field, found when compiling (before any write)."""
+        return []
+
+    def late_problems(self) -> list[str]:
+        """What is wrong with this field that only the fields it reads can tell (their
+        types and spaces), asked once its whole table is compiled."""
         return []
 
     def space(self) -> int | None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 import numpy as np
 
 from datastorm_core.core.chunk import Column
-from datastorm_core.core.schema import ColumnType, ValueSpace
+from datastorm_core.core.schema import ColumnSchema, ColumnType, ValueSpace
 from datastorm_core.core.values import FREE_TEXT, LONGEST_TEXT, text_array
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile.fieldspecs import Padding
@@ -61,11 +61,20 @@ class _DerivedGenerator(Generator):
             return text_array(values, column_type, scale)
         return text_array(values, ColumnType.TEXT)
 
+    def read_column(self, name: str) -> ColumnSchema:
+        """The column of a field this one reads (``REF.FIELD`` included): its type, scale,
+        space and syntax; the table is compiled by the time anyone asks."""
+        if self.ctx.tables is not None:
+            return self.ctx.tables.column(self.ctx.table, name)
+        pool = self.ctx.reference_pool(self.ctx.table, name)
+        return ColumnSchema(name, pool.column_type, precision=pool.precision, scale=pool.scale,
+                            space=pool.space, syntax=pool.syntax)
+
     def text_length(self, name: str) -> int | None:
         """The longest text of field ``name`` (as ``text`` writes it); None when unknown."""
-        pool = self.ctx.reference_pool(self.ctx.table, name)
-        space = pool.space
-        kind = pool.column_type
+        read = self.read_column(name)
+        space = read.space
+        kind = read.type
         if kind in FREE_TEXT:
             return None if space is None else space.max_length
         if kind in LONGEST_TEXT:
@@ -79,11 +88,9 @@ class _DerivedGenerator(Generator):
 
     def _integer_column(self, name: str) -> tuple[ColumnType, int | None]:
         if name not in self._scales:
-            # The pool of (this table, name) describes the sibling's column; the
-            # table is compiled by the time a chunk is generated.
-            pool = self.ctx.reference_pool(self.ctx.table, name)
-            scale = pool.scale if pool.column_type is ColumnType.NUMERIC else None
-            self._scales[name] = (pool.column_type, scale)
+            read = self.read_column(name)
+            scale = read.scale if read.type is ColumnType.NUMERIC else None
+            self._scales[name] = (read.type, scale)
         return self._scales[name]
 
 

@@ -8,7 +8,8 @@ parent row a child row points at:
   over the table by a keyed permutation);
 - ``per_parent = [min, max]``: the child rows are laid out parent by
   parent (``core.cardinality``), so row *i* belongs to one parent and each
-  parent has between min and max children;
+  parent has between min and max children; ``per_parent = "REF.FIELD"``:
+  as many as the parent's field says (``services.counts``);
 - a self-reference (an employee's manager) points at an earlier row of
   the same table, so the hierarchy is acyclic by construction; row 0 and a
   ``root_rate`` share of rows are roots (NULL);
@@ -26,6 +27,7 @@ from datastorm_core.core.cardinality import cardinality
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ValueSpace
 from datastorm_core.source.generators.base import Generator, ReferencePoolLike
+from datastorm_core.source.services.counts import count_problems
 from datastorm_core.source.services.distributions import DEFAULT_ZIPF_EXPONENT, zipf_ranks
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 
@@ -68,7 +70,10 @@ class ReferenceGenerator(Generator):
             self._hot = KeyedPermutation(self.pool.rows, self.stream.sub("hot").key)
         self._tie = None
         per_parent = self.field.param("per_parent")
-        if per_parent is not None:
+        if isinstance(per_parent, str) and self.ctx.tables is not None:
+            # The parent's field counts the children: the run's layout of this table.
+            self._tie = self.ctx.tables.layout(self.ctx.table)
+        elif per_parent is not None:
             # Keyed like the Genfile's sizing (genfile.sizing): same counts, same rows.
             self._tie = cardinality(self.stream.key, self.pool.rows, *per_parent)
             # At most one child per parent: distinct rows have distinct parents.
@@ -78,6 +83,13 @@ class ReferenceGenerator(Generator):
         if self.pool.rows == 0 and self.ctx.table_rows > 0 and not self.self_reference:
             return [f"references {self.field.param('ref')}, but that table has no rows"]
         return []
+
+    def late_problems(self) -> list[str]:
+        counted = self.field.counted_by
+        if counted is None or self.ctx.tables is None:
+            return []
+        column = self.ctx.tables.column(self.ctx.table, counted)
+        return count_problems(column, counted)
 
     def value_space(self) -> ValueSpace | None:
         # The parent's keys, a self-reference's too (its pool is the table's own).
@@ -97,6 +109,13 @@ class ReferenceGenerator(Generator):
             return self.stream.integers(indices, 0, rows - 1)
         exponent = self.field.param("exponent", DEFAULT_ZIPF_EXPONENT)
         return self._hot(zipf_ranks(self.stream, indices, rows, exponent))
+
+    def pointed_rows(self, indices: np.ndarray) -> np.ndarray:
+        """The parent row each row's value is the key of (filler where it is NULL)."""
+        leader = self.partner or self
+        if leader.self_reference:
+            return leader._earlier_rows(indices)[0]
+        return self.parent_rows(indices)
 
     def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray | Column:
         leader = self.partner or self  # a composite key's columns share one parent row

@@ -149,7 +149,7 @@ class JsonGenerator(_DerivedGenerator):
         return members
 
     def _is_json(self, name: str) -> bool:
-        return self.ctx.reference_pool(self.ctx.table, name).syntax == "json"
+        return self.read_column(name).syntax == "json"
 
     def _lorem(self, indices: np.ndarray) -> list[tuple[np.ndarray | None, np.ndarray]]:
         """Between ``keys`` bounds of distinct lorem keys, each with a word or an integer."""

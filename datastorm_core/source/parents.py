@@ -1,0 +1,67 @@
+"""``REF.FIELD``: a field of the row that this row's reference ``REF`` points at.
+
+A parent's value is computed by the parent's own generators at the
+parent's row index (the one the reference generator draws), exactly as a
+reference pool computes the parent's key: no database read, no copy of the
+parent. ``REF.REF2.FIELD`` goes on from the parent, whose compiled table
+reads its own ``REF2.FIELD`` the same way. A self-reference's roots and a
+NULL reference give NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from datastorm_core.core.chunk import Column
+from datastorm_core.source.generators.base import Rows
+from datastorm_core.source.generators.reference import ReferenceGenerator
+
+__all__ = ["dotted", "read_parent", "take"]
+
+
+def dotted(name: str) -> tuple[str, str] | None:
+    """``("REF", "FIELD")`` of a name read through a reference (the rest may hold more
+    dots); None for a field of the row itself."""
+    ref, dot, rest = name.partition(".")
+    return (ref, rest) if dot else None
+
+
+def take(column: Column, positions: np.ndarray) -> Column:
+    """The column's rows at ``positions`` (a dictionary encoding kept)."""
+    return Column(column.values[positions],
+                  None if column.nulls is None else column.nulls[positions],
+                  None if column.codes is None else column.codes[positions],
+                  column.categories)
+
+
+def read_parent(reference: ReferenceGenerator, parent: Rows, indices: np.ndarray,
+                pointer: Column, names: Sequence[str]) -> dict[str, Column]:
+    """Fields ``names`` of the parent rows that ``pointer`` (the reference's column at
+    ``indices``) points at, each NULL where the pointer is."""
+    rows = reference.pointed_rows(indices)
+    key = reference.field.ref[1] if reference.field.ref else None
+    wanted = [n for n in names if n != key]
+    found: dict[str, Column] = {}
+    if wanted:
+        # Children tied by per_parent come in runs of one parent (sorted rows): their
+        # parents' fields are computed once per parent, not once per child.
+        if len(rows) > 1 and bool((rows[1:] >= rows[:-1]).all()):
+            starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+            distinct = rows[starts]
+            where = np.cumsum(np.concatenate(([0], (rows[1:] != rows[:-1]).astype(np.int64))))
+            made = parent.columns(distinct, wanted)
+            found = {name: take(column, where) for name, column in made.items()}
+        else:
+            found = parent.columns(rows, wanted)
+    result = {}
+    for name in names:
+        # The parent's key is the reference's own value: nothing to compute.
+        column = found[name] if name != key else Column(pointer.values, None, pointer.codes,
+                                                        pointer.categories)
+        nulls = column.nulls
+        if pointer.nulls is not None:
+            nulls = pointer.nulls if nulls is None else (nulls | pointer.nulls)
+        result[name] = Column(column.values, nulls, column.codes, column.categories)
+    return result
