@@ -81,7 +81,11 @@ def table_section(
         return None
     names = {f.name for f in fields}
     for f in fields:
-        for dependency in FIELD_TYPES[f.type].reads(f.params):
+        # Names in expressions are checked with their types and positions
+        # (expression_checks), dotted ones with the tables they reach.
+        for dependency in FIELD_TYPES[f.type].derives(f.params):
+            if "." in dependency:
+                continue
             if dependency not in names:
                 out.add(f"reads field {dependency!r}, which table {name!r} does not have",
                         name, f.name)
@@ -104,6 +108,8 @@ def table_section(
         if f.name in primary_key:
             if f.null_rate > 0:
                 out.add("a primary key cannot have a null_rate", name, f.name)
+            if "when" in f.params:
+                out.add("a primary key cannot be NULL: remove when", name, f.name)
             if not composite:
                 # A primary key is unique by construction, like any unique field.
                 fields[i] = replace(f, unique=True)
@@ -249,6 +255,15 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
             out.add(f"max_length must be an integer >= 1, got {toml_text(max_length)}", table, name)
         else:
             params["max_length"] = max_length
+    if "when" in spec:
+        # Carried with the type's parameters, like max_length: source.table makes the
+        # value NULL where the condition does not hold.
+        when = spec["when"]
+        if not isinstance(when, str) or not when.strip():
+            out.add(f"when must be a condition (a string), e.g. when = \"status == 'done'\", "
+                    f"got {toml_text(when)}", table, name)
+        else:
+            params["when"] = when
     _check_params(table, name, kind, params, dataset, out)
     return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
                  unique=flags["unique"],

@@ -27,6 +27,7 @@ from datastorm_core.genfile.cross_checks import (
 )
 from datastorm_core.genfile.dagster_section import dagster_settings
 from datastorm_core.genfile.digests import genfile_digest, table_digest
+from datastorm_core.genfile.expression_checks import check_expressions
 from datastorm_core.genfile.graph import table_cycles
 from datastorm_core.genfile.model import Genfile, Table, TargetConfig
 from datastorm_core.genfile.parse import RawGenfile
@@ -92,6 +93,7 @@ def validate(
         out.add("the Genfile defines no table: add one, e.g. [user.id] with type = \"sequence\"")
 
     tables = check_references(tables, out)
+    check_expressions(tables, dataset.now, out)
     check_stored_names(tables, out)
     kinds = {None: None if target_overridden else target.type,
              **{n: (None if skip_named(n) else t.type) for n, t in targets.items()}}

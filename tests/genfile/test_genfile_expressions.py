@@ -1,8 +1,7 @@
 """The expression language: what parses, what is refused (and where), and the types.
 
-The tree is checked against a scope of typed names here; the Genfile's own
-scope (fields, dotted names through references) has its tests in
-test_genfile_rules.py.
+Names are typed by the scope of a table of one field per type; what else a
+Genfile refuses (and where it says so) is test_genfile_rules.py's.
 """
 
 from __future__ import annotations
@@ -12,11 +11,12 @@ from decimal import Decimal
 
 import pytest
 
+from datastorm_core.genfile import loads_genfile
+from datastorm_core.genfile.expression_scope import TableScope
 from datastorm_core.genfile.expressions import (
     FUNCTIONS,
     ExpressionError,
     ExprType,
-    UnknownName,
     check,
     names_in,
     parse,
@@ -39,29 +39,39 @@ from datastorm_core.genfile.expressions.tree import (
 )
 
 NOW = datetime(2026, 1, 1, 12, 30, 15)
-FIELDS = {"n": INT, "m": INT, "x": FLOAT, "price": decimal(2), "rate": decimal(4),
-          "d": DATE, "ts": TIMESTAMP, "flag": BOOL, "name": TEXT,
-          "account_id.opened_at": TIMESTAMP}
+# A field of each type the tests read, and a reference for a dotted name.
+GENFILE = loads_genfile("""
+[dataset]
+now = "2026-01-01T12:30:15"
 
+[account]
+id = { type = "sequence" }
+opened_at = { type = "timestamp" }
 
-class Scope:
-    now = NOW
-
-    def type_of(self, name: str) -> ExprType:
-        if name not in FIELDS:
-            raise UnknownName(f"unknown name {name!r}")
-        return FIELDS[name]
+[t]
+n = { type = "int" }
+m = { type = "int" }
+x = { type = "float" }
+price = { type = "decimal", scale = 2 }
+rate = { type = "decimal", scale = 4 }
+d = { type = "date" }
+ts = { type = "timestamp" }
+flag = { type = "bool" }
+name = { type = "first_name" }
+account_id = { type = "reference", ref = "account.id" }
+""", environ={})
+SCOPE = TableScope({t.name: t for t in GENFILE.tables}, "t", None, GENFILE.dataset.now)
 
 
 def typed(text: str) -> ExprType:
-    tree = check(parse(text), Scope())
+    tree = check(parse(text), SCOPE)
     assert tree.type is not None
     return tree.type
 
 
 def refused(text: str) -> ExpressionError:
     with pytest.raises(ExpressionError) as caught:
-        check(parse(text), Scope())
+        check(parse(text), SCOPE)
     return caught.value
 
 
@@ -74,7 +84,7 @@ def refused(text: str) -> ExpressionError:
     ("(lambda: 1)()", "only the language's functions", 1),
     ("[v for v in name]", "comprehensions", 1),
     ("f'{n}'", "f-strings", 1),
-    ("n.real", "unknown name 'n.real'", 1),  # the Genfile's scope says more (test_rules)
+    ("n.real", "'n' is not a reference", 1),
     ("name.upper()", "only the language's functions", 1),
     ("(n + 1).bit_length", "attributes are not part", 1),
     ("__import__('os')", "unknown function '__import__'", 1),
@@ -178,21 +188,21 @@ def test_type_errors(text: str, words: str) -> None:
 
 
 def test_a_negative_literal_is_one_constant_even_the_smallest_int64() -> None:
-    tree = check(parse("-9223372036854775808"), Scope())
+    tree = check(parse("-9223372036854775808"), SCOPE)
     assert isinstance(tree, Literal) and tree.value == -(2**63)
 
 
 def test_now_is_the_anchor_and_decimals_are_exact_literals() -> None:
-    tree = check(parse("now"), Scope())
+    tree = check(parse("now"), SCOPE)
     assert isinstance(tree, Literal) and tree.value == NOW
-    literal = check(parse("1.10"), Scope())
+    literal = check(parse("1.10"), SCOPE)
     assert isinstance(literal, Literal) and literal.value == Decimal("1.10")
 
 
 def test_conversions_are_nodes_of_their_own() -> None:
-    tree = check(parse("price + n"), Scope())
+    tree = check(parse("price + n"), SCOPE)
     assert isinstance(tree.right, Convert) and tree.right.type == decimal(2)  # type: ignore
-    chained = check(parse("1 < n <= x"), Scope())
+    chained = check(parse("1 < n <= x"), SCOPE)
     assert isinstance(chained, Logical)
     assert all(isinstance(p, Compare) for p in chained.operands)
 

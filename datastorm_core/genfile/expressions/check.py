@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from datastorm_core.genfile.expressions import tree as nodes
 from datastorm_core.genfile.expressions.functions import FUNCTIONS
 from datastorm_core.genfile.expressions.parse import NOW
 from datastorm_core.genfile.expressions.rules import (
@@ -28,19 +29,14 @@ from datastorm_core.genfile.expressions.tree import (
     INT,
     TEXT,
     TIMESTAMP,
-    Binary,
     Call,
     Compare,
     Convert,
     ExpressionError,
     ExprType,
-    IfElse,
     Literal,
     Logical,
-    Member,
-    Name,
     Node,
-    Unary,
     decimal,
 )
 
@@ -117,7 +113,7 @@ class _Checker:
             return replace(node, type=TEXT)
         return replace(node, type=TIMESTAMP)  # pragma: no cover - only `now` is a moment
 
-    def _name(self, node: Name) -> Node:
+    def _name(self, node: nodes.Name) -> Node:
         if node.name == NOW:
             return Literal(at=node.at, type=TIMESTAMP, value=self.scope.now)
         try:
@@ -125,7 +121,7 @@ class _Checker:
         except UnknownName as exc:
             raise ExpressionError(str(exc), node.at) from None
 
-    def _unary(self, node: Unary) -> Node:
+    def _unary(self, node: nodes.Unary) -> Node:
         operand = self.node(node.operand)
         assert operand.type is not None
         if node.op == "not":
@@ -137,7 +133,7 @@ class _Checker:
             return operand
         return replace(node, type=negate(operand.type, node.at), operand=operand)
 
-    def _binary(self, node: Binary) -> Node:
+    def _binary(self, node: nodes.Binary) -> Node:
         left, right = self.node(node.left), self.node(node.right)
         assert left.type is not None and right.type is not None
         result, (to_left, to_right) = arithmetic(node.op, left.type, right.type, node.at)
@@ -164,7 +160,7 @@ class _Checker:
             need_bool(o.type, node.op, o.at)
         return replace(node, type=BOOL, operands=operands)
 
-    def _ifelse(self, node: IfElse) -> Node:
+    def _ifelse(self, node: nodes.IfElse) -> Node:
         condition = self.node(node.condition)
         assert condition.type is not None
         need_bool(condition.type, "if", condition.at)
@@ -174,7 +170,7 @@ class _Checker:
         return replace(node, type=common, condition=condition, then=self._to(then, common),
                        other=self._to(other, common))
 
-    def _member(self, node: Member) -> Node:
+    def _member(self, node: nodes.Member) -> Node:
         operand = self.node(node.operand)
         options = [self.node(o) for o in node.options]
         common = unify([o.type for o in (operand, *options)],  # type: ignore[misc]
