@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from datastorm_core.core.hashing import field_key
-from datastorm_core.genfile.model import Field, Genfile
+from datastorm_core.genfile.model import Field, Genfile, Table
 from datastorm_core.source.generators import GeneratorContext
 from datastorm_core.source.services.randomness import Stream
 from datastorm_core.source.services.references import ReferencePool, existing_pool
@@ -127,4 +127,9 @@ class SourceContext:
             base_dir=os.path.dirname(os.path.abspath(self.genfile.path))
             if self.genfile.path else None,
             rows_grow=rows_grow,
+            tables=self._tables_by_name,
         )
+
+    @cached_property
+    def _tables_by_name(self) -> Mapping[str, Table]:
+        return {t.name: t for t in self.genfile.tables}

@@ -11,25 +11,17 @@ import numpy as np
 from datastorm_core.core.chunk import Column
 from datastorm_core.genfile.expressions import ExprType, Node, UnknownName, check, parse
 from datastorm_core.genfile.expressions.check import convert
-from datastorm_core.genfile.expressions.tree import (
-    BOOL,
-    DATE,
-    FLOAT,
-    INT,
-    TEXT,
-    TIMESTAMP,
-    decimal,
-)
 from datastorm_core.source.services.evaluate import evaluate_column
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
 
 #: Column name -> type, for every test of the module (the values vary per test).
 TYPES: dict[str, ExprType] = {
-    "a": INT, "b": INT, "x": FLOAT, "y": FLOAT, "p": decimal(2), "q": decimal(2),
-    "r": decimal(4), "d": DATE, "e": DATE, "ts": TIMESTAMP, "tt": TIMESTAMP, "ok": BOOL,
-    "no": BOOL, "s": TEXT, "t": TEXT,
-}
+    name: ExprType(kind, scale) for name, kind, scale in (
+        ("a", "int", 0), ("b", "int", 0), ("x", "float", 0), ("y", "float", 0),
+        ("p", "decimal", 2), ("q", "decimal", 2), ("r", "decimal", 4), ("d", "date", 0),
+        ("e", "date", 0), ("ts", "timestamp", 0), ("tt", "timestamp", 0), ("ok", "bool", 0),
+        ("no", "bool", 0), ("s", "text", 0), ("t", "text", 0))}
 
 
 class Scope:

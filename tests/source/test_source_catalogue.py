@@ -54,6 +54,8 @@ MINIMAL_FIELDS: dict[str, str] = {
     "interval": 'type = "interval"',
     "bytes": 'type = "bytes"',
     "time": 'type = "time"',
+    # A field to compute from, written after the one under test.
+    "expr": 'type = "expr"\nexpr = "y * 2"\n[t.y]\ntype = "int"',
 }
 
 # numpy kinds a column type's values may have (U: str, M: datetime64).

@@ -12,6 +12,7 @@ from datastorm_core.source.generators.brazil import (
 from datastorm_core.source.generators.business import CompanyGenerator, TextGenerator
 from datastorm_core.source.generators.choice import ChoiceGenerator
 from datastorm_core.source.generators.derived import HashGenerator, TemplateGenerator
+from datastorm_core.source.generators.expr import ExprGenerator
 from datastorm_core.source.generators.network import IpGenerator
 from datastorm_core.source.generators.numeric import (
     BoolGenerator,
@@ -82,4 +83,5 @@ GENERATORS: dict[str, type[Generator]] = {
     "interval": IntervalGenerator,
     "bytes": BytesGenerator,
     "time": TimeGenerator,
+    "expr": ExprGenerator,
 }

@@ -21,13 +21,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 
 import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnType, ValueSpace
-from datastorm_core.genfile.model import Field
+from datastorm_core.genfile.model import Field, Table
 from datastorm_core.source.services.randomness import Stream
 
 __all__ = ["Generator", "GeneratorContext", "KeyLookup"]
@@ -53,6 +54,9 @@ class GeneratorContext:
     # True when rows past table_rows are written too (a table partitioned by day:
     # `--day` writes days after [dataset] now), so table_rows bounds no value.
     rows_grow: bool = False
+    # The Genfile's tables by name: what an expression's names mean (dotted ones reach
+    # the tables its references point at).
+    tables: Mapping[str, Table] = dataclass_field(default_factory=dict)
 
 
 class ReferencePoolLike(ABC):
@@ -86,6 +90,9 @@ class Generator(ABC):
     # A NULL in a field this one reads makes this one NULL (a template of a NULL is
     # NULL). False for a generator that writes the NULL itself (json writes null).
     nulls_from_reads: bool = True
+    # True when the generator may write NULL by its own rule, its inputs all values (an
+    # expression dividing by a field that can be 0, choice cases that may all fail).
+    makes_nulls: bool = False
 
     def __init__(self, field: Field, ctx: GeneratorContext) -> None:
         self.field = field

@@ -68,7 +68,12 @@ def _round(args: list[Value], call: Call) -> Value:
         places = call.args[1]
         assert isinstance(places, Literal) and isinstance(places.value, int)
         if kind.kind == "float":
-            return Value(np.round(value.data, places.value), value.nulls)
+            # From 2**52 on a double has no fraction left; rounding it would scale it by
+            # 10**n first, and overflow.
+            with np.errstate(over="ignore", invalid="ignore"):
+                rounded = np.round(value.data, places.value)
+            return Value(np.where(np.abs(value.data) < 2.0**52, rounded, value.data),
+                         value.nulls)
         return Value(num.half_away(value.data, max(kind.scale - places.value, 0)), value.nulls)
     if kind.kind == "decimal":
         return Value(num.half_away(value.data, kind.scale), value.nulls)
