@@ -275,11 +275,11 @@ class CompiledTable:
         for name in self.order:
             compiled = self.fields[name]
             column = compiled.column
-            derived = compiled.derives if compiled.generator.nulls_from_reads else ()
-            read = [r for r in compiled.reads if r not in compiled.derives]
+            generator = compiled.generator
+            through = (*(compiled.derives if generator.nulls_from_reads else ()),
+                       *generator.nulls_through)
             # A parent's field (REF.FIELD) is NULL for a NULL reference or a root row.
-            if any("." in r or (r in columns and columns[r].nullable) for r in read) or \
-                    any(columns[r].nullable for r in derived if r in columns):
+            if any("." in r or (r in columns and columns[r].nullable) for r in through):
                 column = replace(column, nullable=True)
             columns[name] = column
         return tuple(columns[f.name] for f in self.table.fields if f.name in columns)

@@ -19,39 +19,8 @@ from datastorm_core.genfile import Partition
 from datastorm_core.run import RunOptions, run
 from datastorm_core.source import Source
 
-ACCOUNTS = 3000
-
-RULES = f"""
-[dataset]
-seed = 20260101
-now = "2026-01-01"
-
-[account]
-records = {ACCOUNTS}
-id = {{ type = "sequence" }}
-opened_at = {{ type = "timestamp", start = "-10y" }}
-status = {{ type = "choice", values = ["open", "closed", "frozen"], weights = [6, 3, 1] }}
-balance = {{ type = "decimal", min = -500, max = 10000, scale = 2, null_rate = 0.1 }}
-due = {{ type = "expr", expr = "date(opened_at) + months(id % 13)" }}
-recent = {{ type = "expr", expr = "opened_at > now - years(1)" }}
-scheduled_at = {{ type = "timestamp", start = "-1y", end = "+1y" }}
-closed_at.type = "expr"
-closed_at.expr = "opened_at + days(30) + hours(id % 24)"
-closed_at.when = "status == 'closed'"
-fee.type = "expr"
-fee.expr = "round(balance * 0.015, 2) if balance > 0 else 0.00"
-tier.type = "choice"
-tier.values = ["basic", "plus", "premium"]
-tier.cases = [{{ when = "balance >= 5000", weights = [0, 1, 3] }},
-              {{ when = "balance >= 1000", weights = [1, 2, 0] }}, {{ weights = [1, 0, 0] }}]
-visit.type = "choice"
-visit.values = ["booked", "confirmed", "done", "cancelled", "missed"]
-visit.cases = [{{ when = "scheduled_at > now", weights = [60, 40, 0, 0, 0] }},
-               {{ weights = [0, 0, 80, 12, 8] }}]
-label.type = "expr"
-label.expr = "concat(upper(status), '-', id)"
-label.when = "tier in ['plus', 'premium'] and not recent"
-"""
+RULES = (Path(__file__).parents[1] / "fixtures" / "rules.toml").read_text(encoding="utf-8")
+ACCOUNTS = 3000  # its account table's records
 NOW = datetime(2026, 1, 1)
 
 
@@ -100,6 +69,11 @@ def test_every_value_is_the_expression_of_its_row(table: Chunk) -> None:
         assert isinstance(opened, datetime)
         assert row["due"] == add_months(opened.date(), row["id"] % 13)  # type: ignore[operator]
         assert row["recent"] == (opened > NOW.replace(year=2025))
+        assert (row["customer_id"] is None) == (row["status"] == "frozen")
+        born = row["birth_date"]
+        assert isinstance(born, date)
+        assert row["holder_age"] == opened.year - born.year - (
+            (opened.month, opened.day) < (born.month, born.day))
         label_holds = row["tier"] in ("plus", "premium") and not row["recent"]
         assert row["label"] == (f"{str(row['status']).upper()}-{row['id']}" if label_holds
                                 else None)
@@ -129,6 +103,7 @@ def test_the_columns_say_what_they_hold(table: Chunk) -> None:
     assert column["due"].type is ColumnType.DATE and not column["due"].nullable
     assert column["recent"].type is ColumnType.BOOLEAN and not column["recent"].nullable
     assert not column["visit"].nullable  # a default case
+    assert not column["tier"].nullable  # a default case, though it reads a nullable balance
     assert column["tier"].space is not None and column["tier"].space.values == \
         ("basic", "plus", "premium")
     assert column["due"].space is not None

@@ -93,6 +93,9 @@ class Generator(ABC):
     # True when the generator may write NULL by its own rule, its inputs all values (an
     # expression dividing by a field that can be 0, choice cases that may all fail).
     makes_nulls: bool = False
+    # Fields a NULL in which may give a NULL here by the generator's own rule, beyond
+    # those the engine propagates (an expression's: NULL in, NULL out, coalesce aside).
+    nulls_through: tuple[str, ...] = ()
 
     def __init__(self, field: Field, ctx: GeneratorContext) -> None:
         self.field = field

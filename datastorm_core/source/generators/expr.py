@@ -18,7 +18,13 @@ import numpy as np
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnType, ValueSpace
 from datastorm_core.genfile.expression_scope import TableScope, Unsettled, compile_expression
-from datastorm_core.genfile.expressions import ExpressionError, ExprType, Node, position
+from datastorm_core.genfile.expressions import (
+    ExpressionError,
+    ExprType,
+    Node,
+    names_in,
+    position,
+)
 from datastorm_core.source.generators.base import Generator, GeneratorContext
 from datastorm_core.source.services.evaluate import evaluate, evaluate_column
 from datastorm_core.source.services.expr_bounds import Analysis, analyse, value_space
@@ -93,6 +99,7 @@ class ExprGenerator(Generator):
                                      "expr", self.field.params)
         self.kind = self.expression.type or ExprType("text")
         self.column_type = COLUMN_TYPES[self.kind.kind]
+        self.nulls_through = names_in(self.field.param("expr", ""))
         if self.column_type is ColumnType.NUMERIC:
             self.scale = self.kind.scale
 
