@@ -3,6 +3,7 @@ depend on how the run is cut (chunks, workers, batches, partitions)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -176,3 +177,22 @@ def test_workers_batch_sizes_and_partitions_write_the_same_table(tmp_path: Path)
     parallel = tmp_path / "parallel.db"
     run(genfile, RunOptions(target=f"sqlite:///{parallel}", workers=4, batch_size=7))
     assert _database(parallel) == expected
+
+
+# -- the documented examples -------------------------------------------------------------------
+
+DOCS = (Path(__file__).parents[2] / "docs" / "genfile.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("title", ["### `when`", "#### `cases`", "### `expr`"])
+def test_the_documented_examples_run_as_documented(title: str) -> None:
+    section = DOCS.split(f"\n{title}", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```toml\n(.*?)```", section, flags=re.DOTALL)
+    assert blocks
+    for block in blocks:
+        source = runs.check(load(block))
+        for table in source.genfile.tables:
+            assert whole(source, table.name).rows == table.records
+    if title == "### `expr`":
+        total = source.schema("order_line").column("total")
+        assert (total.type, total.precision, total.scale) == (ColumnType.NUMERIC, 6, 2)
