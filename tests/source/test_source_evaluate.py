@@ -7,11 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from expr_support import run
+from expr_support import column, run, typed
 
+from datastorm_core.core.schema import ValueSpace
 from datastorm_core.genfile.expressions import FUNCTIONS as LANGUAGE
 from datastorm_core.genfile.expressions import names_in
 from datastorm_core.genfile.expressions.tree import FLOAT, INT, TEXT, decimal
+from datastorm_core.source.services.evaluate import evaluate_column
+from datastorm_core.source.services.expr_bounds import analyse
 from datastorm_core.source.services.expr_functions import FUNCTIONS as IMPLEMENTED
 
 BIG = 2**62
@@ -217,3 +220,19 @@ def test_constants_fill_the_chunk() -> None:
     assert run("now + days(1)", rows=2) == [datetime(2026, 1, 2, 12)] * 2
     assert run("'x'", rows=2, want=TEXT) == ["x", "x"]
     assert run("1.5", rows=1, want=FLOAT) == [1.5]
+
+
+def test_arithmetic_proven_within_64_bits_skips_its_checks_and_agrees() -> None:
+    tree = typed("a * p - q + 1")
+    spaces = {"a": ValueSpace(low=1, high=10), "p": ValueSpace(low=D("0.00"), high=D("500.00")),
+              "q": ValueSpace(low=D("-5.00"), high=D("5.00"))}
+    analysis = analyse(tree, spaces.get)
+    assert id(tree) in analysis.exact and not analysis.partial
+    assert analysis.bounds == (-500 + 100, 500_000 + 500 + 100)
+    unbounded = analyse(tree, lambda name: None)
+    assert id(tree) not in unbounded.exact and unbounded.partial and unbounded.bounds is None
+    row = {"a": column(INT, [3, 10, None]), "p": column(decimal(2), [D("1.99"), D("500"), D(1)]),
+           "q": column(decimal(2), [D("-5"), D("5"), D(0)])}
+    checked = evaluate_column(tree, row, 3)
+    fast = evaluate_column(tree, row, 3, analysis.exact)
+    assert fast.to_pylist() == checked.to_pylist() == [1197, 499600, None]

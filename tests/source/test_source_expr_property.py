@@ -8,12 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from expr_support import TYPES, column, typed
-from hypothesis import HealthCheck, given, settings
+from expr_support import TYPES, column, python, typed
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from datastorm_core.core.chunk import Column
+from datastorm_core.core.schema import ValueSpace
+from datastorm_core.genfile.expressions import ExprType
 from datastorm_core.source.services.evaluate import evaluate_column
+from datastorm_core.source.services.expr_bounds import analyse, value_space
 
 ROWS = 12
 INT64 = 2**63
@@ -116,11 +119,21 @@ def expressions(draw: Any, kind: str, depth: int = 3) -> str:
     return str(draw(st.sampled_from(forms[kind] + shared))())
 
 
+# Everyday values, so that bounds often prove arithmetic safe (the unchecked path).
+SMALL = {"int": st.integers(-30, 30), "float": st.floats(-1e3, 1e3),
+         "decimal": st.integers(-10_000, 10_000).map(lambda c: Decimal(c).scaleb(-2)),
+         "date": st.dates(date(1900, 1, 1), date(2100, 1, 1)),
+         "timestamp": st.datetimes(datetime(1900, 1, 1), datetime(2100, 1, 1)).map(
+             lambda t: t.replace(microsecond=0))}
+
+
 @st.composite
 def chunks(draw: Any) -> dict[str, Column]:
     made: dict[str, Column] = {}
     for name, kind in TYPES.items():
         strategy = decimals4 if name == "r" else VALUES[kind.kind]
+        if kind.kind in SMALL and draw(st.booleans()):
+            strategy = SMALL[kind.kind]
         made[name] = column(kind, draw(st.lists(st.one_of(st.none(), strategy),
                                                 min_size=ROWS, max_size=ROWS)))
     return made
@@ -133,7 +146,7 @@ def _row(made: dict[str, Column], i: int) -> dict[str, Column]:
 
 @given(data=st.data(), kind=st.sampled_from(["int", "float", "decimal", "bool", "date",
                                              "timestamp", "text"]))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_evaluation_never_raises_and_rows_do_not_depend_on_their_chunk(
         data: st.DataObject, kind: str) -> None:
     text = data.draw(expressions(kind), label="expression")
@@ -151,3 +164,23 @@ def test_evaluation_never_raises_and_rows_do_not_depend_on_their_chunk(
         assert all(v is None or date(1, 1, 1) <= v <= date(9999, 12, 31) for v in whole)
     if kind == "timestamp":
         assert all(v is None or isinstance(v, datetime) for v in whole)
+    # The columns' own bounds as their spaces: the expression's bounds must hold every value,
+    # and the arithmetic they prove safe, computed unchecked, must give the same rows.
+    analysis = analyse(tree, lambda name: _space(row[name], TYPES[name]))
+    event("arithmetic proven within 64 bits" if analysis.exact else "checked arithmetic")
+    with np.errstate(all="raise"):
+        fast = evaluate_column(tree, row, ROWS, analysis.exact).to_pylist()
+    assert fast == whole, text
+    assert tree.type is not None
+    space = value_space(analysis, tree.type)
+    present = [v for v in python(tree.type, made) if v is not None]
+    if space is not None and space.low is not None and present:
+        assert space.low <= min(present) and max(present) <= space.high, text
+
+
+def _space(made: Column, kind: ExprType) -> ValueSpace | None:
+    """A column's true bounds, as a generator's space would give them."""
+    if kind.kind not in ("int", "float", "decimal", "date", "timestamp"):
+        return None
+    values = [v for v in python(kind, made) if v is not None]
+    return ValueSpace(low=min(values), high=max(values)) if values else None

@@ -56,12 +56,12 @@ class Expression:
 
     def column(self, row: Mapping[str, Column], rows: int) -> Column:
         assert self.tree is not None
-        return evaluate_column(self.tree, row, rows)
+        return evaluate_column(self.tree, row, rows, self.analysis.exact)
 
     def holds(self, row: Mapping[str, Column], rows: int) -> np.ndarray:
         """Where a condition is true (NULL is not true)."""
         assert self.tree is not None
-        value = evaluate(self.tree, row)
+        value = evaluate(self.tree, row, self.analysis.exact)
         held = np.broadcast_to(value.data, (rows,))
         return held if value.nulls is None else held & ~np.broadcast_to(value.nulls, (rows,))
 

@@ -46,20 +46,29 @@ from datastorm_core.source.services.expr_values import (
 
 __all__ = ["evaluate", "evaluate_column"]
 
+# Integer arithmetic whose bounds are known to fit 64 bits: no overflow to look for.
+_UNCHECKED: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply}
 _COMPARE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
     ">": np.greater, ">=": np.greater_equal}
 
 
-def evaluate_column(node: Node, row: Mapping[str, Column], rows: int) -> Column:
+def evaluate_column(node: Node, row: Mapping[str, Column], rows: int,
+                    exact: frozenset[int] = frozenset()) -> Column:
     """The expression's values for a chunk of ``rows`` rows, as a column of its type."""
     assert node.type is not None
-    return to_column(evaluate(node, row), node.type, rows)
+    return to_column(evaluate(node, row, exact), node.type, rows)
 
 
-def evaluate(node: Node, row: Mapping[str, Column]) -> Value:
-    """The value of ``node`` (typed) over the columns ``row`` (the fields it names)."""
-    return _Evaluation(row).node(node)
+def evaluate(node: Node, row: Mapping[str, Column], exact: frozenset[int] = frozenset()
+             ) -> Value:
+    """The value of ``node`` (typed) over the columns ``row`` (the fields it names).
+
+    ``exact``: the ids of the int and decimal nodes whose bounds fit 64 bits
+    (``expr_bounds``), computed without overflow checks.
+    """
+    return _Evaluation(row, exact).node(node)
 
 
 def _kind(node: Node) -> ExprType:
@@ -68,8 +77,9 @@ def _kind(node: Node) -> ExprType:
 
 
 class _Evaluation:
-    def __init__(self, row: Mapping[str, Column]) -> None:
+    def __init__(self, row: Mapping[str, Column], exact: frozenset[int]) -> None:
         self.row = row
+        self.exact = exact
         self.handlers: dict[type, Callable[..., Value]] = {
             Literal: self._literal, Name: self._name, Unary: self._unary,
             Binary: self._binary, Compare: self._compare, Logical: self._logical,
@@ -91,7 +101,7 @@ class _Evaluation:
             return Value(~value.data, value.nulls)
         if isinstance(value.data, Interval):
             return Value(Interval(-value.data.months, -value.data.seconds), value.nulls)
-        if _kind(node).kind == "float":
+        if _kind(node).kind == "float" or id(node) in self.exact:
             return Value(-value.data, value.nulls)
         data, bad = num.checked_negate(value.data)
         return Value(data, either(value.nulls, bad))
@@ -104,6 +114,8 @@ class _Evaluation:
             data, bad = _calendar(node.op, left.data, right.data, kinds, _kind(node))
         elif kinds == ("text", "text"):
             data, bad = np.strings.add(left.data, right.data), None
+        elif id(node) in self.exact and node.op in _UNCHECKED:
+            data, bad = _UNCHECKED[node.op](left.data, right.data), None
         else:
             data, bad = _ARITHMETIC[node.op](left.data, right.data, _kind(node).kind)
         return Value(data, either(nulls, bad))
@@ -156,13 +168,15 @@ class _Evaluation:
 
     def _convert(self, node: Convert) -> Value:
         value = self.node(node.operand)
-        data, bad = convert(value.data, _kind(node.operand), _kind(node))
+        data, bad = convert(value.data, _kind(node.operand), _kind(node),
+                            id(node) in self.exact)
         return Value(data, either(value.nulls, bad))
 
 
-def convert(data: np.ndarray, have: ExprType, want: ExprType
+def convert(data: np.ndarray, have: ExprType, want: ExprType, exact: bool = False
             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Values of ``have`` as values of ``want`` (the checker allowed the pair)."""
+    """Values of ``have`` as values of ``want`` (the checker allowed the pair); ``exact``:
+    the result is known to fit 64 bits."""
     if want.kind == "text":
         return text_of(data, have), None
     if have.kind == "date" and want.kind == "timestamp":
@@ -177,6 +191,8 @@ def convert(data: np.ndarray, have: ExprType, want: ExprType
         return num.to_int(np.where(scaled < 0, -np.floor(-scaled + 0.5), np.floor(scaled + 0.5)))
     places = (want.scale if want.kind == "decimal" else 0) - \
         (have.scale if have.kind == "decimal" else 0)
+    if places >= 0 and exact:
+        return np.asarray(data, dtype=np.int64) * np.int64(10**places), None
     if places >= 0:
         return num.rescale(np.asarray(data, dtype=np.int64), places)
     return num.half_away(np.asarray(data, dtype=np.int64), -places), None

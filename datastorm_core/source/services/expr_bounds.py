@@ -43,11 +43,16 @@ Bounds = tuple[Any, Any] | None  # (low, high); an interval's are ((months), (se
 class Analysis:
     bounds: Bounds
     partial: bool  # may be NULL where every input is a value
+    # The int and decimal nodes (by id) whose bounds fit 64 bits: the evaluator skips
+    # their overflow checks, the costliest part of integer arithmetic on arrays.
+    exact: frozenset[int] = frozenset()
 
 
 def analyse(node: Node, space_of: Callable[[str], ValueSpace | None]) -> Analysis:
     """Bounds of ``node`` (None: unknown) and whether it is partial, over the whole tree."""
-    return _Analyser(space_of).node(node)
+    analyser = _Analyser(space_of)
+    found = analyser.node(node)
+    return Analysis(found.bounds, found.partial, frozenset(analyser.exact))
 
 
 def value_space(analysis: Analysis, kind: ExprType) -> ValueSpace | None:
@@ -112,6 +117,7 @@ def _month_days(months: tuple[int, int]) -> tuple[int, int]:
 class _Analyser:
     def __init__(self, space_of: Callable[[str], ValueSpace | None]) -> None:
         self.space_of = space_of
+        self.exact: set[int] = set()
 
     def node(self, node: Node) -> Analysis:
         method = getattr(self, "_" + type(node).__name__.lower(), None)
@@ -154,6 +160,8 @@ class _Analyser:
     def _result(self, node: Node, bounds: Bounds, partial: bool) -> Analysis:
         assert node.type is not None
         fits = _fits(bounds, node.type)
+        if fits and node.type.kind in ("int", "decimal"):
+            self.exact.add(id(node))
         return Analysis(bounds if fits else None, partial or not fits)
 
     def _convert(self, node: Convert) -> Analysis:

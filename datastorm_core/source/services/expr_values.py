@@ -96,8 +96,10 @@ def to_column(value: Value, kind: ExprType, rows: int) -> Column:
         values = data.astype(np.int64).astype("datetime64[D]")
     elif kind.kind == "timestamp":
         values = data.astype(np.int64).astype("datetime64[s]")
-    else:
+    elif np.ndim(value.data) == 0:
         values = np.array(data)  # a copy: a broadcast constant is read-only
+    else:
+        values = data
     nulls = None if value.nulls is None else np.broadcast_to(value.nulls, (rows,)).copy()
     if nulls is not None and not nulls.any():
         nulls = None
