@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +218,18 @@ def test_every_function_is_documented_with_its_usage() -> None:
     for name, function in FUNCTIONS.items():
         assert function.usage.startswith(name + "(")
         assert function.summary
+
+
+def test_nothing_of_an_expression_is_run_as_python() -> None:
+    """The language and its evaluator only read the text with ast.parse: no eval, exec or
+    compile anywhere in them (ast.parse compiles to a tree only)."""
+    root = Path(__file__).resolve().parents[2] / "datastorm_core"
+    modules = [*(root / "genfile" / "expressions").glob("*.py"),
+               root / "genfile" / "expression_scope.py", root / "genfile" / "expression_checks.py",
+               *(root / "source" / "services").glob("expr_*.py"),
+               root / "source" / "services" / "evaluate.py",
+               root / "source" / "generators" / "expr.py"]
+    for module in modules:
+        code = module.read_text(encoding="utf-8")
+        for call in ("eval(", "exec(", "compile(", "__import__(", "importlib"):
+            assert call not in code.replace("ast.parse(", ""), (module.name, call)
