@@ -160,6 +160,8 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: Col
             bad("per_parent decides which parent each row has: remove `distribution`")
         if f.null_rate > 0:
             bad("with per_parent every row has its parent: remove null_rate")
+        if "when" in f.params:
+            bad("with per_parent every row has its parent: remove when")
     one_to_one = isinstance(per_parent, list) and len(per_parent) == 2 and per_parent[1] == 1
     grouped = any(f.name in g for g in table.unique_groups)
     if f.unique and len(table.primary_key) < 2 and not one_to_one and not grouped:

@@ -64,6 +64,9 @@ def check_field_reads(tables: Sequence[Table], out: Collector) -> None:
         for f in table.fields:
             node = f"{table.name}.{f.name}"
             edges = graph.setdefault(node, [])
+            # An expression's names are checked with their positions (expression_checks):
+            # here they only make edges of the graph.
+            derived = set(FIELD_TYPES[f.type].derives(f.params))
             for name in FIELD_TYPES[f.type].reads(f.params):
                 if "." not in name:
                     edges.append(f"{table.name}.{name}")
@@ -73,7 +76,7 @@ def check_field_reads(tables: Sequence[Table], out: Collector) -> None:
                 if first not in table.field_names or table.field(first).type != "reference":
                     continue  # table_section says so
                 needs, why = resolve(by_name, table, name)
-                if why:
+                if why and name in derived:
                     out.add(f"reads {name!r}: {why}", table.name, f.name)
                 edges.extend(f"{t}.{n}" for t, n in needs)
             edges.extend(_rule_edges(by_name, table, f, out))

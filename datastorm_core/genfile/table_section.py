@@ -82,7 +82,9 @@ def table_section(
     names = {f.name for f in fields}
     kinds = {f.name: f.type for f in fields}
     for f in fields:
-        for dependency in FIELD_TYPES[f.type].reads(f.params):
+        # Names in expressions are checked with their types and positions
+        # (expression_checks); the other fields' names here.
+        for dependency in FIELD_TYPES[f.type].derives(f.params):
             ref, dot, _ = dependency.partition(".")
             if dot:  # REF.FIELD: the parent's side is checked with every table (field_reads)
                 if kinds.get(ref) != "reference":
@@ -111,6 +113,8 @@ def table_section(
         if f.name in primary_key:
             if f.null_rate > 0:
                 out.add("a primary key cannot have a null_rate", name, f.name)
+            if "when" in f.params:
+                out.add("a primary key cannot be NULL: remove when", name, f.name)
             if not composite:
                 # A primary key is unique by construction, like any unique field.
                 fields[i] = replace(f, unique=True)
@@ -256,6 +260,15 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
             out.add(f"max_length must be an integer >= 1, got {toml_text(max_length)}", table, name)
         else:
             params["max_length"] = max_length
+    if "when" in spec:
+        # Carried with the type's parameters, like max_length: source.table makes the
+        # value NULL where the condition does not hold.
+        when = spec["when"]
+        if not isinstance(when, str) or not when.strip():
+            out.add(f"when must be a condition (a string), e.g. when = \"status == 'done'\", "
+                    f"got {toml_text(when)}", table, name)
+        else:
+            params["when"] = when
     _check_params(table, name, kind, params, dataset, out)
     return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
                  unique=flags["unique"],

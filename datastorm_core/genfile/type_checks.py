@@ -132,6 +132,66 @@ def choice(p: Mapping[str, Any], now: datetime) -> list[str]:
     return []
 
 
+def cases(p: Mapping[str, Any], now: datetime) -> list[str]:
+    """A choice's ``cases``: tables of `weights` (and `when`, but in a last default case)."""
+    if "cases" not in p:
+        return []
+    given = p["cases"]
+    found = []
+    if "weights" in p:
+        found.append("give weights in each case, or weights alone, not both")
+    if not given:
+        found.append("cases cannot be empty")
+    values = p.get("values") if isinstance(p.get("values"), list) else None
+    for number, case in enumerate(given, start=1):
+        where = f"cases[{number}]"
+        if not isinstance(case, dict):
+            found.append(f"{where} must be a table like {{ when = \"...\", weights = [...] }}, "
+                         f"got {toml_text(case)}")
+            continue
+        unknown = sorted(set(case) - {"when", "weights"})
+        if unknown:
+            found.append(f"{where}: unknown key {unknown[0]!r}; a case has when and weights")
+        if "when" in case and (not isinstance(case["when"], str) or not case["when"].strip()):
+            found.append(f"{where}.when must be an expression (a string), got "
+                         f"{toml_text(case['when'])}")
+        if "when" not in case and number < len(given):
+            found.append(f"{where} has no when, so the cases after it never apply: only the "
+                         "last case may go without when")
+        weights = case.get("weights")
+        if weights is None:
+            found.append(f"{where} needs weights, one per value")
+        elif values is not None:
+            found += [f"{where}: {problem}" for problem in _weights(weights, values)]
+    return found
+
+
+def _weights(weights: Any, values: list[Any]) -> list[str]:
+    if not isinstance(weights, list):
+        return [f"weights must be an array of numbers, got {toml_text(weights)}"]
+    if len(weights) != len(values):
+        return [f"weights and values must have as many entries ({len(weights)} weights, "
+                f"{len(values)} values)"]
+    if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w)
+               and w >= 0 for w in weights) or sum(weights) <= 0:
+        return ["weights must be non-negative numbers with a positive sum"]
+    if not math.isfinite(sum(float(w) for w in weights)):
+        return ["weights add up to more than a number can hold: scale them down"]
+    return []
+
+
+def expr_result(p: Mapping[str, Any], now: datetime) -> list[str]:
+    """An expr's `scale`: a decimal's places (whether the result is a decimal is the
+    expression's, checked with the fields it reads)."""
+    scale = p.get("scale")
+    if scale is not None and not 0 <= scale <= 18:
+        return [f"scale must be between 0 and 18, got {scale}"]
+    if scale is not None and p.get("as", "decimal") != "decimal":
+        return [f"scale goes with a decimal result, and as = {toml_text(p['as'])}: "
+                "remove scale"]
+    return []
+
+
 def string(p: Mapping[str, Any], now: datetime) -> list[str]:
     found = []
     if "pattern" in p and "length" in p:

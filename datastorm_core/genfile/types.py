@@ -16,6 +16,7 @@ from typing import Any
 from datastorm_core.core.schema import ColumnType
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile import type_checks as tc
+from datastorm_core.genfile.expressions import KINDS, names_in
 from datastorm_core.genfile.time_order import order_check, order_reads
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "FieldType",
     "Param",
     "choice_column_type",
+    "expressions_of",
 ]
 
 DISTRIBUTIONS = ("uniform", "normal", "zipf", "exponential")
@@ -35,7 +37,7 @@ TOTALS = ("sum", "count", "min", "max", "avg")
 # In the contract, not in this version yet: refused with a message that says so.
 PLANNED_TYPES: tuple[str, ...] = ()
 COMMON_PARAMS = ("type", "null_rate", "unique", "primary_key", "description", "mutable",
-                 "max_length")
+                 "max_length", "when")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,17 @@ class Param:
 
 _NO_CHECK = tc.Check()  # a type whose parameters need nothing beyond their TOML types
 
+#: Expressions of a field's parameters: (where, as messages name it; text).
+Expressions = tuple[tuple[str, str], ...]
+
+
+def _none(params: Mapping[str, Any]) -> tuple[str, ...]:
+    return ()
+
+
+def _no_expressions(params: Mapping[str, Any]) -> Expressions:
+    return ()
+
 
 @dataclass(frozen=True)
 class FieldType:
@@ -62,18 +75,51 @@ class FieldType:
 
     name: str
     params: tuple[Param, ...]
-    column_type: ColumnType | None  # None: decided by parameters (choice, reference)
+    column_type: ColumnType | None  # None: decided by parameters (choice, reference, expr)
     summary: str
-    reads: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda params: ()
+    # The fields a value is built from, so that a NULL there is a NULL here (a template's
+    # placeholders); the engine propagates those NULLs (source.table).
+    derives: Callable[[Mapping[str, Any]], tuple[str, ...]] = _none
     # Problems of the parameters beyond their TOML types (type_checks: ranges, a
     # template's syntax), given the dataset's ``now`` for relative dates.
     check: tc.Check = _NO_CHECK
+    # The type's own expressions (expr's `expr`, choice's `cases`); `when` is every type's.
+    expressions: Callable[[Mapping[str, Any]], Expressions] = _no_expressions
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
             if p.name == name:
                 return p
         return None
+
+    def reads(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """Every field a value reads, dotted names (``account_id.opened_at``) as written:
+        what it derives from and the names of its expressions, `when` included. The
+        evaluation order and the cycle checks follow these."""
+        names = list(self.derives(params))
+        for _, text in expressions_of(self, params):
+            names.extend(names_in(text))
+        return tuple(dict.fromkeys(names))
+
+
+def expressions_of(ftype: FieldType, params: Mapping[str, Any]) -> Expressions:
+    """The expressions of a field: its type's own, then its `when`."""
+    when = params.get("when")
+    return (*ftype.expressions(params), *((("when", when),) if isinstance(when, str) else ()))
+
+
+def _expr_expressions(params: Mapping[str, Any]) -> Expressions:
+    text = params.get("expr")
+    return (("expr", text),) if isinstance(text, str) else ()
+
+
+def _cases_expressions(params: Mapping[str, Any]) -> Expressions:
+    """Each case's `when`, named as the Genfile counts them (cases[1] is the first)."""
+    cases = params.get("cases")
+    if not isinstance(cases, list):
+        return ()
+    return tuple((f"cases[{i}].when", case["when"]) for i, case in enumerate(cases, start=1)
+                 if isinstance(case, dict) and isinstance(case.get("when"), str))
 
 
 _NUM = (int, float)
@@ -115,8 +161,9 @@ FIELD_TYPES: dict[str, FieldType] = {
         FieldType("bool", (Param("probability", _NUM),), ColumnType.BOOLEAN,
                   "true with `probability`", check=tc.checks(tc.boolean)),
         FieldType("choice", (Param("values", (list,), required=True), Param("weights", (list,)),
-                             Param("transitions", (dict,))),
-                  None, "one of `values`, weighted by `weights`", check=tc.checks(tc.choice)),
+                             Param("transitions", (dict,)), Param("cases", (list,))),
+                  None, "one of `values`, weighted by `weights` (or by the first case that holds)",
+                  check=tc.checks(tc.choice, tc.cases), expressions=_cases_expressions),
         FieldType("string", (Param("pattern", (str,)), Param("length", (int, list)),
                              Param("chars", (str,))),
                   ColumnType.TEXT, "a string from a pattern or of a length",
@@ -125,19 +172,19 @@ FIELD_TYPES: dict[str, FieldType] = {
         FieldType("date", (Param("start", _WHEN), Param("end", _WHEN), _DIST, *_MOMENT_SHAPE,
                            _ON_UPDATE, *_ORDER),
                   ColumnType.DATE, "a date in [start, end], or after/before another field",
-                  reads=order_reads,
+                  derives=order_reads,
                   check=tc.checks(tc.shape, tc.moments, order_check(86_400))),
         FieldType("timestamp", (Param("start", _WHEN), Param("end", _WHEN), _DIST,
                                 *_MOMENT_SHAPE, _ON_UPDATE, *_ORDER),
                   ColumnType.TIMESTAMP,
                   "a timestamp (seconds) in [start, end], or after/before another field",
-                  reads=order_reads, check=tc.checks(tc.shape, tc.moments, order_check(1))),
+                  derives=order_reads, check=tc.checks(tc.shape, tc.moments, order_check(1))),
         FieldType("name", (_LOCALE,), ColumnType.TEXT, "a full name from the locale"),
         FieldType("first_name", (_LOCALE,), ColumnType.TEXT, "a first name from the locale"),
         FieldType("last_name", (_LOCALE,), ColumnType.TEXT, "a last name from the locale"),
         FieldType("email", (Param("from", (str,)), Param("domain", (str, list)), _LOCALE),
                   ColumnType.TEXT, "an e-mail address, derived from a name field with `from`",
-                  reads=_reads_from, check=tc.checks(tc.email)),
+                  derives=_reads_from, check=tc.checks(tc.email)),
         FieldType("reference", (Param("ref", (str,), required=True),
                                 Param("distribution", (str,), choices=("uniform", "zipf")),
                                 Param("exponent", _NUM), Param("per_parent", (list, str)),
@@ -145,7 +192,7 @@ FIELD_TYPES: dict[str, FieldType] = {
                                 Param("on_delete", (str,), choices=("restrict", "cascade")),
                                 Param("same_row_as", (str,)), Param("deferred", (bool,))),
                   None, "a foreign key: a value of the parent's key",
-                  reads=lambda p: (p["same_row_as"],) if isinstance(p.get("same_row_as"), str)
+                  derives=lambda p: (p["same_row_as"],) if isinstance(p.get("same_row_as"), str)
                   else (), check=tc.checks(tc.shape, tc.reference)),
         FieldType("cpf", (Param("formatted", (bool,)),), ColumnType.TEXT,
                   "a CPF with valid check digits: XXX.XXX.XXX-XX"),
@@ -153,17 +200,17 @@ FIELD_TYPES: dict[str, FieldType] = {
                   "a CNPJ with valid check digits: XX.XXX.XXX/XXXX-XX"),
         FieldType("cep", (Param("formatted", (bool,)), Param("state", (str,))), ColumnType.TEXT,
                   "a CEP (XXXXX-XXX) in a state's range, of the row's `state` field if set",
-                  reads=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+                  derives=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
         FieldType("phone", (Param("format", (str,), choices=("international", "national",
                                                                "digits", "e164")),
                             Param("state", (str,)), _LOCALE), ColumnType.TEXT,
                   "a Brazilian mobile number with a real area code: +55 11 91234-5678",
-                  reads=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+                  derives=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
         FieldType("state", (Param("format", (str,), choices=("code", "name")), _LOCALE),
                   ColumnType.TEXT, "a state (pt_BR: UF code or name, by population)"),
         FieldType("city", (Param("state", (str,)), _LOCALE), ColumnType.TEXT,
                   "a real city (pt_BR: a municipality by population, in the row's `state`)",
-                  reads=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+                  derives=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
         FieldType("address", (Param("complement", _NUM), _LOCALE), ColumnType.TEXT,
                   "a composed street address: Rua Francisco Souza, 123 (pt_BR)"),
         FieldType("company", (_LOCALE,), ColumnType.TEXT,
@@ -172,13 +219,13 @@ FIELD_TYPES: dict[str, FieldType] = {
                   "sentences of the locale's lorem words, `words = [min, max]`"),
         FieldType("template", (Param("template", (str,), required=True),), ColumnType.TEXT,
                   "a string built from fields of the same row: \"{first}.{last}\"",
-                  reads=fieldspecs.template_reads,
+                  derives=fieldspecs.template_reads,
                   check=tc.checks(tc.params_only(fieldspecs.template_problems))),
         FieldType("hash", (Param("of", (list,), required=True),
                            Param("algorithm", (str,), choices=tuple(fieldspecs.HASH_ALGORITHMS)),
                            Param("length", (int,))),
                   ColumnType.TEXT, "hex digest of the fields listed in `of`",
-                  reads=fieldspecs.hash_reads,
+                  derives=fieldspecs.hash_reads,
                   check=tc.checks(tc.params_only(fieldspecs.hash_problems))),
         FieldType("word", (Param("dictionary", (str,), required=True), Param("column", (str,)),
                            Param("weight_column", (str,))),
@@ -188,7 +235,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         # an application's json, array, inet, interval, bytea and time columns.
         FieldType("json", (Param("of", (list,)), Param("keys", (int, list)), _LOCALE),
                   ColumnType.TEXT, "a JSON object: the fields listed in `of`, or lorem keys",
-                  reads=fieldspecs.json_reads, check=tc.checks(tc.json_object)),
+                  derives=fieldspecs.json_reads, check=tc.checks(tc.json_object)),
         FieldType("array", (Param("values", (list,)), Param("element", (str,),
                                                             choices=("word", "int")),
                             Param("min", (int,)), Param("max", (int,)),
@@ -210,10 +257,17 @@ FIELD_TYPES: dict[str, FieldType] = {
         # what they name, source.generators.children makes them.
         FieldType("ordinal", (Param("of", (str,), required=True), Param("start", (int,))),
                   ColumnType.BIGINT, "the row's place among its parent's children: 1..n",
-                  reads=lambda p: (p["of"],) if isinstance(p.get("of"), str) else ()),
+                  derives=lambda p: (p["of"],) if isinstance(p.get("of"), str) else ()),
         FieldType("total", (Param("of", (str,), required=True),
                             Param("function", (str,), required=True, choices=TOTALS)),
                   None, "a sum, count, min, max or avg of a field of the row's children"),
+        # Typed against the fields it reads: validation checks it (expression_checks), and
+        # its column type follows from `as` or from the expression (expression_scope).
+        FieldType("expr", (Param("expr", (str,), required=True),
+                           Param("as", (str,), choices=tuple(k for k in KINDS if k != "interval")),
+                           Param("scale", (int,))),
+                  None, "a value computed from fields of the row: quantity * unit_price",
+                  check=tc.checks(tc.expr_result), expressions=_expr_expressions),
     )
 }
 

@@ -27,6 +27,7 @@ from datastorm_core.genfile.cross_checks import (
 )
 from datastorm_core.genfile.dagster_section import dagster_settings
 from datastorm_core.genfile.digests import genfile_digest, table_digest
+from datastorm_core.genfile.expression_checks import check_expressions
 from datastorm_core.genfile.field_reads import check_field_reads
 from datastorm_core.genfile.graph import table_cycles
 from datastorm_core.genfile.model import Genfile, Table, TargetConfig
@@ -94,6 +95,7 @@ def validate(
 
     tables = check_references(tables, out)
     check_field_reads(tables, out)
+    check_expressions(tables, dataset.now, out)
     check_stored_names(tables, out)
     kinds = {None: None if target_overridden else target.type,
              **{n: (None if skip_named(n) else t.type) for n, t in targets.items()}}

@@ -13,7 +13,7 @@ import numpy as np
 from datastorm_core.core.cardinality import Cardinality
 from datastorm_core.core.hashing import field_key
 from datastorm_core.core.schema import ColumnSchema
-from datastorm_core.genfile.model import Field, Genfile
+from datastorm_core.genfile.model import Field, Genfile, Table
 from datastorm_core.genfile.sizing import tie_of, tied_cardinality
 from datastorm_core.source.generators import GeneratorContext
 from datastorm_core.source.services.counts import field_counts
@@ -163,4 +163,9 @@ class SourceContext:
             if self.genfile.path else None,
             rows_grow=rows_grow,
             tables=self,
+            models=self._tables_by_name,
         )
+
+    @cached_property
+    def _tables_by_name(self) -> Mapping[str, Table]:
+        return {t.name: t for t in self.genfile.tables}

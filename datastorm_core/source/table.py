@@ -25,6 +25,7 @@ from datastorm_core.genfile.model import Field, Table
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source.generators import GENERATORS, Generator, GeneratorContext
 from datastorm_core.source.generators.base import Tables
+from datastorm_core.source.generators.expr import Expression
 from datastorm_core.source.generators.reference import JointDraw, ReferenceGenerator
 from datastorm_core.source.generators.temporal import DailyTimeGenerator
 from datastorm_core.source.generators.time_order import OrderedTimeGenerator, is_ordered
@@ -43,8 +44,12 @@ _CUT_CATEGORIES: IdentityCache[dict[int, np.ndarray]] = IdentityCache()
 class CompiledField:
     field: Field
     generator: Generator
-    reads: tuple[str, ...]
+    reads: tuple[str, ...]  # every field it reads: computed before it
     permutation: KeyedPermutation | None = None
+    # The fields whose NULL is a NULL here (a template's placeholders); the NULLs of
+    # the fields its expressions read are the expressions' own (coalesce).
+    derives: tuple[str, ...] = ()
+    when: Expression | None = None  # NULL where it does not hold
     # The generator's value space with max_length applied, computed once when first
     # asked (after the table is compiled: a template's depends on its fields').
     _space: tuple[ValueSpace | None] | None = dataclass_field(default=None, repr=False,
@@ -73,7 +78,7 @@ class CompiledField:
         g_self_reference = getattr(g, "self_reference", False)
         # A deferred reference is NULL until the fill after the load sets it.
         nullable = (self.field.null_rate > 0 or g_self_reference or self.field.deferred
-                    or g.makes_nulls)
+                    or self.when is not None or g.makes_nulls)
         return ColumnSchema(self.field.name, g.column_type, nullable=nullable,
                             precision=precision, scale=scale, space=self.space,
                             syntax=g.syntax)
@@ -100,10 +105,13 @@ class CompiledField:
         if f.null_rate > 0:
             drawn = g.stream.sub("null").below(indices, f.null_rate)
             nulls = drawn if nulls is None else nulls | drawn
-        for name in self.reads if g.nulls_from_reads else ():  # derived from a NULL is NULL
+        for name in self.derives if g.nulls_from_reads else ():  # derived from a NULL is NULL
             source = row[name].nulls
             if source is not None:
                 nulls = source.copy() if nulls is None else nulls | source
+        if self.when is not None:
+            unheld = ~self.when.holds(row, len(indices))
+            nulls = unheld if nulls is None else nulls | unheld
         if nulls is not None and not nulls.any():
             nulls = None
         return Column(values, nulls, codes, categories)
@@ -239,8 +247,15 @@ class CompiledTable:
         if f.param("max_length") is not None and not found:
             for message in _max_length_problems(f, generator):
                 problem(message)
-        reads = FIELD_TYPES[f.type].reads(f.params)
-        compiled = CompiledField(f, generator, reads)
+        ftype = FIELD_TYPES[f.type]
+        when = None
+        if "when" in f.params:
+            when = Expression(f.params["when"], ctx, f.name, "when", condition=True)
+            if when.problem is not None:
+                problem(when.problem)
+                when = None
+        compiled = CompiledField(f, generator, ftype.reads(f.params),
+                                 derives=ftype.derives(f.params), when=when)
         # A generator that cannot work (a refused locale) has no space worth reporting.
         if f.unique and not generator.unique_by_nature and not found:
             space = generator.space()
@@ -290,16 +305,20 @@ class CompiledTable:
     def _columns_in_order(self, until: str | None = None) -> dict[str, ColumnSchema]:
         """The columns in evaluation order, up to ``until`` (a field's own column may
         depend on those it reads: an ordered time's bounds on its base's)."""
-        # A derived field is NULL where a field it reads is: nullable only if one is.
+        # A derived field is NULL where a field it derives from is, and an expression may
+        # be NULL where a field it reads is: nullable only if one is. A parent's field
+        # (REF.FIELD) is placed before its readers, nullable where the reference is.
         columns: dict[str, ColumnSchema] = {}
         for name in self.order:
             if name not in self.fields:
                 columns[name] = self._parent_column(name, columns)
             else:
-                column = self.fields[name].column
-                derived_nulls = self.fields[name].generator.nulls_from_reads
-                if derived_nulls and any(columns[r].nullable for r in self.fields[name].reads
-                                         if r in columns):
+                compiled = self.fields[name]
+                column = compiled.column
+                generator = compiled.generator
+                through = (*(compiled.derives if generator.nulls_from_reads else ()),
+                           *generator.nulls_through)
+                if any(columns[r].nullable for r in through if r in columns):
                     column = replace(column, nullable=True)
                 columns[name] = column
             if name == until:

@@ -32,6 +32,13 @@ unique = true
 
 [kitchen]
 records = 1500
+# Fields computed from others of the row (issue 15's rules), wherever those are written.
+line_total = { type = "expr", expr = "int_uniform * money + 1", when = "status != 'closed'" }
+due = { type = "expr", expr = "born + months(int_normal) if flag else seen_at + hours(3)" }
+tier.type = "choice"
+tier.values = ["gold", "silver", "bronze"]
+tier.cases = [{ when = "int_normal > 40", weights = [1, 2, 0] },
+              { when = "flag", weights = [0, 1, 1] }, { weights = [0, 0, 1] }]
 
 [kitchen.id]
 type = "sequence"

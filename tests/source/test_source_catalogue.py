@@ -60,6 +60,8 @@ MINIMAL_FIELDS: dict[str, str] = {
     # Over t's children: t gets a key, and a table tied to it.
     "total": 'type = "total"\nof = "kid"\nfunction = "count"\n[t.id]\ntype = "sequence"\n'
              '[kid.t_id]\ntype = "reference"\nref = "t.id"\nper_parent = [0, 3]',
+    # A field to compute from, written after the one under test.
+    "expr": 'type = "expr"\nexpr = "y * 2"\n[t.y]\ntype = "int"',
 }
 # The row count of t, unless its case ties it to a parent (the parent then decides).
 RECORDS = {"ordinal": ""}

@@ -412,6 +412,27 @@ type = "time"
 start = "08:00"
 end = "18:00"
 
+[s.line_total]
+type = "expr"
+expr = "int_uniform * money"
+
+[s.due]
+type = "expr"
+expr = "born + months(level) + days(int_exponential)"
+
+[s.ratio]
+type = "expr"
+expr = "money / (level + 0.5)"
+
+[s.later]
+type = "expr"
+expr = "seen + hours(level)"
+when = "flag"
+
+[s.cents]
+type = "expr"
+expr = "round(money * 100)"
+
 [event]
 partition_by = "day"
 time_field = "at"
@@ -457,7 +478,7 @@ TIGHT_LENGTH = {"plate", "token", "status", "cpf", "cpf_digits", "cnpj", "cnpj_d
 # Fields of table s whose generated values must reach both bounds.
 TIGHT_BOUNDS = {"id", "countdown", "int_uniform", "int_normal", "int_zipf", "int_exponential",
                 "float_scaled", "money", "born", "born_normal", "level", "share",
-                "parent_id"}
+                "parent_id", "cents"}
 
 
 @cache

@@ -21,6 +21,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Protocol
 
@@ -29,7 +30,7 @@ import numpy as np
 from datastorm_core.core.cardinality import Cardinality
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, ValueSpace
-from datastorm_core.genfile.model import Field
+from datastorm_core.genfile.model import Field, Table
 from datastorm_core.source.services.randomness import Stream
 
 __all__ = ["Generator", "GeneratorContext", "KeyLookup", "Rows", "Tables"]
@@ -76,6 +77,9 @@ class GeneratorContext:
     rows_grow: bool = False
     # The run's tables: parents' fields (``REF.FIELD``), children (totals), layouts.
     tables: Tables | None = None
+    # The Genfile's tables by name (the model): what an expression's names mean, dotted
+    # ones reaching the tables its references point at.
+    models: Mapping[str, Table] = dataclass_field(default_factory=dict)
 
 
 class ReferencePoolLike(ABC):
@@ -109,9 +113,12 @@ class Generator(ABC):
     # A NULL in a field this one reads makes this one NULL (a template of a NULL is
     # NULL). False for a generator that writes the NULL itself (json writes null).
     nulls_from_reads: bool = True
-    # True when the generator returns NULLs of its own (a Column with a mask): its
-    # column is nullable whatever the field's null_rate.
+    # True when the generator may write NULL by its own rule, its inputs all values (an
+    # expression dividing by a field that can be 0, choice cases that may all fail).
     makes_nulls: bool = False
+    # Fields a NULL in which may give a NULL here by the generator's own rule, beyond
+    # those the engine propagates (an expression's: NULL in, NULL out, coalesce aside).
+    nulls_through: tuple[str, ...] = ()
 
     def __init__(self, field: Field, ctx: GeneratorContext) -> None:
         self.field = field
