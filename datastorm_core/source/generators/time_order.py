@@ -113,7 +113,10 @@ class OrderedTimeGenerator(Generator):
                 f"{side} = {order.shown_bound}: the {which} {base.name} is {edge}"]
 
     def value_space(self) -> ValueSpace | None:
-        space = self._base().space
+        base = self._base()
+        if base.type not in (ColumnType.DATE, ColumnType.TIMESTAMP):
+            return None  # refused by late_problems; a schema may be asked for before
+        space = base.space
         order = self.order
         low = high = None
         gaps = self._most()
