@@ -1,7 +1,7 @@
 """The Genfile's words for ``datastorm stream``: what an update may change, what a delete does.
 
 A field opts in to updates with ``mutable = true`` (a ``choice`` may add
-``transitions``, read by ``genfile.transitions``),
+``transitions``, read by ``genfile.transitions`` as a ``lifecycle``'s are),
 a ``date`` or ``timestamp`` with ``on_update = "now"`` moves forward at
 every update of its row, and a reference with ``on_delete = "cascade"``
 lets a parent's delete remove its rows first.
@@ -152,7 +152,7 @@ def _field_problems(table: Table, f: Field, readers: list[str],
         problems.append("the time field of a table partitioned by day cannot change on update")
     if "on_update" in f.params and (f.unique or f.name in table.primary_key):
         problems.append("a key or unique field cannot change on update: remove on_update")
-    if "transitions" in f.params:
+    if "transitions" in f.params and f.type == "choice":  # a lifecycle's are its paths'
         problems.extend(_transition_problems(f))
     if f.params.get("on_delete") == "cascade" and f.ref is not None and f.ref[0] == table.name:
         problems.append("on_delete = \"cascade\" cannot follow a self-reference")

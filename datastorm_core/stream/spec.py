@@ -174,10 +174,11 @@ def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = 
 
 def _follows_other_rows(table: Table) -> str | None:
     """The first field of ``table`` whose value follows other rows (issue 15's rules:
-    ``REF.FIELD`` names, ordinals, cumulative times), if any."""
+    ``REF.FIELD`` names, ordinals, lifecycles, cumulative times), if any."""
     for f in table.fields:
         reads = FIELD_TYPES[f.type].reads(f.params)
-        if f.type == "ordinal" or f.params.get("cumulative") or any("." in n for n in reads):
+        if f.type in ("ordinal", "lifecycle") or f.params.get("cumulative") \
+                or any("." in n for n in reads):
             return f.name
     return None
 

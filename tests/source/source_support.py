@@ -267,6 +267,16 @@ kitchen_id = {{ type = "reference", ref = "kitchen.id", per_parent = [0, 3] }}
 number = {{ type = "ordinal", of = "kitchen_id" }}
 at = {{ type = "timestamp", after = "kitchen_id.seen_at", within = "2d", cumulative = true }}
 qty = {{ type = "int", min = 1, max = 9 }}
+
+# A kitchen's shifts: a path of states each, round open and busy until closed or 5 steps.
+[kitchen_shift]
+kitchen_id = {{ type = "reference", ref = "kitchen.id", per_parent = "state" }}
+
+[kitchen_shift.state]
+type = "lifecycle"
+of = "kitchen_id"
+max_steps = 5
+transitions = {{ open = {{ busy = 3, closed = 1 }}, busy = ["open", "closed"] }}
 """
 
 

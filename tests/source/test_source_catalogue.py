@@ -60,9 +60,13 @@ MINIMAL_FIELDS: dict[str, str] = {
     # Over t's children: t gets a key, and a table tied to it.
     "total": 'type = "total"\nof = "kid"\nfunction = "count"\n[t.id]\ntype = "sequence"\n'
              '[kid.t_id]\ntype = "reference"\nref = "t.id"\nper_parent = [0, 3]',
+    # Every one of the 10 parents walks a -> b -> c -> d -> e: 50 rows.
+    "lifecycle": 'type = "lifecycle"\nof = "p"\ntransitions = { a = ["b"], b = ["c"], '
+                 'c = ["d"], d = ["e"] }\n[t.p]\ntype = "reference"\nref = "parent.id"\n'
+                 'per_parent = "x"',
 }
 # The row count of t, unless its case ties it to a parent (the parent then decides).
-RECORDS = {"ordinal": ""}
+RECORDS = {"ordinal": "", "lifecycle": ""}
 
 # numpy kinds a column type's values may have (U: str, M: datetime64).
 NUMPY_KINDS = {

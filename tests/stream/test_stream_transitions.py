@@ -111,3 +111,16 @@ def test_transitions_of_the_stream_are_checked(values: str, transitions: str,
         loads_genfile(HEAD + f"values = {values}\ntransitions = {transitions}\n")
     found = [(p.table, p.field, p.message) for p in caught.value.problems]
     assert any(t == "t" and f == "x" and m.startswith(message) for t, f, m in found), found
+
+
+def test_a_table_of_paths_gets_no_inserts_and_its_states_never_change() -> None:
+    # A row's state is one step of its parent's path: the stream neither adds a step to a
+    # live parent (its path is drawn from the parent's index) nor changes one.
+    genfile = loads_genfile(
+        '[order.id]\ntype = "sequence"\n[event.id]\ntype = "sequence"\n'
+        '[event.order_id]\ntype = "reference"\nref = "order.id"\nper_parent = "status"\n'
+        '[event.status]\ntype = "lifecycle"\nof = "order_id"\n'
+        'transitions = { created = { paid = 85, cancelled = 15 }, paid = ["shipped"] }\n')
+    event = build_spec(genfile, Source(genfile)).table("event")
+    assert event.follows == "status" and event.mutable == () and event.transitions == {}
+    assert not event.can("insert") and not event.can("update") and event.can("delete")

@@ -13,6 +13,7 @@ from datastorm_core.source.generators.business import CompanyGenerator, TextGene
 from datastorm_core.source.generators.children import OrdinalGenerator, TotalGenerator
 from datastorm_core.source.generators.choice import ChoiceGenerator
 from datastorm_core.source.generators.derived import HashGenerator, TemplateGenerator
+from datastorm_core.source.generators.lifecycle import LifecycleGenerator
 from datastorm_core.source.generators.network import IpGenerator
 from datastorm_core.source.generators.numeric import (
     BoolGenerator,
@@ -85,4 +86,5 @@ GENERATORS: dict[str, type[Generator]] = {
     "time": TimeGenerator,
     "ordinal": OrdinalGenerator,
     "total": TotalGenerator,
+    "lifecycle": LifecycleGenerator,
 }
