@@ -148,12 +148,14 @@ def _check_reference(table: Table, f: Field, by_name: dict[str, Table], out: Col
         elif not 0 <= f.params["root_rate"] <= 1:
             bad(f"root_rate must be between 0 and 1, got {f.params['root_rate']}")
     if per_parent is not None:
-        # "REF.FIELD" (a count from the parent's field) is field_reads' to resolve.
+        # "REF.FIELD" (a count from the parent's field) and "STATE" (a lifecycle's paths)
+        # are field_reads' to resolve.
         if not isinstance(per_parent, str) and (
                 len(per_parent) != 2 or not all(is_int(v) for v in per_parent)
                 or not 0 <= per_parent[0] <= per_parent[1]):
-            bad(f"per_parent must be [min, max] with 0 <= min <= max, or \"{f.name}.FIELD\" "
-                f"(a field of the parent), got {toml_text(per_parent)}")
+            bad(f"per_parent must be [min, max] with 0 <= min <= max, \"{f.name}.FIELD\" "
+                "(a field of the parent) or the name of a lifecycle field of this table, "
+                f"got {toml_text(per_parent)}")
         if self_reference:
             bad("per_parent cannot tie a table to itself")
         if f.params.get("distribution", "uniform") != "uniform":

@@ -10,7 +10,8 @@ field: that field), and a cycle in it is refused, named field by field:
 of one table alone are ``table_section``'s to report.
 
 This module also checks the rules that name another field: ``per_parent =
-"REF.FIELD"``, ``ordinal``'s ``of``, ``total``'s ``of`` and ``cumulative``.
+"REF.FIELD"`` and ``per_parent = "STATE"``, ``ordinal``'s, ``lifecycle``'s and
+``total``'s ``of``, and ``cumulative``.
 """
 
 from __future__ import annotations
@@ -104,6 +105,20 @@ def _rule_edges(tables: Mapping[str, Table], table: Table, f: Field,
         if why:
             bad(f"per_parent = {f.counted_by!r}: {why}")
         return [f"{t}.{n}" for t, n in needs[1:]]  # the first is this reference itself
+    if f.walked_by is not None:
+        _check_walk(table, f, bad)
+        return []  # a path needs the parent's index only: no field's value
+    if f.type == "lifecycle":
+        tie = tie_of(table)
+        of = f.params.get("of")
+        if tie is None or tie.name != of:
+            bad(f"of = {of!r} must name the reference that ties this table to its parent "
+                f"by per_parent (a lifecycle walks one path per parent: per_parent = "
+                f"\"{f.name}\" on that reference)")
+        elif tie.walked_by != f.name:
+            bad(f"of = {of!r}: each row of a parent holds one state of the parent's path, so "
+                f"{of} must say per_parent = \"{f.name}\" (one row per state)")
+        return []
     if f.type == "ordinal":
         tie = tie_of(table)
         if tie is None or tie.name != f.params.get("of"):
@@ -123,6 +138,20 @@ def _rule_edges(tables: Mapping[str, Table], table: Table, f: Field,
         else:
             return [f"{table.name}.{tie.name}"]
     return []
+
+
+def _check_walk(table: Table, f: Field, bad: Callable[[str], None]) -> None:
+    """``per_parent = "STATE"``: a lifecycle field of this table, walked through ``f``."""
+    name = f.walked_by
+    walker = table.field(name) if name in table.field_names else None
+    if walker is None or walker.type != "lifecycle":
+        what = "no field" if walker is None else f"{name} is of type {walker.type}, not a lifecycle"
+        bad(f"per_parent = {name!r}: {what} of {table.name}; per_parent takes [min, max], "
+            f"a field of the parent (\"{f.name}.FIELD\") or a lifecycle field of this "
+            f"table whose path gives each parent its rows")
+    elif walker.params.get("of") != f.name:
+        bad(f"per_parent = {name!r}: the lifecycle {name} must follow this reference: "
+            f"of = \"{f.name}\"")
 
 
 def _total_edges(tables: Mapping[str, Table], table: Table, f: Field,

@@ -43,7 +43,16 @@ class Field:
         """``"REF.FIELD"`` of a reference whose children per parent are a parent's field
         (``per_parent = "loan_id.months"``); None otherwise."""
         per_parent = self.params.get("per_parent")
-        return per_parent if self.type == "reference" and isinstance(per_parent, str) else None
+        return per_parent if self.type == "reference" and isinstance(per_parent, str) \
+            and "." in per_parent else None
+
+    @property
+    def walked_by(self) -> str | None:
+        """The ``lifecycle`` field of this row whose path counts a reference's children per
+        parent (``per_parent = "status"``); None otherwise."""
+        per_parent = self.params.get("per_parent")
+        return per_parent if self.type == "reference" and isinstance(per_parent, str) \
+            and "." not in per_parent else None
 
     @property
     def ref(self) -> tuple[str, str] | None:

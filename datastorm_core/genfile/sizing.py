@@ -4,8 +4,9 @@ A tied table has as many rows as its parent's children add up to; that is
 a function of the seed, so sizing runs after validation and again when a
 run overrides the seed.
 
-``per_parent = [min, max]`` counts are hashes of the parent's index, which
-this layer computes itself (``core.cardinality``). ``per_parent =
+``per_parent = [min, max]`` counts are hashes of the parent's index, and
+``per_parent = "STATE"`` counts the states of a path drawn from the parent's
+index (``genfile.lifecycle``): this layer computes both itself. ``per_parent =
 "REF.FIELD"`` counts are a field of the parent, made by the parent's
 generators, which live in ``source``, above this layer: sizing takes them
 from a ``ChildCounter`` its caller gives (``source.sizing`` makes one).
@@ -21,6 +22,7 @@ from dataclasses import replace
 from datastorm_core.core.cardinality import Cardinality, cardinality
 from datastorm_core.core.hashing import field_key
 from datastorm_core.genfile.graph import write_order
+from datastorm_core.genfile.lifecycle import path_layout
 from datastorm_core.genfile.model import Field, Genfile, Table
 
 __all__ = ["ChildCounter", "count_field", "layout_of", "size_tables", "tie_of",
@@ -46,11 +48,15 @@ def count_field(table: Table) -> str | None:
 
 
 def tied_cardinality(seed: int, table: Table, parent_rows: int) -> Cardinality | None:
-    """Children per parent of a table tied by ``per_parent = [min, max]`` (None when the
-    table is not tied, or tied by a parent's field: only the source counts those)."""
+    """Children per parent of a table tied by ``per_parent = [min, max]`` or by a
+    lifecycle's paths (None when the table is not tied, or tied by a parent's field: only
+    the source counts those)."""
     tie = tie_of(table)
     if tie is None or count_field(table) is not None:
         return None
+    if tie.walked_by is not None:
+        walker = table.field(tie.walked_by)
+        return path_layout(seed, table.name, walker.name, walker.params, parent_rows)
     low, high = tie.params["per_parent"]
     return cardinality(field_key(seed, table.name, tie.name), parent_rows, low, high)
 

@@ -1,9 +1,10 @@
 """The Genfile's words for ``datastorm stream``: what an update may change, what a delete does.
 
 A field opts in to updates with ``mutable = true`` (a ``choice`` may add
-``transitions``), a ``date`` or ``timestamp`` with ``on_update = "now"``
-moves forward at every update of its row, and a reference with
-``on_delete = "cascade"`` lets a parent's delete remove its rows first.
+``transitions``, read by ``genfile.transitions`` as a ``lifecycle``'s are),
+a ``date`` or ``timestamp`` with ``on_update = "now"`` moves forward at
+every update of its row, and a reference with ``on_delete = "cascade"``
+lets a parent's delete remove its rows first.
 Tables take ``stream`` (false: never touched), ``stream_weight`` and
 ``stream_mix``. This module checks those words; ``validate`` calls it, and
 the stream engine (``datastorm_core.stream``) gives them their meaning.
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from datastorm_core.genfile.model import Field, Table
+from datastorm_core.genfile.transitions import Targets, read_transitions
 from datastorm_core.genfile.types import FIELD_TYPES
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "rows_definition",
     "table_problems",
     "transition_key",
+    "value_transitions",
 ]
 
 KINDS = ("insert", "update", "delete")
@@ -149,7 +152,7 @@ def _field_problems(table: Table, f: Field, readers: list[str],
         problems.append("the time field of a table partitioned by day cannot change on update")
     if "on_update" in f.params and (f.unique or f.name in table.primary_key):
         problems.append("a key or unique field cannot change on update: remove on_update")
-    if "transitions" in f.params:
+    if "transitions" in f.params and f.type == "choice":  # a lifecycle's are its paths'
         problems.extend(_transition_problems(f))
     if f.params.get("on_delete") == "cascade" and f.ref is not None and f.ref[0] == table.name:
         problems.append("on_delete = \"cascade\" cannot follow a self-reference")
@@ -161,17 +164,27 @@ def _transition_problems(f: Field) -> list[str]:
         return ["transitions apply to a mutable field: add mutable = true"]
     values = f.params.get("values") or []
     keys = {transition_key(v): v for v in values}
-    problems: list[str] = []
-    for source, targets in f.params["transitions"].items():
+    found, problems = read_transitions(f.params["transitions"])
+    for source, targets in found.items():
         if source not in keys:
             problems.append(f"transitions: {source!r} is not one of the values")
             continue
-        if not isinstance(targets, list):
-            problems.append(f"transitions: {source!r} must map to a list of values, "
-                            f"got {targets!r}")
-            continue
-        for target in targets:
-            if not any(type(target) is type(v) and target == v for v in values):
+        for target in targets.states:
+            # A list holds values as typed (1 is not "1"); a weight table's keys are text.
+            known = target in keys if targets.weights is not None else any(
+                type(target) is type(v) and target == v for v in values)
+            if not known:
                 problems.append(f"transitions: {source!r} -> {target!r}: {target!r} is not one "
                                 "of the values")
     return problems
+
+
+def value_transitions(f: Field) -> dict[str, Targets]:
+    """The transitions of a valid mutable ``choice`` by ``transition_key`` of each value,
+    their next states as the choice's own values (a weight table's keys, text in TOML,
+    turned back into the values they name)."""
+    keys = {transition_key(v): v for v in f.params.get("values") or []}
+    found, _ = read_transitions(f.params["transitions"])
+    return {source: targets if targets.weights is None else
+            Targets(tuple(keys[t] for t in targets.states), targets.weights)
+            for source, targets in found.items()}

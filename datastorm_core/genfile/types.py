@@ -17,6 +17,7 @@ from datastorm_core.core.schema import ColumnType
 from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile import type_checks as tc
 from datastorm_core.genfile.expressions import KINDS, names_in
+from datastorm_core.genfile.lifecycle import lifecycle_problems
 from datastorm_core.genfile.time_order import order_check, order_reads
 
 __all__ = [
@@ -142,6 +143,12 @@ def _reads_from(params: Mapping[str, Any]) -> tuple[str, ...]:
     return (source,) if isinstance(source, str) else ()
 
 
+def _reads_of(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """A field that follows its row's tie (``of = "REF"``) reads the reference."""
+    of = params.get("of")
+    return (of,) if isinstance(of, str) else ()
+
+
 FIELD_TYPES: dict[str, FieldType] = {
     t.name: t
     for t in (
@@ -257,10 +264,16 @@ FIELD_TYPES: dict[str, FieldType] = {
         # what they name, source.generators.children makes them.
         FieldType("ordinal", (Param("of", (str,), required=True), Param("start", (int,))),
                   ColumnType.BIGINT, "the row's place among its parent's children: 1..n",
-                  derives=lambda p: (p["of"],) if isinstance(p.get("of"), str) else ()),
+                  derives=_reads_of),
         FieldType("total", (Param("of", (str,), required=True),
                             Param("function", (str,), required=True, choices=TOTALS)),
                   None, "a sum, count, min, max or avg of a field of the row's children"),
+        # An event log: each parent's rows walk a path through states (genfile.lifecycle).
+        FieldType("lifecycle", (Param("of", (str,), required=True), Param("initial", (str,)),
+                                Param("transitions", (dict,), required=True),
+                                Param("max_steps", (int,))),
+                  ColumnType.TEXT, "one state per row of a path drawn per parent: an event log",
+                  derives=_reads_of, check=tc.checks(lifecycle_problems)),
         # Typed against the fields it reads: validation checks it (expression_checks), and
         # its column type follows from `as` or from the expression (expression_scope).
         FieldType("expr", (Param("expr", (str,), required=True),

@@ -126,7 +126,8 @@ class SourceContext:
         if tie is None or tie.ref is None:
             return None
         parent = self.genfile.table(tie.ref[0])
-        if tie.counted_by is None:  # a hash of the parent's index, keyed like the sizing
+        if tie.counted_by is None:  # from the parent's index (a hash, a lifecycle's paths),
+            # keyed like the sizing
             return tied_cardinality(self.seed, table, parent.records)
         if self.seed == self.genfile.dataset.seed and name in self.genfile.layouts:
             return self.genfile.layouts[name]  # counted when the Genfile was sized

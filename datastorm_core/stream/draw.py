@@ -13,7 +13,12 @@ import numpy as np
 from datastorm_core.core.chunk import Column
 from datastorm_core.stream.plan import Planner
 from datastorm_core.stream.search import KeySearch
-from datastorm_core.stream.spec import Reference, StreamTable, allowed_transitions
+from datastorm_core.stream.spec import (
+    Reference,
+    StreamTable,
+    allowed_transitions,
+    transition_weights,
+)
 from datastorm_core.stream.values import NONE, column_of, texts
 
 __all__ = ["new_value", "reference_value"]
@@ -40,7 +45,8 @@ def new_value(planner: Planner, search: KeySearch, n: int, t: StreamTable, name:
               current: object, attempt: int) -> object:
     """The new value of ``t.name`` as text for a cast (None: NULL), or ``NONE``.
 
-    A transition field moves to one of the states its current one allows; a
+    A transition field moves to one of the states its current one allows (by the
+    weights its transitions give, else like the choice); a
     reference moves to another live parent; any other field takes its
     generator's value under the stream's values seed (``Planner.new_value``).
     """
@@ -49,7 +55,8 @@ def new_value(planner: Planner, search: KeySearch, n: int, t: StreamTable, name:
         allowed = allowed_transitions(t, name, current)
         if not allowed:
             return NONE
-        chosen = planner.transition(n, t, name, allowed)
+        chosen = planner.transition(n, t, name, allowed,
+                                    transition_weights(t, name, current))
         if isinstance(chosen, bool):  # PostgreSQL's words, not Python's True/False
             return "true" if chosen else "false"
         return texts(Column(np.array([chosen])), col)[0]

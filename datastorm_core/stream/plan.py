@@ -241,14 +241,17 @@ class Planner:
         return compiled.columns(np.array([n], dtype=np.int64), [field])[field]
 
     def transition(self, n: int, table: StreamTable, field: str,
-                   allowed: tuple[object, ...]) -> object:
-        """The next value of a transition field, among ``allowed``, weighted like the choice."""
-        f = table.table.field(field)
-        values = list(f.params["values"])
-        weights = f.params.get("weights") or [1.0] * len(values)
-        by_key = {transition_key(v): float(w) for v, w in zip(values, weights, strict=True)}
-        chosen = _pick([by_key.get(transition_key(v), 0.0) or 1e-12 for v in allowed],
-                       self.unit(n, "transition", table.name, field))
+                   allowed: tuple[object, ...], weights: tuple[float, ...] | None = None
+                   ) -> object:
+        """The next value of a transition field, among ``allowed``: by ``weights`` when the
+        transitions give them (a table of weights), else weighted like the choice."""
+        if weights is None:
+            f = table.table.field(field)
+            values = list(f.params["values"])
+            given = f.params.get("weights") or [1.0] * len(values)
+            by_key = {transition_key(v): float(w) for v, w in zip(values, given, strict=True)}
+            weights = tuple(by_key.get(transition_key(v), 0.0) or 1e-12 for v in allowed)
+        chosen = _pick(list(weights), self.unit(n, "transition", table.name, field))
         return allowed[chosen]
 
     def event_time(self, n: int) -> datetime:

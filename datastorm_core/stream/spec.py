@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import UsageError
 from datastorm_core.genfile.model import Genfile, Table
-from datastorm_core.genfile.streaming import DEFAULT_MIX, KINDS, parse_mix, transition_key
+from datastorm_core.genfile.streaming import (
+    DEFAULT_MIX,
+    KINDS,
+    parse_mix,
+    transition_key,
+    value_transitions,
+)
 from datastorm_core.genfile.types import FIELD_TYPES
 from datastorm_core.source import Source
 
@@ -51,6 +57,10 @@ class StreamTable:
     on_update: tuple[str, ...]
     # field -> {transition_key(current value): allowed next values}
     transitions: Mapping[str, Mapping[str, tuple[object, ...]]] = field(default_factory=dict)
+    # field -> {transition_key(current value): weights of the next values}, for the states
+    # whose transitions are a table of weights (a list's are the choice's own weights).
+    transition_weights: Mapping[str, Mapping[str, tuple[float, ...]]] = field(
+        default_factory=dict)
     references: tuple[Reference, ...] = ()
     # A field whose value follows other rows (a parent's field, the row's place among its
     # parent's children): the stream resolves references to live parents, which those
@@ -135,6 +145,8 @@ def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = 
                                  "(or name it id), or set stream = false")
             continue
         own_mix = table.options.get("stream_mix")
+        stepping = [(f, value_transitions(f)) for f in table.fields
+                    if f.mutable and "transitions" in f.params]
         chosen.append(StreamTable(
             name=table.name,
             table=table,
@@ -143,9 +155,10 @@ def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = 
             mix=_shares(parse_mix(own_mix)) if own_mix else global_mix,
             mutable=tuple(f.name for f in table.fields if f.mutable),
             on_update=tuple(f.name for f in table.fields if "on_update" in f.params),
-            transitions={
-                f.name: {str(k): tuple(v) for k, v in f.params["transitions"].items()}
-                for f in table.fields if f.mutable and "transitions" in f.params},
+            transitions={f.name: {k: v.states for k, v in moves.items()}
+                         for f, moves in stepping},
+            transition_weights={f.name: {k: v.weights for k, v in moves.items()
+                                         if v.weights is not None} for f, moves in stepping},
             references=tuple(r for r in references if r.table == table.name),
             follows=_follows_other_rows(table),
         ))
@@ -161,10 +174,11 @@ def build_spec(genfile: Genfile, source: Source, tables: Sequence[str] | None = 
 
 def _follows_other_rows(table: Table) -> str | None:
     """The first field of ``table`` whose value follows other rows (issue 15's rules:
-    ``REF.FIELD`` names, ordinals, cumulative times), if any."""
+    ``REF.FIELD`` names, ordinals, lifecycles, cumulative times), if any."""
     for f in table.fields:
         reads = FIELD_TYPES[f.type].reads(f.params)
-        if f.type == "ordinal" or f.params.get("cumulative") or any("." in n for n in reads):
+        if f.type in ("ordinal", "lifecycle") or f.params.get("cumulative") \
+                or any("." in n for n in reads):
             return f.name
     return None
 
@@ -175,3 +189,12 @@ def allowed_transitions(table: StreamTable, field_name: str, current: object
     if current is None:
         return ()
     return tuple(table.transitions.get(field_name, {}).get(transition_key(current), ()))
+
+
+def transition_weights(table: StreamTable, field_name: str, current: object
+                       ) -> tuple[float, ...] | None:
+    """The weights of the values ``allowed_transitions`` gives, when the Genfile wrote them
+    as a table of weights; None: a list, weighted like the choice."""
+    if current is None:
+        return None
+    return table.transition_weights.get(field_name, {}).get(transition_key(current))

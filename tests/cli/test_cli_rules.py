@@ -8,7 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_support import FIXTURES, assert_clean_failure, run_cli, write
+from e2e_support import (
+    FIXTURES,
+    assert_clean_failure,
+    assert_runs_write_the_same_csv,
+    listed,
+    run_cli,
+    under,
+    write,
+)
 
 from datastorm_core.loading import load_genfile, sized
 from datastorm_core.source import Source
@@ -36,15 +44,6 @@ VALUES = CUSTOMERS + (
     '[p.at]\ntype = "timestamp"\nafter = "c.born"\ngap = ["10000d", "12000d"]\nend = "now"\n')
 
 
-def listed(err: str) -> list[str]:
-    return [line.strip() for line in err.splitlines() if line.strip().startswith("- ")]
-
-
-def at(text: str, header: str) -> str:
-    """``- line N: [header]``: how validate starts a problem under ``header``."""
-    return f"- line {text.splitlines().index(header) + 1}: {header}"
-
-
 @pytest.mark.parametrize(("text", "expected"), [
     (LANGUAGE, [("[customer.last]", "fields read each other in a cycle: customer.last -> o.at "
                                     "-> customer.last"),
@@ -63,7 +62,7 @@ def test_validate_refuses_rules_that_cannot_hold(text: str, expected: list[tuple
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "validate", write(tmp_path, text))
     assert_clean_failure(result, 2, f"{len(expected)} errors")
-    assert listed(result.err) == [f"{at(text, header)} {message}"
+    assert listed(result.err) == [f"{under(text, header)} {message}"
                                   for header, message in expected]
 
 
@@ -87,30 +86,8 @@ def test_validate_plan_and_run_count_the_children_from_their_parents_field(
     assert len(written) - 1 == months.sum() != installments
 
 
-def read_tables(folder: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.csv"))}
-
-
 def test_workers_batches_and_partitions_write_the_same_rows(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    one = tmp_path / "one"
-    two = tmp_path / "two"
-    parts = tmp_path / "parts"
-    tables = "customer,account,transaction,loan,installment,employee"
-    assert run_cli(capsys, "run", str(RULES), "--target", f"csv:///{one}", "--quiet",
-                   "--workers", "1").code == 0
-    assert run_cli(capsys, "run", str(RULES), "--target", f"csv:///{two}", "--quiet",
-                   "--workers", "2", "--batch-size", "333").code == 0
-    whole = read_tables(one)
-    assert whole == read_tables(two)
-    assert set(whole) == {f"{t}.csv" for t in tables.split(",")}
-    for k in range(3):
-        assert run_cli(capsys, "run", str(RULES), "--target", f"csv:///{parts}", "--quiet",
-                       "--partition", f"{k}/3").code == 0
-    for name, text in whole.items():
-        table = name.removesuffix(".csv")
-        pieces = [(parts / f"{table}.part-{k:05d}-of-00003.csv").read_text(encoding="utf-8")
-                  for k in range(3)]
-        header, *_ = text.splitlines(keepends=True)
-        body = "".join(piece.split("\n", 1)[1] for piece in pieces)
-        assert header + body == text, table
+    whole = assert_runs_write_the_same_csv(capsys, RULES, tmp_path)
+    assert set(whole) == {f"{t}.csv" for t in ("customer", "account", "transaction", "loan",
+                                                "installment", "employee")}

@@ -181,5 +181,42 @@ def assert_clean_failure(result: Result, code: int, *needles: str) -> None:
         assert needle in result.err, (needle, result.err)
 
 
+def listed(err: str) -> list[str]:
+    """The problems ``validate`` lists, one a line."""
+    return [line.strip() for line in err.splitlines() if line.strip().startswith("- ")]
+
+
+def under(text: str, header: str) -> str:
+    """``- line N: [header]``: how validate starts a problem under ``header`` of ``text``."""
+    return f"- line {text.splitlines().index(header) + 1}: {header}"
+
+
+def csv_tables(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.csv"))}
+
+
+def assert_runs_write_the_same_csv(capsys: pytest.CaptureFixture[str], genfile: Path,
+                                   folder: Path) -> dict[str, str]:
+    """Runs of ``genfile`` with one worker, two workers and an odd batch size, and in three
+    partitions, write the same CSV files; their text by file name."""
+    one, two, parts = folder / "one", folder / "two", folder / "parts"
+    assert run_cli(capsys, "run", str(genfile), "--target", f"csv:///{one}", "--quiet",
+                   "--workers", "1").code == 0
+    assert run_cli(capsys, "run", str(genfile), "--target", f"csv:///{two}", "--quiet",
+                   "--workers", "2", "--batch-size", "333").code == 0
+    whole = csv_tables(one)
+    assert whole == csv_tables(two)
+    for k in range(3):
+        assert run_cli(capsys, "run", str(genfile), "--target", f"csv:///{parts}", "--quiet",
+                       "--partition", f"{k}/3").code == 0
+    for name, text in whole.items():
+        table = name.removesuffix(".csv")
+        pieces = [(parts / f"{table}.part-{k:05d}-of-00003.csv").read_text(encoding="utf-8")
+                  for k in range(3)]
+        header, *_ = text.splitlines(keepends=True)
+        assert header + "".join(p.split("\n", 1)[1] for p in pieces) == text, table
+    return whole
+
+
 def names(items: Sequence[str]) -> str:
     return ",".join(items)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from datastorm_core.core.chunk import Chunk
-from datastorm_core.genfile import Genfile, loads_genfile
+from datastorm_core.core.chunk import Chunk, Column
+from datastorm_core.genfile import Genfile, Partition, loads_genfile
+from datastorm_core.genfile.plan import TablePlan, plan_tables
 from datastorm_core.source import Source
 
 # A user dictionary (type = "word").
@@ -271,6 +274,16 @@ kitchen_id = {{ type = "reference", ref = "kitchen.id", per_parent = [0, 3] }}
 number = {{ type = "ordinal", of = "kitchen_id" }}
 at = {{ type = "timestamp", after = "kitchen_id.seen_at", within = "2d", cumulative = true }}
 qty = {{ type = "int", min = 1, max = 9 }}
+
+# A kitchen's shifts: a path of states each, round open and busy until closed or 5 steps.
+[kitchen_shift]
+kitchen_id = {{ type = "reference", ref = "kitchen.id", per_parent = "state" }}
+
+[kitchen_shift.state]
+type = "lifecycle"
+of = "kitchen_id"
+max_steps = 5
+transitions = {{ open = {{ busy = 3, closed = 1 }}, busy = ["open", "closed"] }}
 """
 
 
@@ -281,6 +294,24 @@ def every_type(text: str = EVERY_TYPE) -> Genfile:
 def whole(source: Source, table: str) -> Chunk:
     """Every row of ``table``."""
     return source.chunk(table, 0, source.genfile.table(table).records)
+
+
+def assert_partitions_add_up(genfile: Genfile, parts: int,
+                             rows: Callable[[str], dict[str, Column]]) -> list[list[TablePlan]]:
+    """Partitions K/``parts`` of every table are consecutive row ranges covering it, whose
+    rows are the whole table's (``rows``); the plan of each partition."""
+    source = Source(genfile)
+    plans = [plan_tables(genfile, None, Partition(k, parts)) for k in range(parts)]
+    for position, plan in enumerate(plans[0]):
+        name = plan.table.name
+        whole_table = rows(name)
+        ranges = [(p[position].start, p[position].stop) for p in plans]
+        assert ranges[0][0] == 0 and ranges[-1][1] == genfile.table(name).records
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+        for start, stop in ranges:
+            for column_name, column in source.chunk(name, start, stop).columns.items():
+                assert (column.values == whole_table[column_name].values[start:stop]).all()
+    return plans
 
 
 def values(chunk: Chunk, name: str) -> list[object]:

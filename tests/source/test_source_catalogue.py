@@ -62,9 +62,13 @@ MINIMAL_FIELDS: dict[str, str] = {
              '[kid.t_id]\ntype = "reference"\nref = "t.id"\nper_parent = [0, 3]',
     # A field to compute from, written after the one under test.
     "expr": 'type = "expr"\nexpr = "y * 2"\n[t.y]\ntype = "int"',
+    # Every one of the 10 parents walks a -> b -> c -> d -> e: 50 rows.
+    "lifecycle": 'type = "lifecycle"\nof = "p"\ntransitions = { a = ["b"], b = ["c"], '
+                 'c = ["d"], d = ["e"] }\n[t.p]\ntype = "reference"\nref = "parent.id"\n'
+                 'per_parent = "x"',
 }
 # The row count of t, unless its case ties it to a parent (the parent then decides).
-RECORDS = {"ordinal": ""}
+RECORDS = {"ordinal": "", "lifecycle": ""}
 
 # numpy kinds a column type's values may have (U: str, M: datetime64).
 NUMPY_KINDS = {

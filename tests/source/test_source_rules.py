@@ -4,7 +4,6 @@ their index under any chunking and partition layout."""
 
 from __future__ import annotations
 
-import itertools
 from functools import cache
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from source_support import assert_partitions_add_up
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.genfile import Partition
@@ -197,18 +197,8 @@ def test_rows_asked_out_of_order_are_the_same() -> None:
 @given(parts=st.integers(1, 9), seed=st.integers(0, 3))
 def test_partitions_of_tables_using_the_rules_add_up_to_the_whole_run(parts: int,
                                                                       seed: int) -> None:
-    g = genfile(seed)
-    source = Source(g)
-    plans = [plan_tables(g, None, Partition(k, parts)) for k in range(parts)]
-    for position, plan in enumerate(plans[0]):
-        name = plan.table.name
-        whole = rows(name, seed)
-        ranges = [(p[position].start, p[position].stop) for p in plans]
-        assert ranges[0][0] == 0 and ranges[-1][1] == g.table(name).records
-        assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
-        for start, stop in ranges:
-            for column_name, column in source.chunk(name, start, stop).columns.items():
-                assert (column.values == whole[column_name].values[start:stop]).all()
+    plans = assert_partitions_add_up(genfile(seed), parts, lambda name: rows(name, seed))
+    source = Source(genfile(seed))
     loans = next(p for p in plans[0] if p.table.name == "loan")
     assert loans.total == 400
     for plan in plans:  # a loan's installments are written with it

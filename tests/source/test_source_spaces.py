@@ -103,6 +103,16 @@ type = "date"
 before = "at"
 within = "3d"
 
+[stage.parent_id]
+type = "reference"
+ref = "parent.id"
+per_parent = "phase"
+
+[stage.phase]
+type = "lifecycle"
+of = "parent_id"
+transitions = {{ new = {{ open = 2, gone = 1 }}, open = ["finished"] }}
+
 [s]
 records = {ROWS}
 
@@ -512,7 +522,7 @@ def assert_contains(space: ValueSpace, made: list[Any], name: str) -> None:
 
 
 def every_column() -> list[tuple[str, ColumnSchema]]:
-    return [(t, c) for t in ("parent", "visit", "s", "event", "event_day")
+    return [(t, c) for t in ("parent", "visit", "stage", "s", "event", "event_day")
             for c in source().schema(t).columns]
 
 

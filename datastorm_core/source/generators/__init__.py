@@ -14,6 +14,7 @@ from datastorm_core.source.generators.children import OrdinalGenerator, TotalGen
 from datastorm_core.source.generators.choice import ChoiceGenerator
 from datastorm_core.source.generators.derived import HashGenerator, TemplateGenerator
 from datastorm_core.source.generators.expr import ExprGenerator
+from datastorm_core.source.generators.lifecycle import LifecycleGenerator
 from datastorm_core.source.generators.network import IpGenerator
 from datastorm_core.source.generators.numeric import (
     BoolGenerator,
@@ -87,4 +88,5 @@ GENERATORS: dict[str, type[Generator]] = {
     "ordinal": OrdinalGenerator,
     "total": TotalGenerator,
     "expr": ExprGenerator,
+    "lifecycle": LifecycleGenerator,
 }

@@ -9,7 +9,8 @@ parent row a child row points at:
 - ``per_parent = [min, max]``: the child rows are laid out parent by
   parent (``core.cardinality``), so row *i* belongs to one parent and each
   parent has between min and max children; ``per_parent = "REF.FIELD"``:
-  as many as the parent's field says (``services.counts``);
+  as many as the parent's field says (``services.counts``); ``per_parent =
+  "STATE"``: as many as the states of the parent's path (``lifecycle``);
 - a self-reference (an employee's manager) points at an earlier row of
   the same table, so the hierarchy is acyclic by construction; row 0 and a
   ``root_rate`` share of rows are roots (NULL);
@@ -71,9 +72,10 @@ class ReferenceGenerator(Generator):
         self._tie = None
         per_parent = self.field.param("per_parent")
         if isinstance(per_parent, str) and self.ctx.tables is not None:
-            # The parent's field counts the children: the run's layout of this table.
+            # The parent's field, or a lifecycle's paths, count the children: the run's
+            # layout of this table.
             self._tie = self.ctx.tables.layout(self.ctx.table)
-        elif per_parent is not None:
+        elif isinstance(per_parent, list):
             # Keyed like the Genfile's sizing (genfile.sizing): same counts, same rows.
             self._tie = cardinality(self.stream.key, self.pool.rows, *per_parent)
             # At most one child per parent: distinct rows have distinct parents.
