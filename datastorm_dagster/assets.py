@@ -104,7 +104,7 @@ def _table_asset(spec: dg.AssetSpec, checks: list[dg.AssetCheckSpec], table_name
         partition_key = context.partition_key if context.has_partition_key else None
         if spec.key not in context.selected_asset_keys:
             yield from evaluate_checks(context, datastorm, datastorm.routed(genfile), table,
-                                       spec.key, parents)
+                                       spec.key, parents, partition_key=partition_key)
             return
         result = _write(context, datastorm, genfile, table, spec, parents)
         yield result
