@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import dagster as dg
@@ -79,6 +81,11 @@ def test_a_partition_rematerialized_holds_exactly_its_rows_then_all_make_a_whole
     assert "dagster/row_count" not in materialization.metadata
     assert metadata_value(materialization.metadata["datastorm/partition"]) == "1/3"
     assert metadata_value(materialization.metadata["datastorm/row_range"]) == "[100, 200)"
+    # Run in process: the worker is this process.
+    assert metadata_value(materialization.metadata["datastorm/worker_host"]
+                          ) == socket.gethostname()
+    assert metadata_value(materialization.metadata["datastorm/worker_pid"]) == os.getpid()
+    assert metadata_value(materialization.metadata["datastorm/seconds"]) >= 0
 
     for key in ("0", "2"):
         result = materialize(defs, instance, partition_key=key)
