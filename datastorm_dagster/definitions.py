@@ -4,7 +4,8 @@
 ``Genfile.toml``; a relative path is relative to the code location's working
 directory, see ``code_location_directory``) and writes to ``DATASTORM_TARGET`` when that is set,
 else to the Genfile's ``[target]``; a named target ``[targets.NAME]`` goes
-to ``DATASTORM_TARGET_<NAME>`` when that is set.
+to ``DATASTORM_TARGET_<NAME>`` when that is set. ``DATASTORM_EXECUTOR`` says
+where the steps run (``executor_from_environment``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import dagster as dg
 
 from datastorm_dagster.factory import build_definitions
 
-__all__ = ["DEFAULT_GENFILE", "NAMED_TARGET_PREFIX", "build_definitions",
-           "code_location_directory", "defs"]
+__all__ = ["DEFAULT_GENFILE", "EXECUTORS", "NAMED_TARGET_PREFIX", "build_definitions",
+           "code_location_directory", "defs", "executor_from_environment"]
 
 DEFAULT_GENFILE = "Genfile.toml"
 
@@ -33,7 +34,47 @@ def definitions_from_environment() -> dg.Definitions:
     genfile = str(code_location_directory() / os.environ.get("DATASTORM_GENFILE",
                                                             DEFAULT_GENFILE))
     target = dg.EnvVar("DATASTORM_TARGET") if os.environ.get("DATASTORM_TARGET") else None
-    return build_definitions(genfile, target=target, targets=named_targets(genfile))
+    return build_definitions(genfile, target=target, targets=named_targets(genfile),
+                             executor=executor_from_environment())
+
+
+EXECUTORS = ("in_process", "multiprocess", "celery")
+
+
+def executor_from_environment() -> dg.ExecutorDefinition:
+    """``DATASTORM_EXECUTOR``: ``in_process`` (the default: every step in the run's
+    process), ``multiprocess`` (a process per step) or ``celery`` (each step to a
+    Celery worker; broker ``DATASTORM_CELERY_BROKER``, result backend
+    ``DATASTORM_CELERY_BACKEND``, default ``rpc://``; queue
+    ``DATASTORM_CELERY_QUEUE``, default ``dagster``, for deployments sharing a
+    broker; needs ``datastorm[scale]``).
+
+    The workers load this same module, so they must see the same variables."""
+    name = os.environ.get("DATASTORM_EXECUTOR", "in_process").strip() or "in_process"
+    if name == "in_process":
+        return dg.in_process_executor
+    if name == "multiprocess":
+        return dg.multiprocess_executor
+    if name != "celery":
+        raise dg.DagsterInvalidDefinitionError(
+            f"DATASTORM_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
+    try:
+        from dagster_celery import celery_executor
+    except ImportError:
+        raise dg.DagsterInvalidDefinitionError(
+            "DATASTORM_EXECUTOR=celery needs dagster-celery: pip install 'datastorm[scale]'"
+        ) from None
+    if not os.environ.get("DATASTORM_CELERY_BROKER"):
+        raise dg.DagsterInvalidDefinitionError(
+            "DATASTORM_EXECUTOR=celery needs DATASTORM_CELERY_BROKER (e.g. redis://redis:6379/0)")
+    # Named, not copied: the URLs stay in the environment, out of the run's config.
+    config: dict[str, object] = {"broker": {"env": "DATASTORM_CELERY_BROKER"}}
+    if os.environ.get("DATASTORM_CELERY_BACKEND"):
+        config["backend"] = {"env": "DATASTORM_CELERY_BACKEND"}
+    if os.environ.get("DATASTORM_CELERY_QUEUE"):
+        # The workers listen on it: `dagster-celery worker start -q QUEUE`.
+        config["config_source"] = {"task_default_queue": os.environ["DATASTORM_CELERY_QUEUE"]}
+    return celery_executor.configured(config)
 
 
 # Where Dagster imports a code location's module (dagster._core.code_pointer).
