@@ -16,17 +16,27 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
-from dagster_support import REPO, copy_genfile, fingerprint, metadata_value
+from dagster_support import (
+    REPO,
+    copy_genfile,
+    edit_table,
+    fingerprint,
+    metadata_value,
+    query,
+    row_count,
+    scalar,
+)
 
 from datastorm_core.genfile import load_genfile
 from datastorm_core.run import RunOptions, run
+from datastorm_core.tables import Partition, row_range
 
 pytest.importorskip("dagster_celery", reason="pip install 'datastorm[scale]'")
 
@@ -56,6 +66,10 @@ def one(key):
 
 print(json.dumps([one(key) for key in sys.argv[2:]]))
 """
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
 
 
 def _redis_up() -> bool:
@@ -186,3 +200,65 @@ def test_partitions_run_on_two_celery_workers_and_add_up_to_one_run(
     run(load_genfile(project / "Genfile.toml"), RunOptions(target=whole))
     for table in TABLES:
         assert fingerprint(pg_url, table) == fingerprint(whole, table)
+
+
+def _launch(env: dict[str, str], project: Path, *keys: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", LAUNCH, str(project), *keys], cwd=project,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(what: str, condition: Callable[[], object], seconds: float = RUN_SECONDS
+              ) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"never saw {what} within {seconds} s")
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_step_leaves_its_partition_whole_or_empty_and_a_rerun_completes(
+        celery_deployment: tuple[dict[str, str], dict[str, int], Path], pg_url: str,
+        fresh_database) -> None:
+    env, pids, project = celery_deployment
+    home = Path(env["DAGSTER_HOME"])
+    # Big enough that the COPY of one partition lasts long enough to be caught.
+    edit_table(project / "Genfile.toml", "customer", "records = 50", "records = 2000000")
+    genfile = load_genfile(project / "Genfile.toml")
+    start, stop = row_range(genfile, "customer", Partition(0, len(PARTITIONS)))
+    launcher = _launch(env, project, "0")
+    try:
+        def copying() -> bool:
+            return bool(query(pg_url, "SELECT 1 FROM pg_stat_activity WHERE datname = %s "
+                              "AND state = 'active' AND query ILIKE 'COPY%%'",
+                              (database_name(pg_url),)))
+
+        _wait_for("the partition's COPY", copying)
+        # The worker whose log says it received the step is the one writing.
+        (running,) = [n for n in pids
+                      if b"received" in (home / f"{n}.log").read_bytes()]
+        os.kill(pids[running], signal.SIGKILL)
+        _wait_for("the killed worker's transaction ended", lambda: not copying(), 30)
+        held = (row_count(pg_url, "customer")
+                if scalar(pg_url, "SELECT to_regclass('customer') IS NOT NULL") else 0)
+        assert held in (0, stop - start)  # all or nothing, never part of it
+    finally:
+        launcher.kill()  # its run waits for a step no worker will finish
+        launcher.communicate()
+
+    survivor = next(n for n in pids if n != running)
+    rerun = _launch(env, project, "0")
+    out, err = rerun.communicate(timeout=RUN_SECONDS)
+    assert rerun.returncode == 0 and json.loads(out.strip().splitlines()[-1]) == [True], (
+        err[-4000:])
+    records = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))
+                                          ).fetch_materializations(dg.AssetKey("customer"),
+                                                                   limit=10).records
+    assert [metadata_value(r.asset_materialization.metadata["datastorm/worker_pid"])
+            for r in records] == [pids[survivor]]
+    alone = fresh_database()
+    run(genfile, RunOptions(target=alone, tables=["customer"], mode="append",
+                            partition=Partition(0, len(PARTITIONS))))
+    assert fingerprint(pg_url, "customer") == fingerprint(alone, "customer")
