@@ -24,6 +24,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 from dagster_support import (
+    LAUNCH_RUNS,
     REPO,
     copy_genfile,
     edit_table,
@@ -31,6 +32,7 @@ from dagster_support import (
     metadata_value,
     query,
     row_count,
+    run_partitions,
     scalar,
 )
 
@@ -46,27 +48,6 @@ TABLES = ("customer", "account")
 WORKER_READY_SECONDS = 60
 RUN_SECONDS = 90
 BIN = Path(sys.executable).parent
-
-# The runs, one per partition, from a fresh process: the run's process submits the
-# steps to the broker and the workers run them. One run after another: execute_job
-# from several threads of one process hung.
-LAUNCH = """
-import json, sys
-import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
-
-repository = ReconstructableRepository.for_module(
-    "datastorm_dagster.definitions", "defs", working_directory=sys.argv[1])
-job = repository.get_reconstructable_job("datastorm_refresh")
-instance = dg.DagsterInstance.get()
-
-def one(key):
-    with dg.execute_job(job, instance, tags={"dagster/partition": key}) as result:
-        return result.success
-
-print(json.dumps([one(key) for key in sys.argv[2:]]))
-"""
-
 
 def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
@@ -171,15 +152,7 @@ def test_partitions_run_on_two_celery_workers_and_add_up_to_one_run(
         celery_deployment: tuple[dict[str, str], dict[str, int], Path], pg_url: str,
         fresh_database) -> None:
     env, pids, project = celery_deployment
-    try:
-        launched = subprocess.run([sys.executable, "-c", LAUNCH, str(project), *PARTITIONS],
-                                  cwd=project, env=env, capture_output=True, text=True,
-                                  timeout=RUN_SECONDS, check=False)
-    except subprocess.TimeoutExpired as exc:  # killed by run(); what it said so far
-        pytest.fail(f"the runs took over {RUN_SECONDS} s:\n{str(exc.stderr)[-4000:]}")
-    out, err = launched.stdout, launched.stderr
-    assert launched.returncode == 0, err[-4000:]
-    assert json.loads(out.strip().splitlines()[-1]) == [True] * len(PARTITIONS)
+    assert run_partitions(env, project, PARTITIONS, RUN_SECONDS) == [True] * len(PARTITIONS)
 
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
     ran_on: dict[str, set[str]] = {name: set() for name in pids}
@@ -203,7 +176,7 @@ def test_partitions_run_on_two_celery_workers_and_add_up_to_one_run(
 
 
 def _launch(env: dict[str, str], project: Path, *keys: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", LAUNCH, str(project), *keys], cwd=project,
+    return subprocess.Popen([sys.executable, "-c", LAUNCH_RUNS, str(project), *keys], cwd=project,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
