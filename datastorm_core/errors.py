@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from datastorm_core.secrets import scrub
 
@@ -46,6 +47,22 @@ class DatastormError(Exception):
 
     def __init__(self, *args: object) -> None:
         super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle's default calls ``type(self)(*self.args)``: a subclass whose
+        # constructor takes other arguments than its message (GenfileError's
+        # problems, BufferClosed's cause) came back wrong from a Celery result
+        # backend or a Dagster step process ("73 errors in the Genfile", one a
+        # character). Rebuild without the constructor: the args and attributes as
+        # they were (already scrubbed when first made).
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[DatastormError], args: tuple[object, ...]) -> DatastormError:
+    """An error of ``cls`` with ``args``, made without calling its constructor."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class UserError(DatastormError):

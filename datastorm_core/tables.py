@@ -8,6 +8,7 @@ only, so targets, encoders and the source can change behind them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from datastorm_core.core.partition import Partition
@@ -17,13 +18,15 @@ from datastorm_core.errors import UsageError
 from datastorm_core.genfile.graph import write_order
 from datastorm_core.genfile.model import Genfile, TargetConfig
 from datastorm_core.genfile.plan import table_partition_range
-from datastorm_core.run import RunOptions, preview, routed, schema
+from datastorm_core.loading import sized
+from datastorm_core.run import RunOptions, check, preview, routed, schema
+from datastorm_core.source import Source
 from datastorm_core.target.inspect import Inspector, open_inspector
 from datastorm_core.target.registry import TARGET_CLASSES
 from datastorm_core.target.urls import scheme_of
 
-__all__ = ["Inspector", "Partition", "column_types", "destination", "inspector", "preview_text",
-           "row_range", "write_order"]
+__all__ = ["Inspector", "Partition", "column_types", "destination", "inspector", "key_texts",
+           "preview_text", "row_range", "write_order"]
 
 
 def destination(genfile: Genfile, table: str, options: RunOptions | None = None
@@ -67,6 +70,23 @@ def preview_text(genfile: Genfile, table: str, start: int, stop: int, limit: int
     chunk = preview(genfile, table, count, start=start)
     columns = [spaced_text(chunk.columns[col.name], col) for col in table_schema.columns]
     return table_schema.column_names, [list(row) for row in zip(*columns, strict=True)]
+
+
+# Keys generated and counted this many at a time: a partition of millions of rows
+# never holds all its keys in memory at once.
+KEY_BATCH_ROWS = 100_000
+
+
+def key_texts(genfile: Genfile, table: str, column: str, start: int, stop: int,
+              batch: int = KEY_BATCH_ROWS) -> Iterator[list[str]]:
+    """The values of ``column`` in rows ``[start, stop)``, as the text a target writes,
+    a batch at a time (NULLs left out): what identifies those rows in the target."""
+    genfile = sized(genfile)
+    source = check(genfile, Source(genfile), [table])
+    col = source.schema(table).column(column)
+    for first in range(start, stop, batch):
+        chunk = source.chunk(table, first, min(stop, first + batch), columns=[column])
+        yield [v for v in spaced_text(chunk.columns[column], col) if v is not None]
 
 
 def inspector(genfile: Genfile, table: str, options: RunOptions | None = None) -> Inspector:

@@ -11,7 +11,9 @@ match its foreign keys.
 
 
 import hashlib
+import os
 import re
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -104,7 +106,7 @@ def _table_asset(spec: dg.AssetSpec, checks: list[dg.AssetCheckSpec], table_name
         partition_key = context.partition_key if context.has_partition_key else None
         if spec.key not in context.selected_asset_keys:
             yield from evaluate_checks(context, datastorm, datastorm.routed(genfile), table,
-                                       spec.key, parents)
+                                       spec.key, parents, partition_key=partition_key)
             return
         result = _write(context, datastorm, genfile, table, spec, parents)
         yield result
@@ -141,7 +143,8 @@ def _write(context: AssetExecutionContext, datastorm: DatastormResource, genfile
 
 def _metadata(genfile: Genfile, table: Table, report: RunReport, spec: dg.AssetSpec,
               key: str | None, start: int, stop: int) -> dict[str, Any]:
-    """What a materialization records: rows, timing, where, the reference pool, a preview."""
+    """What a materialization records: rows, timing, the target and the worker, the
+    reference pool, a preview."""
     stats = report.stats.tables[0]
     counts = {"partition_row_count" if key is not None else "row_count": stats.written}
     warned = ({f"{METADATA_PREFIX}/warnings": dg.MetadataValue.json(
@@ -159,6 +162,10 @@ def _metadata(genfile: Genfile, table: Table, report: RunReport, spec: dg.AssetS
             report.partition),
         f"{METADATA_PREFIX}/row_range": f"[{start}, {stop})",
         f"{METADATA_PREFIX}/seconds": round(stats.seconds, 3),
+        # Which process wrote the rows: with a distributed executor (a Celery worker,
+        # a pod per step) the UI shows where each partition ran.
+        f"{METADATA_PREFIX}/worker_host": socket.gethostname(),
+        f"{METADATA_PREFIX}/worker_pid": os.getpid(),
         f"{METADATA_PREFIX}/rows_per_second": round(stats.rows_per_second),
         **_target_details(report.details.get(table.name, {})),
         POOL_KEY: dg.MetadataValue.json(reference_pool(genfile, table)),

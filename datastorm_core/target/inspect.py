@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -55,6 +55,11 @@ class Inspector(ABC):
             f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {self.quote(table)}"
             f" WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1) AS d"))
 
+    @abstractmethod
+    def count_present(self, table: str, column: str, values: Iterable[Sequence[str]]) -> int:
+        """Rows of ``table`` whose ``column``, as text, is one of ``values`` (given in
+        batches, none repeated): how many of a known set of rows are there."""
+
     def orphan_count(self, table: str, column: str, parent: str, parent_column: str) -> int:
         """Non-NULL values of ``table.column`` missing from ``parent.parent_column``."""
         t, c = self.quote(table), self.quote(column)
@@ -88,6 +93,25 @@ class _PostgresInspector(Inspector):
             raise TargetError(f"{redact(self.url)}: {' '.join(str(exc).split())}") from exc
         return row[0] if row else None
 
+    def count_present(self, table: str, column: str, values: Iterable[Sequence[str]]) -> int:
+        # One scan of the table against a temporary table of the values (a hash
+        # join), not a query per value; the cast to text matches the form given.
+        try:
+            with self.conn.transaction():
+                self.conn.execute("CREATE TEMPORARY TABLE datastorm_wanted (v text) "
+                                  "ON COMMIT DROP")
+                for batch in values:
+                    with self.conn.cursor().copy("COPY datastorm_wanted (v) FROM STDIN"
+                                                 ) as copy:
+                        for value in batch:
+                            copy.write_row((value,))
+                row = self.conn.execute(
+                    f"SELECT count(*) FROM {self.quote(table)} AS t JOIN datastorm_wanted "
+                    f"AS w ON t.{self.quote(column)}::text = w.v").fetchone()
+        except psycopg.Error as exc:
+            raise TargetError(f"{redact(self.url)}: {' '.join(str(exc).split())}") from exc
+        return int(row[0]) if row else 0
+
 
 class _SqliteInspector(Inspector):
     def __init__(self, url: str) -> None:
@@ -110,6 +134,21 @@ class _SqliteInspector(Inspector):
         except sqlite3.Error as exc:
             raise TargetError(f"{self.path}: {exc}") from exc
         return row[0] if row else None
+
+    def count_present(self, table: str, column: str, values: Iterable[Sequence[str]]) -> int:
+        try:
+            self.conn.execute("CREATE TEMPORARY TABLE IF NOT EXISTS datastorm_wanted (v text)")
+            self.conn.execute("DELETE FROM datastorm_wanted")
+            for batch in values:
+                self.conn.executemany("INSERT INTO datastorm_wanted (v) VALUES (?)",
+                                      ((v,) for v in batch))
+            row = self.conn.execute(
+                f"SELECT count(*) FROM {self.quote(table)} AS t JOIN datastorm_wanted AS w "
+                f"ON CAST(t.{self.quote(column)} AS TEXT) = w.v").fetchone()
+            self.conn.execute("DELETE FROM datastorm_wanted")
+        except sqlite3.Error as exc:
+            raise TargetError(f"{self.path}: {exc}") from exc
+        return int(row[0]) if row else 0
 
 
 def open_inspector(url_or_type: str | None, options: Mapping[str, Any] | None = None

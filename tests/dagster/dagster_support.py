@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -113,3 +116,40 @@ def fingerprint(url: str, table: str) -> tuple[int, int, str | None]:
 
 def table_exists(url: str, table: str) -> bool:
     return scalar(url, "SELECT to_regclass(%s) IS NOT NULL", (table,))
+
+
+# The runs, one per partition, from a fresh process loading the code location the way
+# a worker does (a reconstructable job): with a distributed executor, the run's process
+# submits the steps and the workers run them. One run after another: execute_job
+# from several threads of one process hung.
+LAUNCH_RUNS = """
+import json, sys
+import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+repository = ReconstructableRepository.for_module(
+    "datastorm_dagster.definitions", "defs", working_directory=sys.argv[1])
+job = repository.get_reconstructable_job("datastorm_refresh")
+instance = dg.DagsterInstance.get()
+
+def one(key):
+    with dg.execute_job(job, instance, tags={"dagster/partition": key}) as result:
+        return result.success
+
+print(json.dumps([one(key) for key in sys.argv[2:]]))
+"""
+
+
+def run_partitions(env: dict[str, str], project: Path, keys: Sequence[str],
+                   timeout: float) -> list[bool]:
+    """Launch the refresh job of ``project``'s code location once per partition key,
+    from a fresh process with ``env``; whether each run succeeded."""
+    try:
+        launched = subprocess.run([sys.executable, "-c", LAUNCH_RUNS, str(project), *keys],
+                                  cwd=project, env=env, capture_output=True, text=True,
+                                  timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:  # killed by run(); what it said so far
+        raise AssertionError(f"the runs took over {timeout} s:\n{str(exc.stderr)[-4000:]}"
+                             ) from None
+    assert launched.returncode == 0, launched.stderr[-4000:]
+    return json.loads(launched.stdout.strip().splitlines()[-1])

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 from dagster.components.core.component_tree import ComponentTree
 from dagster.components.testing import create_defs_folder_sandbox
-from dagster_support import FIXTURES, copy_genfile, materialize, row_count
+from dagster_support import FIXTURES, REPO, copy_genfile, materialize, row_count
 
 from datastorm_core.errors import GenfileError
 from datastorm_core.genfile import load_genfile, loads_genfile
@@ -412,3 +412,30 @@ def test_runs_execute_their_steps_in_the_runs_own_process() -> None:
     graph = defs.resolve_asset_graph()
     assert graph.asset_check_keys
     assert not defs.asset_checks
+
+
+def test_a_relative_genfile_resolves_against_the_code_location_not_the_working_directory(
+        tmp_path: Path) -> None:
+    """A worker started in another directory (a Celery worker, a pod) still finds the
+    Genfile the code location names: the run's step loads the code location again
+    with its working directory (``-d``), not the process's."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    copy_genfile(project, "tiny.toml")  # project/Genfile.toml; none in elsewhere/
+    database = tmp_path / "out.db"
+    env = {**os.environ, "DATASTORM_GENFILE": "Genfile.toml",
+           "DATASTORM_TARGET": f"sqlite:///{database}",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    env.pop("DAGSTER_HOME", None)
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run([str(dagster), "asset", "materialize", "-m",
+                           "datastorm_dagster.definitions", "-d", str(project),
+                           "--select", "customer"],
+                          cwd=elsewhere, env=env, capture_output=True, text=True,
+                          timeout=VALIDATE_TIMEOUT_SECONDS, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM customer").fetchone() == (50,)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import dagster as dg
@@ -79,12 +81,19 @@ def test_a_partition_rematerialized_holds_exactly_its_rows_then_all_make_a_whole
     assert "dagster/row_count" not in materialization.metadata
     assert metadata_value(materialization.metadata["datastorm/partition"]) == "1/3"
     assert metadata_value(materialization.metadata["datastorm/row_range"]) == "[100, 200)"
+    # Run in process: the worker is this process.
+    assert metadata_value(materialization.metadata["datastorm/worker_host"]
+                          ) == socket.gethostname()
+    assert metadata_value(materialization.metadata["datastorm/worker_pid"]) == os.getpid()
+    assert metadata_value(materialization.metadata["datastorm/seconds"]) >= 0
 
     for key in ("0", "2"):
         result = materialize(defs, instance, partition_key=key)
         assert result.success, failure_messages(result)
-    # The row-count check now expects every materialized partition's rows: the whole table.
-    assert metadata_value(check_results(result)["event", "row_count"].metadata["expected"]) == 301
+    # Each partition's row-count check counts its own rows, whatever the others hold.
+    start, stop = partition_range(301, Partition(2, 3))
+    assert metadata_value(check_results(result)["event", "row_count"].metadata["expected"]
+                          ) == stop - start
 
     whole = fresh_database()
     run(FLAT_GENFILE, RunOptions(target=whole))
@@ -134,3 +143,24 @@ def test_one_partition_of_every_table_including_references(tmp_path: Path,
         assert materialize(defs, instance, partition_key=key).success
     last = check_results(materialize(defs, instance, partition_key="2"))
     assert all(evaluation.passed for evaluation in last.values()), last
+
+
+@pytest.mark.postgres
+def test_a_partitions_row_count_ignores_rows_other_partitions_committed(pg_url: str) -> None:
+    """Another worker's partition committed, its materialization not yet recorded:
+    the row count of this partition counts its own rows (by key), not the table's."""
+    defs = build_definitions(FLAT, target=pg_url)
+    instance = dg.DagsterInstance.ephemeral()
+    # Partition 1 written outside this instance: rows in, no materialization event.
+    run(FLAT_GENFILE, RunOptions(target=pg_url, partition=Partition(1, 3), mode="append"))
+
+    result = materialize(defs, instance, partition_key="0")
+    assert result.success, failure_messages(result)
+    checks = check_results(result)
+    start, stop = partition_range(301, Partition(0, 3))
+    for table in COMPARED:
+        assert checks[table, "row_count"].passed, checks[table, "row_count"].metadata
+    assert metadata_value(checks["event", "row_count"].metadata["actual"]) == stop - start
+    other = partition_range(301, Partition(1, 3))
+    assert row_count(pg_url, "event") == stop - start + other[1] - other[0]
+    assert f"[{start}, {stop})" in metadata_value(checks["event", "row_count"].metadata["counted"])

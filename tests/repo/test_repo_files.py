@@ -133,3 +133,63 @@ def test_the_instance_of_dagster_dev_needs_no_environment() -> None:
     text = (ROOT / "dagster.yaml").read_text(encoding="utf-8")
     assert "env:" not in text and "storage" not in yaml.safe_load(text)
     assert "COPY docker/dagster.yaml" in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def _described_services() -> list[str]:
+    """The services docs/scale-out.md's table lists, in its order."""
+    text = (ROOT / "docs" / "scale-out.md").read_text(encoding="utf-8")
+    return re.findall(r"^\| `([\w-]+)` \| ", text.split("### docker compose", 1)[1], re.M)
+
+
+def test_compose_runs_exactly_the_services_the_docs_describe() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    described = _described_services()
+    assert {"redis", "worker-1", "worker-2", "webserver", "daemon", "postgres"} <= set(
+        described)
+    assert sorted(described) == sorted(compose["services"])
+
+
+def test_compose_sends_steps_to_celery_workers_on_redis() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["redis"]["healthcheck"]["test"][-1] == "ping"
+    workers = [name for name in services if name.startswith("worker-")]
+    assert len(workers) == 2
+    celery_yaml = yaml.safe_load((ROOT / "docker" / "celery.yaml").read_text(encoding="utf-8"))
+    worker_config = celery_yaml["execution"]["config"]
+    for name in ["code", *workers]:
+        env = services[name]["environment"]
+        assert env["DATASTORM_EXECUTOR"] == "celery"
+        # The code location and the workers name the same broker and backend.
+        assert {worker_config["broker"]["env"], worker_config["backend"]["env"]} <= set(env)
+        assert env["DATASTORM_CELERY_BROKER"].startswith("redis://redis:6379/")
+    names = set()
+    for name in workers:
+        command = services[name]["command"]
+        assert command[:3] == ["dagster-celery", "worker", "start"]
+        assert command[command.index("-y") + 1] == "/opt/datastorm/docker/celery.yaml"
+        names.add(command[command.index("-n") + 1])
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+        # The worker reads the same Genfile as the code location.
+        assert services[name]["volumes"] == services["code"]["volumes"]
+        assert services[name]["environment"] == services["code"]["environment"]
+    assert len(names) == 2  # Celery needs distinct worker names
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert '".[scale]"' in dockerfile and "COPY docker/celery.yaml" in dockerfile
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["optional-dependencies"]
+    assert any(d.startswith("dagster-celery") for d in extras["scale"])
+
+
+def test_the_helm_values_load_the_definitions_with_the_target_from_a_secret() -> None:
+    values = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "values.yaml").read_text(
+        encoding="utf-8"))
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["-m", "datastorm_dagster.definitions"]
+    secret = deployment["envSecrets"][0]["name"]
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["runLauncher"]["config"]["k8sRunLauncher"]["envSecrets"] == [{"name": secret}]
+    assert "DATASTORM_TARGET" not in str(deployment["env"])  # only in the Secret
+    assert "deploy/kubernetes/values.yaml" in (ROOT / "docs" / "scale-out.md").read_text(
+        encoding="utf-8")
+    assert "docs/scale-out.md" in _readme()
