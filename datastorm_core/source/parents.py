@@ -51,10 +51,13 @@ def read_parent(reference: ReferenceGenerator, parent: Rows, indices: np.ndarray
             starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
             distinct = rows[starts]
             where = np.cumsum(np.concatenate(([0], (rows[1:] != rows[:-1]).astype(np.int64))))
-            made = parent.columns(distinct, wanted)
-            found = {name: take(column, where) for name, column in made.items()}
         else:
-            found = parent.columns(rows, wanted)
+            # Children drawn at random (a zipf reference: hot parents again and again):
+            # each distinct parent once, in row order, which its own references locate
+            # fastest.
+            distinct, where = _distinct(rows, reference.pool.rows)
+        made = parent.columns(distinct, wanted)
+        found = {name: take(column, where) for name, column in made.items()}
     result = {}
     for name in names:
         # The parent's key is the reference's own value: nothing to compute.
@@ -65,3 +68,18 @@ def read_parent(reference: ReferenceGenerator, parent: Rows, indices: np.ndarray
             nulls = pointer.nulls if nulls is None else (nulls | pointer.nulls)
         result[name] = Column(column.values, nulls, column.codes, column.categories)
     return result
+
+
+def _distinct(rows: np.ndarray, parents: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows, rising, and where each row is among them: marked in an array
+    of the parents when it is not much longer than the rows (no sort: a scan of the
+    marks and a rank written for the marked ones only), else sorted."""
+    if 0 < parents <= 64 * len(rows):
+        seen = np.zeros(parents, dtype=bool)
+        seen[rows] = True
+        distinct = np.flatnonzero(seen)
+        rank = np.empty(parents, dtype=np.int64)  # read only where marked
+        rank[distinct] = np.arange(len(distinct), dtype=np.int64)
+        return distinct, rank[rows]
+    distinct, where = np.unique(rows, return_inverse=True)
+    return distinct, where.reshape(-1)
