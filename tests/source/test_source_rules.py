@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import datastorm_core.core.cardinality as layouts
 from datastorm_core.core.chunk import Column
 from datastorm_core.genfile import Partition
 from datastorm_core.genfile import loads_genfile as validated
@@ -183,6 +184,18 @@ def test_chunks_give_the_rows_of_the_whole_table(table: str, chunk_rows: int) ->
             masks = [p.columns[name].nulls if p.columns[name].nulls is not None
                      else np.zeros(p.rows, dtype=bool) for p in parts]
             assert (np.concatenate(masks) == column.nulls[start:stop]).all(), name
+
+
+def test_layouts_by_blocks_give_the_rows_of_layouts_kept_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small layouts keep every parent's first child; large ones only their blocks' sums.
+    expected = {table: rows(table) for table in ("installment", "loan", "transaction")}
+    monkeypatch.setattr(layouts, "WHOLE", -1)
+    source = Source(genfile())
+    for table, columns in expected.items():
+        made = source.chunk(table, 0, genfile().table(table).records).columns
+        for name, column in columns.items():
+            assert (made[name].values == column.values).all(), (table, name)
 
 
 def test_rows_asked_out_of_order_are_the_same() -> None:
