@@ -131,6 +131,28 @@ def test_a_loan_has_as_many_installments_as_its_months_in_order() -> None:
     assert (steps >= 28 * DAY).all() and (steps <= 31 * DAY).all()
 
 
+def test_an_expression_of_the_parent_alone_is_its_parents_value_on_every_child() -> None:
+    loan, inst = rows("loan"), rows("installment")
+    owner = inst["loan_id"].values - 1
+    years = loan["signed_at"].values.astype("datetime64[Y]").astype(np.int64) + 1970
+    expected = loan["months"].values * 10000 + years
+    assert (inst["loan_code"].values == expected[owner]).all()
+    # Computed once a run of rows pointing at one parent, NULL pointers a run of their own.
+    expression = Source(genfile()).context.compiled("installment").fields["loan_code"] \
+        .generator.expression
+    pointer = Column(np.array([5, 5, 5, 0, 0, 0, 7, 7, 7, 7]),
+                     np.array([False] * 3 + [True] * 3 + [False] * 4))
+    months = Column(np.array([12, 12, 12, 0, 0, 0, 6, 6, 6, 6]), pointer.nulls)
+    signed = Column(np.array(["2024-05-01"] * 6 + ["2020-01-31"] * 4, dtype="datetime64[s]"),
+                    pointer.nulls)
+    row = {"loan_id": pointer, "loan_id.months": months, "loan_id.signed_at": signed}
+    assert expression.through == "loan_id"
+    assert len(expression._parent_runs(row, 10)[0]) == 3  # the runs, not the 10 rows
+    made = expression.column(row, 10)
+    assert made.values[~made.nulls].tolist() == [122024] * 3 + [62020] * 4
+    assert made.nulls.tolist() == pointer.nulls.tolist()
+
+
 def test_totals_are_the_children_summed_counted_and_maxed() -> None:
     loan, inst = rows("loan"), rows("installment")
     owner = inst["loan_id"].values
