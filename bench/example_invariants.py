@@ -43,115 +43,97 @@ class Invariant:
     sql: str  # {now}: the example's [dataset] now, as a timestamp literal
 
 
-# Every query counts over all the rows it is about (a LEFT JOIN: a row whose parent is
-# missing counts as breaking it).
+def rule(example: str, label: str, holds: str, rows: str) -> Invariant:
+    """An invariant: the rows of ``rows`` (a FROM clause) where ``holds``, of all of them.
+    A row whose parent is missing (a LEFT JOIN's NULLs) breaks it."""
+    return Invariant(example, label,
+                     f"SELECT count(*) FILTER (WHERE {holds}), count(*) FROM {rows}")
+
+
+def after_parent(example: str, label: str, child: str, ref: str, parent: str, moment: str,
+                 base: str, until: str = "{now}") -> Invariant:
+    """Rows of ``child`` whose ``moment`` is at or after their parent's ``base`` (through
+    the reference ``ref`` to ``parent.id``), and not after ``until``."""
+    return rule(example, label, f"c.{moment} >= p.{base} AND c.{moment} <= {until}",
+                f"{child} c LEFT JOIN {parent} p ON p.id = c.{ref}")
+
+
+BANK, HOSPITAL = "bank.toml", "hospital.toml"
 INVARIANTS: tuple[Invariant, ...] = (
     # -- issue 15's table ---------------------------------------------------------------
-    Invariant("bank.toml", "a loan has as many installments as its `months`", """
-        SELECT count(*) FILTER (WHERE l.months = coalesce(i.n, 0)), count(*)
-        FROM loan l LEFT JOIN (SELECT loan_id, count(*) AS n FROM installment GROUP BY 1) i
-          ON i.loan_id = l.id"""),
-    Invariant("bank.toml", "installments fall due after the loan is signed", """
-        SELECT count(*) FILTER (WHERE i.due_date > l.signed_at), count(*)
-        FROM installment i LEFT JOIN loan l ON l.id = i.loan_id"""),
-    Invariant("bank.toml", "a loan's installments fall due in distinct months", """
-        SELECT count(*) FILTER (WHERE months = n), count(*) FROM (
-          SELECT count(DISTINCT date_trunc('month', due_date)) AS months, count(*) AS n
-          FROM installment GROUP BY loan_id) s"""),
-    Invariant("bank.toml", "transactions after their account was opened", """
-        SELECT count(*) FILTER (WHERE t.created_at >= a.opened_at
-                                  AND t.created_at <= {now}), count(*)
-        FROM transaction t LEFT JOIN account a ON a.id = t.account_id"""),
-    Invariant("bank.toml", "trades after their account was opened", """
-        SELECT count(*) FILTER (WHERE t.executed_at >= a.opened_at
-                                  AND t.executed_at <= {now}), count(*)
-        FROM trade t LEFT JOIN account a ON a.id = t.account_id"""),
-    Invariant("bank.toml", "account holders are 18 or older when the account opens", """
-        SELECT count(*) FILTER (WHERE a.opened_at >= c.birth_date + interval '18 years'),
-               count(*)
-        FROM account a LEFT JOIN customer c ON c.id = a.customer_id"""),
-    Invariant("hospital.toml", "appointments after the patient was born", """
-        SELECT count(*) FILTER (WHERE a.scheduled_at >= p.birth_date), count(*)
-        FROM appointment a LEFT JOIN patient p ON p.id = a.patient_id"""),
-    Invariant("hospital.toml", "admissions after the patient was born", """
-        SELECT count(*) FILTER (WHERE a.admitted_at >= p.birth_date
-                                  AND a.admitted_at <= {now}), count(*)
-        FROM admission a LEFT JOIN patient p ON p.id = a.patient_id"""),
-    Invariant("hospital.toml", "appointments with status `agendada` lie in the future", """
-        SELECT count(*) FILTER (WHERE scheduled_at > {now}), count(*)
-        FROM appointment WHERE status = 'agendada'"""),
+    rule(BANK, "a loan has as many installments as its `months`",
+         "l.months = coalesce(i.n, 0)",
+         "loan l LEFT JOIN (SELECT loan_id, count(*) AS n FROM installment GROUP BY 1) i "
+         "ON i.loan_id = l.id"),
+    rule(BANK, "installments fall due after the loan is signed", "i.due_date > l.signed_at",
+         "installment i LEFT JOIN loan l ON l.id = i.loan_id"),
+    rule(BANK, "a loan's installments fall due in distinct months", "months = n",
+         "(SELECT count(DISTINCT date_trunc('month', due_date)) AS months, count(*) AS n "
+         "FROM installment GROUP BY loan_id) s"),
+    after_parent(BANK, "transactions after their account was opened",
+                 "transaction", "account_id", "account", "created_at", "opened_at"),
+    after_parent(BANK, "trades after their account was opened",
+                 "trade", "account_id", "account", "executed_at", "opened_at"),
+    rule(BANK, "account holders are 18 or older when the account opens",
+         "a.opened_at >= c.birth_date + interval '18 years'",
+         "account a LEFT JOIN customer c ON c.id = a.customer_id"),
+    after_parent(HOSPITAL, "appointments after the patient was born",
+                 "appointment", "patient_id", "patient", "scheduled_at", "birth_date",
+                 until="{now} + interval '3 months'"),
+    after_parent(HOSPITAL, "admissions after the patient was born",
+                 "admission", "patient_id", "patient", "admitted_at", "birth_date"),
+    rule(HOSPITAL, "appointments with status `agendada` lie in the future",
+         "scheduled_at > {now}", "appointment WHERE status = 'agendada'"),
     # -- the other rules of the examples ----------------------------------------------------
-    Invariant("bank.toml", "customers are 18 or older when they join", """
-        SELECT count(*) FILTER (WHERE created_at >= birth_date + interval '18 years'),
-               count(*)
-        FROM customer"""),
-    Invariant("bank.toml", "accounts open after their holder joined, by now", """
-        SELECT count(*) FILTER (WHERE a.opened_at >= c.created_at
-                                  AND a.opened_at <= {now}), count(*)
-        FROM account a LEFT JOIN customer c ON c.id = a.customer_id"""),
-    Invariant("bank.toml", "cards are issued after their account was opened", """
-        SELECT count(*) FILTER (WHERE k.issued_at >= a.opened_at
-                                  AND k.issued_at <= {now}), count(*)
-        FROM credit_card k LEFT JOIN account a ON a.id = k.account_id"""),
-    Invariant("bank.toml", "card purchases after their card was issued", """
-        SELECT count(*) FILTER (WHERE t.purchased_at >= k.issued_at
-                                  AND t.purchased_at <= {now}), count(*)
-        FROM card_transaction t LEFT JOIN credit_card k ON k.id = t.card_id"""),
-    Invariant("bank.toml", "loans are signed after the customer joined", """
-        SELECT count(*) FILTER (WHERE l.signed_at >= c.created_at
-                                  AND l.signed_at <= {now}), count(*)
-        FROM loan l LEFT JOIN customer c ON c.id = l.customer_id"""),
-    Invariant("bank.toml", "installments are numbered 1..n, a month apart from the signing",
-              """
-        SELECT count(*) FILTER (WHERE i.number = i.n AND i.due_date =
-                                (l.signed_at + i.number * interval '1 month')::date), count(*)
-        FROM (SELECT *, row_number() OVER (PARTITION BY loan_id ORDER BY id) AS n
-              FROM installment) i LEFT JOIN loan l ON l.id = i.loan_id"""),
-    Invariant("bank.toml", "an installment is the price formula's amount", """
-        SELECT count(*) FILTER (WHERE abs(i.amount - p.principal * p.rate
-                                          / (1 - (1 + p.rate) ^ (-p.months))) <= 0.0050001),
-               count(*)
-        FROM installment i LEFT JOIN (
-          SELECT id, principal::float8 AS principal, monthly_rate::float8 / 100 AS rate,
-                 months FROM loan) p ON p.id = i.loan_id"""),
-    Invariant("bank.toml", "a loan's total is the sum of its installments", """
-        SELECT count(*) FILTER (WHERE l.total_due = coalesce(i.total, 0)), count(*)
-        FROM loan l LEFT JOIN (SELECT loan_id, sum(amount) AS total FROM installment
-                               GROUP BY 1) i ON i.loan_id = l.id"""),
-    Invariant("bank.toml", "installments not yet due are not paid", """
-        SELECT count(*) FILTER (WHERE NOT paid), count(*)
-        FROM installment WHERE due_date > {now}"""),
-    Invariant("hospital.toml", "patients are born before they are registered", """
-        SELECT count(*) FILTER (WHERE birth_date <= registered_at
-                                  AND registered_at <= updated_at
-                                  AND updated_at <= {now}), count(*)
-        FROM patient"""),
-    Invariant("hospital.toml", "appointments after the patient was registered", """
-        SELECT count(*) FILTER (WHERE a.scheduled_at >= p.registered_at
-                                  AND a.scheduled_at <= {now} + interval '3 months'
-                                  AND a.updated_at >= p.registered_at
-                                  AND a.updated_at <= {now}), count(*)
-        FROM appointment a LEFT JOIN patient p ON p.id = a.patient_id"""),
-    Invariant("hospital.toml", "confirmed appointments lie in the future", """
-        SELECT count(*) FILTER (WHERE scheduled_at > {now}), count(*)
-        FROM appointment WHERE status = 'confirmada'"""),
-    Invariant("hospital.toml", "appointments done or missed lie in the past", """
-        SELECT count(*) FILTER (WHERE scheduled_at <= {now}), count(*)
-        FROM appointment WHERE status IN ('realizada', 'falta')"""),
-    Invariant("hospital.toml", "admissions after the patient was registered", """
-        SELECT count(*) FILTER (WHERE a.admitted_at >= p.registered_at
-                                  AND a.updated_at >= a.admitted_at
-                                  AND a.updated_at <= {now}), count(*)
-        FROM admission a LEFT JOIN patient p ON p.id = a.patient_id"""),
-    Invariant("hospital.toml", "an admission is open only while its stay runs past now", """
-        SELECT count(*) FILTER (WHERE (status = 'internado')
-                                  = (admitted_at + days * interval '1 day' > {now})), count(*)
-        FROM admission"""),
-    Invariant("hospital.toml", "only a discharged admission has a discharge time", """
-        SELECT count(*) FILTER (WHERE CASE WHEN status = 'alta'
-                                  THEN discharged_at = admitted_at + days * interval '1 day'
-                                  ELSE discharged_at IS NULL END), count(*)
-        FROM admission"""),
+    rule(BANK, "customers are 18 or older when they join",
+         "created_at >= birth_date + interval '18 years'", "customer"),
+    after_parent(BANK, "accounts open after their holder joined",
+                 "account", "customer_id", "customer", "opened_at", "created_at"),
+    after_parent(BANK, "cards are issued after their account was opened",
+                 "credit_card", "account_id", "account", "issued_at", "opened_at"),
+    after_parent(BANK, "card purchases after their card was issued",
+                 "card_transaction", "card_id", "credit_card", "purchased_at", "issued_at"),
+    after_parent(BANK, "loans are signed after the customer joined",
+                 "loan", "customer_id", "customer", "signed_at", "created_at"),
+    rule(BANK, "installments are numbered 1..n, a month apart from the signing",
+         "i.number = i.n AND i.due_date = (l.signed_at + i.number * interval '1 month')::date",
+         "(SELECT *, row_number() OVER (PARTITION BY loan_id ORDER BY id) AS n "
+         "FROM installment) i LEFT JOIN loan l ON l.id = i.loan_id"),
+    # Computed again in float8, as datastorm computes it: the amount is that, rounded to
+    # cents.
+    rule(BANK, "an installment is the price formula's amount",
+         "abs(i.amount - p.principal * p.rate / (1 - (1 + p.rate) ^ (-p.months))) "
+         "<= 0.0050001",
+         "installment i LEFT JOIN (SELECT id, principal::float8 AS principal, "
+         "monthly_rate::float8 / 100 AS rate, months FROM loan) p ON p.id = i.loan_id"),
+    rule(BANK, "a loan's total is the sum of its installments",
+         "l.total_due = coalesce(i.total, 0)",
+         "loan l LEFT JOIN (SELECT loan_id, sum(amount) AS total FROM installment "
+         "GROUP BY 1) i ON i.loan_id = l.id"),
+    rule(BANK, "installments not yet due are not paid", "NOT paid",
+         "installment WHERE due_date > {now}"),
+    rule(HOSPITAL, "patients are born before they are registered, updated after",
+         "birth_date <= registered_at AND registered_at <= updated_at AND updated_at <= {now}",
+         "patient"),
+    after_parent(HOSPITAL, "appointments after the patient was registered",
+                 "appointment", "patient_id", "patient", "scheduled_at", "registered_at",
+                 until="{now} + interval '3 months'"),
+    after_parent(HOSPITAL, "appointments updated after the patient was registered",
+                 "appointment", "patient_id", "patient", "updated_at", "registered_at"),
+    rule(HOSPITAL, "confirmed appointments lie in the future", "scheduled_at > {now}",
+         "appointment WHERE status = 'confirmada'"),
+    rule(HOSPITAL, "appointments done or missed lie in the past", "scheduled_at <= {now}",
+         "appointment WHERE status IN ('realizada', 'falta')"),
+    after_parent(HOSPITAL, "admissions after the patient was registered",
+                 "admission", "patient_id", "patient", "admitted_at", "registered_at"),
+    rule(HOSPITAL, "admissions updated after the admission, by now",
+         "updated_at >= admitted_at AND updated_at <= {now}", "admission"),
+    rule(HOSPITAL, "an admission is open only while its stay runs past now",
+         "(status = 'internado') = (admitted_at + days * interval '1 day' > {now})",
+         "admission"),
+    rule(HOSPITAL, "only a discharged admission has a discharge time",
+         "CASE WHEN status = 'alta' THEN discharged_at = admitted_at + days * interval '1 day' "
+         "ELSE discharged_at IS NULL END", "admission"),
 )
 
 
