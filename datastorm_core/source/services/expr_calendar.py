@@ -117,9 +117,10 @@ def add_interval(moment: np.ndarray, months: np.ndarray, seconds: np.ndarray, *,
     # Compared both ways, not through abs(): the smallest int64 has no opposite.
     far = (months > MAX_MONTHS) | (months < -MAX_MONTHS) | (seconds > MAX_SECONDS) | \
         (seconds < -MAX_SECONDS) | _outside(moment, timestamp)
-    months = np.where(far, 0, months)
-    seconds = np.where(far, 0, seconds)
-    moment = np.where(far, 0, moment)
+    if far.any():  # computed on 0 instead, and marked as no value below
+        months = np.where(far, 0, months)
+        seconds = np.where(far, 0, seconds)
+        moment = np.where(far, 0, moment)
     if timestamp:
         days, clock = split(moment)
         shifted = _add_months(days, months) * SECONDS_A_DAY + clock + seconds
