@@ -20,7 +20,7 @@ from datastorm_core.genfile import loads_genfile as validated
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import plan_tables
 from datastorm_core.loading import load_genfile, loads_genfile, sized
-from datastorm_core.source import Source
+from datastorm_core.source import Source, parents
 from datastorm_core.source.generators import children
 from datastorm_core.source.services.brazil import municipalities
 from datastorm_core.source.services.brazil import states as brazil_states
@@ -218,6 +218,27 @@ def test_layouts_by_blocks_give_the_rows_of_layouts_kept_whole(
         made = source.chunk(table, 0, genfile().table(table).records).columns
         for name, column in columns.items():
             assert (made[name].values == column.values).all(), (table, name)
+
+
+def test_parent_columns_kept_whole_give_the_rows_computed_for_each_chunk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Children that outnumber their parents gather the parents' fields from whole
+    # columns; with nothing kept, each chunk computes them: the same rows either way.
+    source = Source(genfile())
+    kept = {table: source.chunk(table, 0, genfile().table(table).records).columns
+            for table in ("account", "transaction", "installment", "employee")}
+    account = source.context.compiled("account").kept._columns
+    assert account["opened_at"] is not None  # 3,000 transactions on 600 accounts
+    assert source.context.compiled("customer").kept._columns["uf"] is None  # text: not kept
+    monkeypatch.setattr(parents, "KEPT_BYTES", 0)
+    fresh = Source(genfile())
+    for table, columns in kept.items():
+        made = fresh.chunk(table, 0, genfile().table(table).records).columns
+        assert not any(fresh.context.compiled(t).kept._columns.get(n) is not None
+                       for t in ("account", "customer") for n in ("opened_at", "uf"))
+        for name, column in columns.items():
+            assert (made[name].values == column.values).all(), (table, name)
+            assert (made[name].nulls is None) == (column.nulls is None), (table, name)
 
 
 def test_rows_asked_out_of_order_are_the_same() -> None:
