@@ -29,7 +29,7 @@ from datastorm_core.source.generators.expr import Expression
 from datastorm_core.source.generators.reference import JointDraw, ReferenceGenerator
 from datastorm_core.source.generators.temporal import DailyTimeGenerator
 from datastorm_core.source.generators.time_order import OrderedTimeGenerator, is_ordered
-from datastorm_core.source.parents import dotted, read_parent
+from datastorm_core.source.parents import KeptColumns, dotted, read_parent
 from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.permutation import MAX_DOMAIN, KeyedPermutation
 
@@ -175,6 +175,8 @@ class CompiledTable:
         # Fields and ``REF.FIELD`` names, each after what it needs.
         self.order: list[str] = []
         self._placed: set[str] = set()
+        # Whole columns for the children that read this table's fields (REF.FIELD).
+        self.kept = KeptColumns(table.records)
 
     def compile(self, make_context: Callable[[Field], GeneratorContext]) -> None:
         """Build the generators. Two-phase because a self-reference needs the
@@ -368,5 +370,7 @@ class CompiledTable:
         through = {n: rest for n in needed if n not in self.fields
                    for r, rest in [dotted(n) or ("", "")] if r == ref}
         parent = self.tables.compiled(generator.field.ref[0])
-        found = read_parent(generator, parent, indices, row[ref], list(through.values()))
+        kept = parent.kept if isinstance(parent, CompiledTable) else None
+        found = read_parent(generator, parent, indices, row[ref], list(through.values()),
+                            kept)
         return {n: found[rest] for n, rest in through.items()}

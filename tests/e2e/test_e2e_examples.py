@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from validate_docbr import CNPJ, CPF
 
-from datastorm_core.genfile import Genfile, loads_genfile
+from datastorm_core.genfile import Genfile
+from datastorm_core.loading import loads_genfile
 from datastorm_core.run import RunOptions, run
 
 pytestmark = pytest.mark.postgres

@@ -214,6 +214,23 @@ def test_names_in_gives_each_field_once_dotted_as_written_without_now() -> None:
     assert names_in("n +") == ()
 
 
+def test_a_field_named_like_a_function_is_read_where_it_is_not_called() -> None:
+    # An admission's `days`: the field where it is a name, the function where it is called.
+    genfile = loads_genfile("""
+[stay]
+admitted_at = { type = "timestamp" }
+days = { type = "int", min = 1, max = 60 }
+year = { type = "int" }
+""", environ={})
+    scope = TableScope({t.name: t for t in genfile.tables}, "stay", None, NOW)
+    assert check(parse("admitted_at + days(days)"), scope).type == TIMESTAMP
+    assert check(parse("year(admitted_at) - year"), scope).type == INT
+    assert names_in("admitted_at + days(days)") == ("admitted_at", "days")
+    # Without such a field, the name alone is still the function, said as before.
+    with pytest.raises(ExpressionError, match=r"days is a function: write days\(n\)"):
+        check(parse("ts + days"), SCOPE)
+
+
 def test_every_function_is_documented_with_its_usage() -> None:
     for name, function in FUNCTIONS.items():
         assert function.usage.startswith(name + "(")

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 from kafka_support import Broker, read_topic
 
-from datastorm_core.genfile import loads_genfile
+from datastorm_core.loading import loads_genfile
 from datastorm_core.run import RunOptions, run
 
 BANK = Path(__file__).resolve().parents[2] / "examples" / "bank.toml"

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from datastorm_core.core.cardinality import cardinality
+import datastorm_core.core.cardinality as layouts
+from datastorm_core.core.cardinality import Cardinality, hashed_counts
 from datastorm_core.errors import GenfileError
 from datastorm_core.genfile import Partition, loads_genfile
 from datastorm_core.genfile.plan import plan_tables
@@ -67,10 +68,16 @@ def whole(source: Source, table: str, rows: int) -> dict[str, np.ndarray]:
     return {name: column.values for name, column in chunk.columns.items()}
 
 
+@pytest.mark.parametrize("whole", [True, False], ids=["every-parent-kept", "blocks"])
 @pytest.mark.parametrize(("parents", "low", "high"),
                          [(0, 1, 3), (1, 0, 0), (7, 0, 2), (3000, 1, 3), (1025, 2, 2)])
-def test_cardinality_maps_every_child_to_its_parent(parents: int, low: int, high: int) -> None:
-    tie = cardinality(99, parents, low, high)
+def test_cardinality_maps_every_child_to_its_parent(parents: int, low: int, high: int,
+                                                    whole: bool,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A small layout keeps every parent's first child; a large one (here: any) its blocks'.
+    if not whole:
+        monkeypatch.setattr(layouts, "WHOLE", -1)
+    tie = Cardinality(parents, hashed_counts(99, low, high), most=high)
     counts = tie.counts(np.arange(parents))
     assert ((counts >= low) & (counts <= high)).all()
     expected = np.repeat(np.arange(parents), counts)  # children laid out parent by parent
@@ -78,6 +85,16 @@ def test_cardinality_maps_every_child_to_its_parent(parents: int, low: int, high
     assert (tie.parents_of(np.arange(tie.children)) == expected).all()
     shuffled = np.random.default_rng(0).permutation(tie.children)
     assert (tie.parents_of(shuffled) == expected[shuffled]).all()
+    # Rows rising: a chunk's window, and a few rows far apart (sorted, sparse), each
+    # located as the whole table locates them.
+    for rows in (np.arange(tie.children)[tie.children // 3:tie.children // 2],
+                 np.sort(shuffled[:7]), np.sort(shuffled[:7])[::2].repeat(3)):
+        parents_found, first = tie.locate(rows)
+        assert (parents_found == expected[rows]).all()
+        assert (first == np.searchsorted(expected, expected[rows])).all()
+    parents_all = np.arange(parents + 1)  # and the first child of each, one past the last
+    assert (tie.first_children(parents_all) == np.searchsorted(expected, parents_all)).all()
+    assert (tie._whole() is not None) == (whole and parents > 0)
 
 
 def test_every_parent_has_between_min_and_max_children_and_the_count_follows() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from expr_support import column, run, typed
 
@@ -15,6 +16,7 @@ from datastorm_core.genfile.expressions import names_in
 from datastorm_core.genfile.expressions.tree import FLOAT, INT, TEXT, decimal
 from datastorm_core.source.services.evaluate import evaluate_column
 from datastorm_core.source.services.expr_bounds import analyse
+from datastorm_core.source.services.expr_calendar import add_interval
 from datastorm_core.source.services.expr_functions import FUNCTIONS as IMPLEMENTED
 
 BIG = 2**62
@@ -139,6 +141,31 @@ def test_months_clip_the_day_to_the_months_end() -> None:
     assert run("d + years(1)", d=[date(2024, 2, 29)]) == [date(2025, 2, 28)]
     assert run("d + months(a)", d=[date(2023, 1, 31)] * 3, a=[13, -11, 0]) == \
         [date(2024, 2, 29), date(2022, 2, 28), date(2023, 1, 31)]
+
+
+def months_by_numpy(days: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """The reference: months added by numpy's datetime64, the day clipped at the month's end."""
+    month = days.astype("datetime64[D]").astype("datetime64[M]")
+    day = days - month.astype("datetime64[D]").astype(np.int64)
+    target = month + months.astype("timedelta64[M]")
+    start = target.astype("datetime64[D]").astype(np.int64)
+    length = (target + np.timedelta64(1, "M")).astype("datetime64[D]").astype(np.int64) - start
+    return start + np.minimum(day, length - 1)
+
+
+@pytest.mark.parametrize(("first", "end"), [("0001-01-01", "10000-01-01"),
+                                             ("1900-01-01", "2101-01-01")],
+                         ids=["every-year", "the-lookup-window"])
+def test_months_agree_with_numpys_calendar_on_every_day(first: str, end: str) -> None:
+    # Months are added by table lookups within 1900 to 2100, in int32 arithmetic beyond.
+    step = 1 if first == "1900-01-01" else 7  # every day of the window, a week apart beyond
+    days = np.arange(np.datetime64(first), np.datetime64(end), step).astype(np.int64)
+    zero = np.zeros(len(days), dtype=np.int64)
+    drawn = np.random.default_rng(7).integers(-3000, 3000, len(days))  # some leave the window
+    for months in (-13, -1, 0, 1, 12, 25, 2411, 119_988, drawn):
+        months = np.broadcast_to(months, days.shape)
+        assert np.array_equal(add_interval(days, months, zero, timestamp=False)[0],
+                              months_by_numpy(days, months))
 
 
 def test_timestamps_keep_their_time_of_day_even_before_1970() -> None:

@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from source_support import assert_partitions_add_up
 
+import datastorm_core.core.cardinality as layouts
 from datastorm_core.core.chunk import Column
 from datastorm_core.genfile import Partition
 from datastorm_core.genfile import loads_genfile as validated
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.genfile.plan import plan_tables
 from datastorm_core.loading import load_genfile, loads_genfile, sized
-from datastorm_core.source import Source
+from datastorm_core.source import Source, parents
 from datastorm_core.source.generators import children
 from datastorm_core.source.services.brazil import municipalities
 from datastorm_core.source.services.brazil import states as brazil_states
@@ -130,6 +131,28 @@ def test_a_loan_has_as_many_installments_as_its_months_in_order() -> None:
     assert (steps >= 28 * DAY).all() and (steps <= 31 * DAY).all()
 
 
+def test_an_expression_of_the_parent_alone_is_its_parents_value_on_every_child() -> None:
+    loan, inst = rows("loan"), rows("installment")
+    owner = inst["loan_id"].values - 1
+    years = loan["signed_at"].values.astype("datetime64[Y]").astype(np.int64) + 1970
+    expected = loan["months"].values * 10000 + years
+    assert (inst["loan_code"].values == expected[owner]).all()
+    # Computed once a run of rows pointing at one parent, NULL pointers a run of their own.
+    expression = Source(genfile()).context.compiled("installment").fields["loan_code"] \
+        .generator.expression
+    pointer = Column(np.array([5, 5, 5, 0, 0, 0, 7, 7, 7, 7]),
+                     np.array([False] * 3 + [True] * 3 + [False] * 4))
+    months = Column(np.array([12, 12, 12, 0, 0, 0, 6, 6, 6, 6]), pointer.nulls)
+    signed = Column(np.array(["2024-05-01"] * 6 + ["2020-01-31"] * 4, dtype="datetime64[s]"),
+                    pointer.nulls)
+    row = {"loan_id": pointer, "loan_id.months": months, "loan_id.signed_at": signed}
+    assert expression.through == "loan_id"
+    assert len(expression._parent_runs(row, 10)[0]) == 3  # the runs, not the 10 rows
+    made = expression.column(row, 10)
+    assert made.values[~made.nulls].tolist() == [122024] * 3 + [62020] * 4
+    assert made.nulls.tolist() == pointer.nulls.tolist()
+
+
 def test_totals_are_the_children_summed_counted_and_maxed() -> None:
     loan, inst = rows("loan"), rows("installment")
     owner = inst["loan_id"].values
@@ -183,6 +206,39 @@ def test_chunks_give_the_rows_of_the_whole_table(table: str, chunk_rows: int) ->
             masks = [p.columns[name].nulls if p.columns[name].nulls is not None
                      else np.zeros(p.rows, dtype=bool) for p in parts]
             assert (np.concatenate(masks) == column.nulls[start:stop]).all(), name
+
+
+def test_layouts_by_blocks_give_the_rows_of_layouts_kept_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small layouts keep every parent's first child; large ones only their blocks' sums.
+    expected = {table: rows(table) for table in ("installment", "loan", "transaction")}
+    monkeypatch.setattr(layouts, "WHOLE", -1)
+    source = Source(genfile())
+    for table, columns in expected.items():
+        made = source.chunk(table, 0, genfile().table(table).records).columns
+        for name, column in columns.items():
+            assert (made[name].values == column.values).all(), (table, name)
+
+
+def test_parent_columns_kept_whole_give_the_rows_computed_for_each_chunk(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Children that outnumber their parents gather the parents' fields from whole
+    # columns; with nothing kept, each chunk computes them: the same rows either way.
+    source = Source(genfile())
+    kept = {table: source.chunk(table, 0, genfile().table(table).records).columns
+            for table in ("account", "transaction", "installment", "employee")}
+    account = source.context.compiled("account").kept._columns
+    assert account["opened_at"] is not None  # 3,000 transactions on 600 accounts
+    assert source.context.compiled("customer").kept._columns["uf"] is None  # text: not kept
+    monkeypatch.setattr(parents, "KEPT_BYTES", 0)
+    fresh = Source(genfile())
+    for table, columns in kept.items():
+        made = fresh.chunk(table, 0, genfile().table(table).records).columns
+        assert not any(fresh.context.compiled(t).kept._columns.get(n) is not None
+                       for t in ("account", "customer") for n in ("opened_at", "uf"))
+        for name, column in columns.items():
+            assert (made[name].values == column.values).all(), (table, name)
+            assert (made[name].nulls is None) == (column.nulls is None), (table, name)
 
 
 def test_rows_asked_out_of_order_are_the_same() -> None:

@@ -42,9 +42,13 @@ def planner(path=CLINIC, seed: int | None = None, **spec_options) -> Planner:
 
 def test_the_examples_words_are_read_into_the_model() -> None:
     genfile = load_genfile(HOSPITAL)
-    status = genfile.table("appointment").field("status")
-    assert status.mutable and status.params["transitions"]["agendada"] == ["confirmada",
-                                                                          "cancelada"]
+    status = genfile.table("coverage").field("status")
+    assert status.mutable and status.params["transitions"]["ativa"] == ["suspensa",
+                                                                       "cancelada"]
+    # An appointment's status follows its time (cases), so it does not change on update;
+    # another doctor may take the appointment.
+    assert not genfile.table("appointment").field("status").mutable
+    assert genfile.table("appointment").field("doctor_id").mutable
     assert genfile.table("appointment").field("updated_at").params["on_update"] == "now"
     assert genfile.table("exam").field("appointment_id").params["on_delete"] == "cascade"
     assert genfile.table("exam").options["stream_mix"] == "insert=70,update=30"

@@ -239,6 +239,11 @@ def test_the_hospital_example_streams_out_of_the_box(pg_url: str, tmp_path: Path
     assert set(data["tables"]) == set(load_genfile(HOSPITAL).table_names)
     assert all(set(v) == {"insert", "update", "delete"} for v in data["tables"].values())
     assert data["kinds"]["update"] > 0 and data["publication"]["name"] == "datastorm_cdc"
+    # Appointments and admissions follow their patient's row: updated and deleted, never
+    # inserted; the inserts go to the other tables.
+    tables = data["tables"]
+    assert tables["appointment"]["insert"] == tables["admission"]["insert"] == 0
+    assert tables["appointment"]["update"] > 0 and tables["patient"]["insert"] > 0
     assert "400 events" in captured.out
     genfile = load_genfile(HOSPITAL)
     assert set(orphans(pg_url, genfile).values()) == {0}

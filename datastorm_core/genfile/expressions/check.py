@@ -119,6 +119,9 @@ class _Checker:
         try:
             return replace(node, type=self.scope.type_of(node.name))
         except UnknownName as exc:
+            if node.name in FUNCTIONS:  # no field of that name: the function was meant
+                raise ExpressionError(f"{node.name} is a function: write "
+                                      f"{FUNCTIONS[node.name].usage}", node.at) from None
             raise ExpressionError(str(exc), node.at) from None
 
     def _unary(self, node: nodes.Unary) -> Node:

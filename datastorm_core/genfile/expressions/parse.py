@@ -181,9 +181,8 @@ class _Reader:
     def _name(self, node: ast.Name, at: int, depth: int) -> Node:
         if node.id in _BOOLEANS:
             return Literal(at=at, value=_BOOLEANS[node.id])
-        if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: write {FUNCTIONS[node.id].usage}",
-                                  at)
+        # A function's name alone may still be a field's (an admission's `days`): the
+        # checker, which knows the fields, decides (check._name).
         return Name(at=at, name=node.id)
 
     def _attribute(self, node: ast.Attribute, at: int, depth: int) -> Node:

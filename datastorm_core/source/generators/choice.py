@@ -67,7 +67,10 @@ class ChoiceGenerator(Generator):
         pending = np.ones(len(indices), dtype=bool)
         for condition, cumulative in self.cases:
             chosen = pending if condition is None else pending & condition.holds(row, len(indices))
-            if chosen.any():
+            only = _only_value(cumulative)
+            if only is not None:  # one value has all the weight: nothing to draw
+                positions[chosen] = only
+            elif chosen.any():
                 positions[chosen] = self.stream.weighted(indices[chosen], cumulative)
             pending &= ~chosen
         return Column(self.values[positions], pending if pending.any() else None)
@@ -80,3 +83,9 @@ class ChoiceGenerator(Generator):
         if self.column_type is ColumnType.BOOLEAN:
             return ValueSpace(values=values)
         return ValueSpace(low=min(values), high=max(values), values=values)
+
+
+def _only_value(cumulative: np.ndarray) -> int | None:
+    """The position of the one value with a positive weight, if only one has."""
+    positive = np.flatnonzero(np.diff(cumulative, prepend=0.0) > 0)
+    return int(positive[0]) if len(positive) == 1 else None

@@ -26,6 +26,7 @@ from datastorm_core.genfile.expressions import (
     position,
 )
 from datastorm_core.source.generators.base import Generator, GeneratorContext
+from datastorm_core.source.parents import take
 from datastorm_core.source.services.evaluate import evaluate, evaluate_column
 from datastorm_core.source.services.expr_bounds import Analysis, analyse, value_space
 from datastorm_core.source.services.expr_values import COLUMN_TYPES
@@ -40,6 +41,7 @@ class Expression:
                  params: Mapping[str, Any] | None = None, condition: bool = False) -> None:
         self.ctx = ctx
         self.label = label
+        self.reads = names_in(text)
         self.tree: Node | None = None
         self.problem: str | None = None
         try:
@@ -56,7 +58,37 @@ class Expression:
 
     def column(self, row: Mapping[str, Column], rows: int) -> Column:
         assert self.tree is not None
-        return evaluate_column(self.tree, row, rows, self.analysis.exact)
+        runs = self._parent_runs(row, rows)
+        if runs is None:
+            return evaluate_column(self.tree, row, rows, self.analysis.exact)
+        # Every name is the parent's: one value per run of rows pointing at one parent
+        # (a loan's installments), computed once and repeated along the run.
+        first, where = runs
+        once = {name: take(row[name], first) for name in self.reads}
+        return take(evaluate_column(self.tree, once, len(first), self.analysis.exact), where)
+
+    @cached_property
+    def through(self) -> str | None:
+        """The reference that every name reads through (REF of each REF.FIELD), if one
+        does: the value is then the same for all the rows pointing at one parent."""
+        refs = {name.partition(".")[0] if "." in name else "" for name in self.reads}
+        return refs.pop() if len(refs) == 1 and "" not in refs else None
+
+    def _parent_runs(self, row: Mapping[str, Column], rows: int
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The first row of each run of rows that point at one parent, and each row's
+        run; None unless the expression reads through one reference only and its
+        rows come in runs (children tied to their parent) that save work."""
+        if self.through is None or rows < 2:
+            return None
+        pointer = row[self.through]
+        changed = pointer.values[1:] != pointer.values[:-1]
+        if pointer.nulls is not None:
+            changed = changed | (pointer.nulls[1:] != pointer.nulls[:-1])
+        first = np.flatnonzero(np.concatenate(([True], changed)))
+        if 2 * len(first) > rows:  # few rows repeat a parent: row by row is as cheap
+            return None
+        return first, np.cumsum(np.concatenate(([0], changed)), dtype=np.int64)
 
     def holds(self, row: Mapping[str, Column], rows: int) -> np.ndarray:
         """Where a condition is true (NULL is not true)."""

@@ -20,6 +20,7 @@ parent row a child row points at:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -69,6 +70,7 @@ class ReferenceGenerator(Generator):
         self._hot = None
         if self.field.param("distribution") == "zipf" and self.pool.rows > 0:
             self._hot = KeyedPermutation(self.pool.rows, self.stream.sub("hot").key)
+        self._last = threading.local()  # the rows last found, for the same array
         self._tie = None
         per_parent = self.field.param("per_parent")
         if isinstance(per_parent, str) and self.ctx.tables is not None:
@@ -99,6 +101,16 @@ class ReferenceGenerator(Generator):
 
     def parent_rows(self, indices: np.ndarray) -> np.ndarray:
         """Which parent row each child row points at."""
+        # A chunk asks twice for the very same array (its keys, then the parent fields it
+        # reads through REF.FIELD): the second time is the first answer, per thread.
+        last = getattr(self._last, "rows", None)
+        if last is not None and last[0] is indices:
+            return last[1]
+        found = self._parent_rows(indices)
+        self._last.rows = (indices, found)
+        return found
+
+    def _parent_rows(self, indices: np.ndarray) -> np.ndarray:
         if self.partner is not None:
             return self.partner.parent_rows(indices)
         if self.joint is not None:
