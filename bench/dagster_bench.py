@@ -61,7 +61,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,8 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+from measure import timed  # noqa: E402
+
 from bench import median_run, write_record  # noqa: E402  (bench/ is not a package)
 
 DEFAULT_GENFILE = ROOT / "examples" / "hospital.toml"
@@ -207,23 +208,6 @@ def venv_tool(name: str) -> str:
         raise SystemExit(f"{name} is neither beside {sys.executable} nor on PATH")
     return found
 
-
-def timed(command: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``command``; its wall seconds, exit code, output, peak RSS and CPU (wait4)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"seconds": seconds, "exit": process.returncode,
-                "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace"),
-                # ru_maxrss is in kilobytes on Linux
-                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}
 
 
 def last_error(done: dict[str, Any]) -> str:

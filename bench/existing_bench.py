@@ -69,7 +69,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,6 +76,8 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+from measure import timed  # noqa: E402
+
 from bench import median_run, write_record  # noqa: E402  (bench/ is not a package)
 
 GENFILE = HERE / "existing.toml"
@@ -292,24 +293,6 @@ def wal_since(url: str, before: str) -> float:
                                (before,)).fetchone()[0]
     return round(float(written) / 2**20, 1)
 
-
-def timed(command: list[str]) -> dict[str, Any]:
-    """Run ``command``; its wall seconds, exit code, output and its own peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"seconds": seconds, "exit": process.returncode,
-                "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace"),
-                # ru_maxrss is in kilobytes on Linux
-                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-                # the client's own CPU: beside the wall time, client-bound or server-bound
-                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}
 
 
 def datastorm_command(genfile: Path, url: str) -> list[str]:
