@@ -68,16 +68,26 @@ def build_table_assets(genfile: Genfile, translator: DatastormTranslator
         if table.existing:
             assets.append(translator.get_external_asset_spec(table, genfile))
             continue
-        assets.append(_table_asset(
-            translator.get_asset_spec(table, genfile, source.schema(table.name),
-                                      table_partitions_def(genfile, table)),
-            check_specs(genfile, table, translator),
-            table.name,
-            {p: translator.get_asset_key(genfile.table(p)) for p in table.parents
-             if not genfile.table(p).existing},
-            translator,
-        ))
+        spec = translator.get_asset_spec(table, genfile, source.schema(table.name),
+                                         table_partitions_def(genfile, table))
+        checks = check_specs(genfile, table, translator)
+        parents = {p: translator.get_asset_key(genfile.table(p)) for p in table.parents
+                   if not genfile.table(p).existing}
+        if _fans_out(genfile, table):
+            from datastorm_dagster.fan_out import fan_out_table_asset  # imports this module
+
+            assets.extend(fan_out_table_asset(spec, checks, table.name, parents, translator,
+                                              genfile.dagster.fan_out))
+        else:
+            assets.append(_table_asset(spec, checks, table.name, parents, translator))
     return assets
+
+
+def _fans_out(genfile: Genfile, table: Table) -> bool:
+    """Whether a table's materialization is split in slices (``[dagster] fan_out``): not
+    a table partitioned by day (a day is its step), nor one smaller than its slices."""
+    slices = genfile.dagster.fan_out
+    return slices > 1 and table.daily is None and table.records >= slices
 
 
 def op_name(table: str) -> str:

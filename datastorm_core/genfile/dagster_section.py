@@ -15,7 +15,8 @@ from datastorm_core.genfile.model import DagsterSettings
 
 __all__ = ["dagster_settings"]
 
-_KNOWN = ("refresh_cron", "stream_cron", "stream_events")
+_KNOWN = ("refresh_cron", "stream_cron", "stream_events", "fan_out")
+_COUNTS = {"stream_events": 1, "fan_out": 1}  # integer options and their least value
 # The cron aliases Dagster's schedules accept besides five fields.
 _ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
@@ -30,9 +31,10 @@ def dagster_settings(spec: Any, add: Callable[[str], None]) -> DagsterSettings:
     for key, value in spec.items():
         if key not in _KNOWN:
             add(f"unknown option {key!r}; expected one of {', '.join(_KNOWN)}")
-        elif key == "stream_events":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                add(f"stream_events must be an integer of at least 1, got {value!r}")
+        elif key in _COUNTS:
+            least = _COUNTS[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                add(f"{key} must be an integer of at least {least}, got {value!r}")
             else:
                 values[key] = value
         elif not _is_cron(value):

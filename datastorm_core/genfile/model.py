@@ -177,6 +177,9 @@ class DagsterSettings:
     refresh_cron: str = "0 2 * * *"  # the nightly refresh
     stream_cron: str | None = None  # bursts of `datastorm stream`; None: no schedule
     stream_events: int = 1000  # events of each scheduled burst
+    # Steps one table's materialization is split into (its row range in N slices, one
+    # step each), so a single run uses every worker of a distributed executor.
+    fan_out: int = 1
 
 
 @dataclass(frozen=True)

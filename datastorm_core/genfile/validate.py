@@ -74,6 +74,9 @@ def validate(
         out.add("[dagster] must be a table")
         dagster_spec = {}
     dagster = dagster_settings(dagster_spec, lambda message: out.add(message, "dagster"))
+    if dagster.fan_out > 1 and (dataset.partitions or 1) > 1:
+        out.add("fan_out splits each table's materialization into steps, and [dataset] "
+                "partitions already splits tables into partitions: use one of them", "dagster")
     if "exports" in doc:  # reserved by the contract for `datastorm export`
         out.add("[exports] is reserved for SQL reports (`datastorm export`), which this version "
                 "does not have yet; a table of that name is written with a section of another "

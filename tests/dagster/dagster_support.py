@@ -132,8 +132,9 @@ repository = ReconstructableRepository.for_module(
 job = repository.get_reconstructable_job("datastorm_refresh")
 instance = dg.DagsterInstance.get()
 
-def one(key):
-    with dg.execute_job(job, instance, tags={"dagster/partition": key}) as result:
+def one(key):  # "-": the whole table (an unpartitioned Genfile)
+    tags = {} if key == "-" else {"dagster/partition": key}
+    with dg.execute_job(job, instance, tags=tags) as result:
         return result.success
 
 print(json.dumps([one(key) for key in sys.argv[2:]]))

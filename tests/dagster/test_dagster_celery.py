@@ -27,6 +27,7 @@ from dagster_support import (
     LAUNCH_RUNS,
     REPO,
     copy_genfile,
+    edit_genfile,
     edit_table,
     fingerprint,
     metadata_value,
@@ -235,3 +236,30 @@ def test_a_worker_killed_mid_step_leaves_its_partition_whole_or_empty_and_a_reru
     run(genfile, RunOptions(target=alone, tables=["customer"], mode="append",
                             partition=Partition(0, len(PARTITIONS))))
     assert fingerprint(pg_url, "customer") == fingerprint(alone, "customer")
+
+
+@pytest.mark.postgres
+def test_one_fanned_out_materialization_uses_both_workers(
+        celery_deployment: tuple[dict[str, str], dict[str, int], Path], pg_url: str,
+        fresh_database) -> None:
+    env, pids, project = celery_deployment
+    genfile = project / "Genfile.toml"
+    edit_genfile(genfile, f"partitions = {len(PARTITIONS)}\n", "")
+    edit_genfile(genfile, "[dataset]\n", "[dagster]\nfan_out = 4\n\n[dataset]\n")
+    edit_table(genfile, "customer", "records = 50", "records = 200000")
+    assert run_partitions(env, project, ["-"], RUN_SECONDS) == [True]
+
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"]))
+    (record,) = instance.fetch_materializations(dg.AssetKey("customer"), limit=10).records
+    slices = metadata_value(record.asset_materialization.metadata["datastorm/slices"])
+    assert len(slices) == 4 and sum(s["rows"] for s in slices) == 200000
+    # One run, its slices spread over both workers (never the launching process)...
+    assert {s["worker_pid"] for s in slices} == set(pids.values()), (slices, pids)
+    # ... loading the same table at the same time.
+    assert any(a["worker_pid"] != b["worker_pid"] and a["started"] < b["ended"]
+               and b["started"] < a["ended"] for a in slices for b in slices), slices
+
+    whole = fresh_database()
+    run(load_genfile(genfile), RunOptions(target=whole))
+    for table in TABLES:
+        assert fingerprint(pg_url, table) == fingerprint(whole, table)

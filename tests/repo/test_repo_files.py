@@ -193,3 +193,19 @@ def test_the_helm_values_load_the_definitions_with_the_target_from_a_secret() ->
     assert "deploy/kubernetes/values.yaml" in (ROOT / "docs" / "scale-out.md").read_text(
         encoding="utf-8")
     assert "docs/scale-out.md" in _readme()
+
+
+def test_every_process_that_runs_steps_shares_the_io_manager_storage() -> None:
+    """A fanned-out table's slices hand their results to the collect step through the
+    I/O manager's files, under DAGSTER_HOME/storage: the code location (where runs
+    start) and every worker must mount the same volume there."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    home = next(line.split("=", 1)[1].strip() for line in
+                (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+                if line.startswith("ENV DAGSTER_HOME="))
+    runners = ["code", *(n for n in compose["services"] if n.startswith("worker"))]
+    assert len(runners) >= 3
+    mounts = {name: {v.split(":")[0] for v in compose["services"][name]["volumes"]
+                     if v.split(":")[1] == f"{home}/storage"} for name in runners}
+    (volume,) = set.union(*mounts.values())
+    assert all(found == {volume} for found in mounts.values()) and volume in compose["volumes"]
