@@ -5,7 +5,7 @@ WORKDIR /opt/datastorm
 COPY pyproject.toml README.md ./
 COPY datastorm_core ./datastorm_core
 COPY datastorm_dagster ./datastorm_dagster
-RUN pip install --no-cache-dir ".[scale]"
+RUN pip install --no-cache-dir ".[scale,k8s]"
 
 COPY Genfile.toml workspace.yaml ./
 COPY docker/workspace.yaml ./docker/workspace.yaml

@@ -38,7 +38,7 @@ def definitions_from_environment() -> dg.Definitions:
                              executor=executor_from_environment())
 
 
-EXECUTORS = ("in_process", "multiprocess", "celery")
+EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
 
 
 def executor_from_environment() -> dg.ExecutorDefinition:
@@ -47,7 +47,8 @@ def executor_from_environment() -> dg.ExecutorDefinition:
     Celery worker; broker ``DATASTORM_CELERY_BROKER``, result backend
     ``DATASTORM_CELERY_BACKEND``, default ``rpc://``; queue
     ``DATASTORM_CELERY_QUEUE``, default ``dagster``, for deployments sharing a
-    broker; needs ``datastorm[scale]``).
+    broker; needs ``datastorm[scale]``) or ``k8s`` (a pod per step; needs
+    ``datastorm[k8s]``).
 
     The workers load this same module, so they must see the same variables."""
     name = os.environ.get("DATASTORM_EXECUTOR", "in_process").strip() or "in_process"
@@ -55,6 +56,8 @@ def executor_from_environment() -> dg.ExecutorDefinition:
         return dg.in_process_executor
     if name == "multiprocess":
         return dg.multiprocess_executor
+    if name == "k8s":
+        return _k8s_executor()
     if name != "celery":
         raise dg.DagsterInvalidDefinitionError(
             f"DATASTORM_EXECUTOR={name!r}: expected one of {', '.join(EXECUTORS)}")
@@ -75,6 +78,19 @@ def executor_from_environment() -> dg.ExecutorDefinition:
         # The workers listen on it: `dagster-celery worker start -q QUEUE`.
         config["config_source"] = {"task_default_queue": os.environ["DATASTORM_CELERY_QUEUE"]}
     return celery_executor.configured(config)
+
+
+def _k8s_executor() -> dg.ExecutorDefinition:
+    """A pod per step (dagster-k8s): each table, partition or fanned-out slice in a pod
+    of its own. The pods take their image, secrets and namespace from the run
+    launcher's settings (the Helm chart's ``runLauncher``), so nothing is set here."""
+    try:
+        from dagster_k8s import k8s_job_executor
+    except ImportError:
+        raise dg.DagsterInvalidDefinitionError(
+            "DATASTORM_EXECUTOR=k8s needs dagster-k8s: pip install 'datastorm[k8s]'"
+        ) from None
+    return k8s_job_executor
 
 
 # Where Dagster imports a code location's module (dagster._core.code_pointer).

@@ -175,7 +175,7 @@ def test_compose_sends_steps_to_celery_workers_on_redis() -> None:
         assert services[name]["environment"] == services["code"]["environment"]
     assert len(names) == 2  # Celery needs distinct worker names
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert '".[scale]"' in dockerfile and "COPY docker/celery.yaml" in dockerfile
+    assert '".[scale,k8s]"' in dockerfile and "COPY docker/celery.yaml" in dockerfile
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
         "project"]["optional-dependencies"]
     assert any(d.startswith("dagster-celery") for d in extras["scale"])
@@ -190,6 +190,11 @@ def test_the_helm_values_load_the_definitions_with_the_target_from_a_secret() ->
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     assert values["runLauncher"]["config"]["k8sRunLauncher"]["envSecrets"] == [{"name": secret}]
     assert "DATASTORM_TARGET" not in str(deployment["env"])  # only in the Secret
+    # A pod per step, with the executor the image has (Dockerfile: the k8s extra).
+    assert {"name": "DATASTORM_EXECUTOR", "value": "k8s"} in deployment["env"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["optional-dependencies"]
+    assert any(d.startswith("dagster-k8s") for d in extras["k8s"])
     assert "deploy/kubernetes/values.yaml" in (ROOT / "docs" / "scale-out.md").read_text(
         encoding="utf-8")
     assert "docs/scale-out.md" in _readme()
