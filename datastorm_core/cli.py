@@ -24,7 +24,6 @@ from datastorm_core.core import interrupts
 from datastorm_core.core.values import spaced_text
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
 from datastorm_core.genfile import Partition
-from datastorm_core.importer import import_schema
 from datastorm_core.loading import load_genfile
 from datastorm_core.progress import ProgressDisplay, render_summary
 from datastorm_core.run import (
@@ -269,6 +268,10 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
 def _cmd_import(args: argparse.Namespace, out: Console) -> int:
     def names(text: str | None) -> list[str] | None:
         return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+    # Here, not at the top: the importer reads a live PostgreSQL schema (psycopg, pglast),
+    # which every other command would load for nothing.
+    from datastorm_core.importer import import_schema
 
     result = import_schema(args.url, schema=args.schema, tables=names(args.tables),
                            exclude=names(args.exclude), rows=args.rows, locale=args.locale,

@@ -28,9 +28,25 @@ a count, a duration or a signal. Modules, from pure to I/O:
 
 from __future__ import annotations
 
-from datastorm_core.stream.events import Change, Event
-from datastorm_core.stream.report import StreamReport, write_summary
-from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datastorm_core.stream.events import Change, Event
+    from datastorm_core.stream.report import StreamReport, write_summary
+    from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream
+
+# Imported when first named: the command line builds its `stream` parser from
+# ``stream.command`` without loading the PostgreSQL side of the stream.
+_LAZY = {"Change": "events", "Event": "events", "StreamReport": "report",
+         "write_summary": "report", "DEFAULT_RATE": "runner", "StreamOptions": "runner",
+         "stream": "runner"}
 
 __all__ = ["DEFAULT_RATE", "Change", "Event", "StreamOptions", "StreamReport", "stream",
            "write_summary"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,9 +24,8 @@ from datastorm_core.genfile.streaming import KINDS, parse_mix
 from datastorm_core.loading import load_genfile
 from datastorm_core.run import parse_target_for
 from datastorm_core.stream.events import Event
-from datastorm_core.stream.kafka_stream import EventStreamOptions, kafka_tables, stream_events
+from datastorm_core.stream.pacing import DEFAULT_RATE
 from datastorm_core.stream.report import StreamReport, write_summary
-from datastorm_core.stream.runner import DEFAULT_RATE, StreamOptions, stream
 
 __all__ = ["add_parser", "cmd_stream"]
 
@@ -65,6 +64,11 @@ def add_parser(commands: Any) -> None:
 
 def cmd_stream(args: argparse.Namespace, out: Console) -> int:
     """Run ``datastorm stream``; the exit code."""
+    # Here, not at the top: the command line builds this command's parser for every
+    # command, and only a stream needs psycopg and the stream's engine.
+    from datastorm_core.stream.kafka_stream import kafka_tables
+    from datastorm_core.stream.runner import StreamOptions, stream
+
     mix = None
     if args.mix is not None:
         try:
@@ -134,6 +138,8 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
 def _cmd_event_stream(args: argparse.Namespace, genfile: Any, tables: list[str],
                       target_for: dict[str, str], out: Console) -> int:
     """``--tables`` on a Kafka target: new events at a rate (see stream/kafka_stream.py)."""
+    from datastorm_core.stream.kafka_stream import EventStreamOptions, stream_events
+
     if args.mix is not None or args.publication:
         raise UsageError("--mix and --publication apply to a database stream; events to "
                          "Kafka are inserts only")

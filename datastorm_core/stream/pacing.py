@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 __all__ = ["MAX_BEHIND_SECONDS", "Pacer"]
 
+# Events per second of a stream when the command line gives no --rate.
+DEFAULT_RATE = 10.0
 MAX_BEHIND_SECONDS = 1.0
 # Longest single wait: signals and the report line are looked at this often.
 _SLICE_SECONDS = 0.2

@@ -31,7 +31,7 @@ from datastorm_core.run import RunOptions, check, sized, target_url
 from datastorm_core.source import Source
 from datastorm_core.stream.events import Event
 from datastorm_core.stream.executor import PostgresStream
-from datastorm_core.stream.pacing import Pacer
+from datastorm_core.stream.pacing import DEFAULT_RATE, Pacer
 from datastorm_core.stream.plan import Planner
 from datastorm_core.stream.report import REPORT_SECONDS, StreamReport, Ticker
 from datastorm_core.stream.spec import build_spec
@@ -40,7 +40,6 @@ from datastorm_core.target.urls import redact, scheme_of
 
 __all__ = ["DEFAULT_RATE", "RECONNECT_TIMEOUT_SECONDS", "StreamOptions", "stream"]
 
-DEFAULT_RATE = 10.0
 #: How long the server may stay away before the stream gives up (exit 1).
 RECONNECT_TIMEOUT_SECONDS = 60.0
 FIRST_BACKOFF_SECONDS = 0.05

@@ -7,17 +7,13 @@ bad one is a UsageError, before anything is written); the runner's
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from datastorm_core.errors import UsageError
 from datastorm_core.secrets import remember
 from datastorm_core.target.base import BaseTarget, TargetSettings
-from datastorm_core.target.console import ConsoleTarget
-from datastorm_core.target.files import CsvTarget, JsonlTarget
-from datastorm_core.target.kafka import KafkaTarget
-from datastorm_core.target.null import NullTarget
-from datastorm_core.target.postgres import PostgresTarget
-from datastorm_core.target.sqlite import SqliteTarget
 from datastorm_core.target.urls import redact, scheme_of
 
 if TYPE_CHECKING:
@@ -29,17 +25,42 @@ __all__ = ["ACCEPTED_FORMS", "DEFAULT_TARGET_URL", "TARGET_CLASSES", "open_targe
 #: Where rows go when neither the command line nor the Genfile says.
 DEFAULT_TARGET_URL = "sqlite:///datastorm.db"
 
+
+
+class _TargetClasses(Mapping[str, type[BaseTarget]]):
+    """URL scheme -> target class, each imported the first time it is asked for.
+
+    A run loads only its own target's module: psycopg and pglast (a sixth of a
+    second) for PostgreSQL, confluent-kafka for Kafka, nothing of either for a
+    run into SQLite, a file or ``null:``.
+    """
+
+    def __init__(self, paths: Mapping[str, str]) -> None:
+        self._paths = dict(paths)
+
+    def __getitem__(self, scheme: str) -> type[BaseTarget]:
+        module, _, name = self._paths[scheme].partition(":")
+        found: type[BaseTarget] = getattr(importlib.import_module(module), name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 #: URL scheme -> target class.
-TARGET_CLASSES: dict[str, type[BaseTarget]] = {
-    "postgresql": PostgresTarget,
-    "postgres": PostgresTarget,
-    "sqlite": SqliteTarget,
-    "csv": CsvTarget,
-    "jsonl": JsonlTarget,
-    "console": ConsoleTarget,
-    "null": NullTarget,
-    "kafka": KafkaTarget,
-}
+TARGET_CLASSES: Mapping[str, type[BaseTarget]] = _TargetClasses({
+    "postgresql": "datastorm_core.target.postgres:PostgresTarget",
+    "postgres": "datastorm_core.target.postgres:PostgresTarget",
+    "sqlite": "datastorm_core.target.sqlite:SqliteTarget",
+    "csv": "datastorm_core.target.files:CsvTarget",
+    "jsonl": "datastorm_core.target.files:JsonlTarget",
+    "console": "datastorm_core.target.console:ConsoleTarget",
+    "null": "datastorm_core.target.null:NullTarget",
+    "kafka": "datastorm_core.target.kafka:KafkaTarget",
+})
 
 # A bare type name (the Genfile's ``type`` without a ``url``) means this URL.
 # "postgresql://" lets libpq take host, user and database from PG* variables.
