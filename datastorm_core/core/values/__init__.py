@@ -45,6 +45,7 @@ from datastorm_core.core.values.text import (
     strings_from_codepoints,
     text_array,
     timestamps_text,
+    zero_padded,
 )
 
 __all__ = [
@@ -73,4 +74,5 @@ __all__ = [
     "strings_from_codepoints",
     "text_array",
     "timestamps_text",
+    "zero_padded",
 ]

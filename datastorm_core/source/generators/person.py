@@ -15,7 +15,7 @@ from datastorm_core.source.services import dictionaries
 from datastorm_core.source.services.dictionaries import Dictionary
 from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.permutation import KeyedPermutation
-from datastorm_core.source.services.text import ascii_slug, longest
+from datastorm_core.source.services.text import ascii_slug, longest, zero_padded
 
 __all__ = ["EmailGenerator", "FirstNameGenerator", "LastNameGenerator", "NameGenerator"]
 
@@ -161,9 +161,7 @@ class EmailGenerator(_DictionaryGenerator):
         # Narrow dtypes and "@domain" built on the small domain list: numpy
         # string work is proportional to the widest element.
         if self.field.unique:
-            numbers = self.unique_suffix(indices).astype(f"U{self.suffix_digits}")
-            # zfill reduces over its input and raises on an empty one (an empty chunk).
-            suffix = np.strings.zfill(numbers, self.suffix_digits) if len(numbers) else numbers
+            suffix = zero_padded(self.unique_suffix(indices), self.suffix_digits)
         else:
             numbered = self.stream.sub("numbered").below(indices, NUMBERED_SHARE)
             numbers = self.stream.sub("number").integers(indices, 1, 99).astype("U2")
@@ -182,11 +180,13 @@ def _full_names(first: Dictionary, last: Dictionary) -> np.ndarray | None:
         names = np.strings.add(np.strings.add(first.words[:, None], " "), last.words[None, :])
         entry = (last.words, names.ravel())
         by_last[id(last.words)] = entry
+        _FULL_NAME_PARTS.get(entry[1], lambda: (first, last))
     return entry[1]
 
 
-# Full names per pair of word lists, and local parts per category array.
+# Full names per pair of word lists (and the pair of each), local parts per category array.
 _FULL_NAMES: IdentityCache[dict[int, tuple[np.ndarray, np.ndarray]]] = IdentityCache()
+_FULL_NAME_PARTS: IdentityCache[tuple[Dictionary, Dictionary]] = IdentityCache()
 _CATEGORY_LOCALS: IdentityCache[np.ndarray] = IdentityCache()
 
 
@@ -194,12 +194,31 @@ def _local_parts(names: Column) -> np.ndarray:
     """Local parts for a column of names, folding each distinct name once."""
     if names.categories is not None and names.codes is not None:
         categories = names.categories
-        locals_ = _CATEGORY_LOCALS.get(categories, lambda: np.array(
-            [_local_part(n) for n in categories.tolist()], dtype=str))
+        parts = _FULL_NAME_PARTS.find(categories)
+        locals_ = _CATEGORY_LOCALS.get(categories, lambda: (
+            _pair_local_parts(*parts) if parts is not None else
+            np.array([_local_part(n) for n in categories.tolist()], dtype=str)))
         return locals_[names.codes]
     distinct, inverse = np.unique(names.values.astype(str), return_inverse=True)
     # dtype=str: an empty chunk has no names, and np.array([]) would be float.
     return np.array([_local_part(name) for name in distinct.tolist()], dtype=str)[inverse]
+
+
+def _pair_local_parts(first: Dictionary, last: Dictionary) -> np.ndarray:
+    """``_local_part`` of every "First Last" (in ``_full_names``' order), folding each
+    word of the two lists once instead of each of their pairs (28,764 for pt_BR).
+
+    A full name's words are its first name's then its last name's, so its local part
+    is the first word of the one and the last word of the other.
+    """
+    heads = [ascii_slug(w) for w in first.words.tolist()]
+    tails = [ascii_slug(w) for w in last.words.tolist()]
+    if not (all(heads) and all(tails)):  # a name that folds to no word: the general rule
+        return np.array([_local_part(f"{a} {b}") for a in first.words.tolist()
+                         for b in last.words.tolist()], dtype=str)
+    starts = np.array([h[0] for h in heads])
+    ends = np.array([t[-1] for t in tails])
+    return np.strings.add(np.strings.add(starts[:, None], "."), ends[None, :]).ravel()
 
 
 def _slugs(words: Dictionary) -> np.ndarray:

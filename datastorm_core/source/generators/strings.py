@@ -105,19 +105,38 @@ class StringGenerator(Generator):
         return strings_from_codepoints(self._random_grid(indices))
 
     def _random_grid(self, indices: np.ndarray) -> np.ndarray:
-        grid = np.empty((len(indices), self.width), dtype=np.uint32)
+        # One row per slot while filling (contiguous writes), rows per value at the end.
+        slots = np.empty((self.width, len(indices)), dtype=np.uint32)
+        # Several characters from one draw of 53 random bits: each is the integer part
+        # of the fraction left by the previous ones, times the alphabet's size. A hash
+        # per character made a phone pattern's eleven digits cost eleven hashes.
+        fraction: np.ndarray | None = None
+        room = 0  # how many more values the fraction still holds without a visible bias
+        draws = 0
         for position, slot in enumerate(self.slots):
             if slot.alphabet is None:
-                grid[:, position] = slot.literal
-            else:
-                drawn = self.stream.sub("char", position).integers(
-                    indices, 0, len(slot.alphabet) - 1)
-                grid[:, position] = slot.alphabet[drawn]
+                slots[position] = slot.literal
+                continue
+            size = len(slot.alphabet)
+            if fraction is None or room < size:
+                fraction = self.stream.sub("chars", draws).uniform(indices)
+                draws += 1
+                room = _PACKED_RANGE
+            fraction *= size
+            drawn = fraction.astype(np.intp)
+            fraction -= drawn
+            room //= size
+            slots[position] = slot.alphabet[drawn]
+        grid = np.ascontiguousarray(slots.T)
         if self.min_length < self.width:
             lengths = self.stream.sub("length").integers(indices, self.min_length, self.width)
             grid[np.arange(self.width) >= lengths[:, None]] = 0  # numpy drops trailing NULs
         return grid
 
+
+# The values drawn from one 53-bit fraction multiply to at most this: 21 bits are left
+# under the last one, so each differs from uniform by under 2**-21.
+_PACKED_RANGE = 2**32
 
 _HEX = codepoints("0123456789abcdef")
 _DASHES = (8, 13, 18, 23)

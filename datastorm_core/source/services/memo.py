@@ -25,6 +25,12 @@ class IdentityCache(Generic[T]):
         self._limit = limit
         self._lock = threading.Lock()
 
+    def find(self, key: object) -> T | None:
+        """What ``get`` made for ``key``, or None when it made nothing yet."""
+        with self._lock:
+            entry = self._entries.get(id(key))
+        return entry[1] if entry is not None and entry[0] is key else None
+
     def get(self, key: object, make: Callable[[], T]) -> T:
         with self._lock:
             entry = self._entries.get(id(key))

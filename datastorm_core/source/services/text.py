@@ -13,10 +13,10 @@ from functools import lru_cache
 import numpy as np
 
 # Core's: the canonical text of numbers is built with it too.
-from datastorm_core.core.values import strings_from_codepoints
+from datastorm_core.core.values import strings_from_codepoints, zero_padded
 from datastorm_core.source.services.memo import IdentityCache
 
-__all__ = ["ascii_slug", "codepoints", "longest", "strings_from_codepoints"]
+__all__ = ["ascii_slug", "codepoints", "longest", "strings_from_codepoints", "zero_padded"]
 
 
 def codepoints(text: str) -> np.ndarray:
