@@ -14,7 +14,8 @@ that names both.
 
 A generator is a class (its constructor takes the field's parameters by name and
 refuses bad ones by raising; its instances have ``generate(indices, stream)``) or
-a function ``f(indices, stream, **params)``. Either may declare ``column_type``
+a function ``f(indices, stream, **params)``, whose parameters its attribute
+``check(params) -> list[str]`` may check. Either may declare ``column_type``
 (default ``"text"``), ``scale``/``precision`` for a decimal column and
 ``nullable = True`` when it may return None. This module makes one for a field
 and reports what is wrong as the Genfile's problems; calling it and checking what
@@ -152,6 +153,7 @@ def load_generator(name: str, options: Mapping[str, Any]) -> LoadedGenerator:
     if callable(target):
         _check_names(name, target, options, skip=2)
         given = dict(options)
+        _own_check(name, target, given)
 
         def generate(indices: Any, stream: Any) -> Any:
             return target(indices, stream, **given)
@@ -159,6 +161,20 @@ def load_generator(name: str, options: Mapping[str, Any]) -> LoadedGenerator:
         return LoadedGenerator(name, generate, _column(name, target))
     raise PluginError(f"generator {name!r} is not a generator but an object of type "
                       f"{type(target).__name__} ({_SHAPE})")
+
+
+def _own_check(name: str, target: object, options: Mapping[str, Any]) -> None:
+    """A function's parameters, checked by its ``check(params) -> list[str]`` when it has
+    one (a class checks its own in its constructor)."""
+    check = getattr(target, "check", None)
+    if not callable(check):
+        return
+    try:
+        found = list(check(dict(options)))
+    except Exception as exc:
+        raise PluginError(f"generator {name!r}: its check failed: {_described(exc)}") from exc
+    if found:
+        raise PluginError(f"generator {name!r}: " + "; ".join(map(str, found)))
 
 
 def _column(name: str, declared: object) -> PluginColumn:
