@@ -200,3 +200,22 @@ def test_an_entry_point_whose_module_is_gone_is_a_genfile_error(
 def test_unknown_type_lists_the_installed_generators(entry_points: type[_Distributions]) -> None:
     entry_points.add("acme_gens", acme_code=f"{MODULE}:Codes")
     assert "installed generators: acme_code" in one_message(field('type = "acme"'))
+
+
+# -- the documentation ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("path", [
+    "examples/plugin/pyproject.toml",
+    "examples/plugin/datastorm_example_plugin/__init__.py",
+    "examples/plugin/datastorm_example_plugin/iban.py",
+    "examples/plugin/datastorm_example_plugin/sku.py",
+    "examples/plugin/Genfile.toml",
+])
+def test_the_docs_show_each_file_of_the_example_package_as_it_is(path: str) -> None:
+    docs = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    lang = "toml" if path.endswith(".toml") else "python"
+    shown = docs.split(f"`{path}`:\n\n```{lang}\n", 1)[1].split("```\n", 1)[0]
+    assert shown == (ROOT / path).read_text(encoding="utf-8")
