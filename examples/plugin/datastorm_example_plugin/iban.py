@@ -22,7 +22,6 @@ LAYOUTS: dict[str, tuple[int, int]] = {
     "AT": (5, 11),  # Bankleitzahl, Kontonummer: AT61 1904 3002 3457 3201
     "CH": (5, 12),  # IID, account: CH93 0076 2011 6238 5295 7
 }
-_ZERO = ord("0")
 
 
 class Iban:
@@ -35,18 +34,18 @@ class Iban:
                  formatted: bool = False) -> None:
         if country not in LAYOUTS:
             raise ValueError(f"country must be one of {', '.join(LAYOUTS)}, got {country!r}")
-        bank_digits, self.account_digits = LAYOUTS[country]
-        if bank_codes is not None and not _codes_of_width(bank_codes, bank_digits):
+        self.bank_digits, self.account_digits = LAYOUTS[country]
+        if bank_codes is not None and not _codes_of_width(bank_codes, self.bank_digits):
             raise ValueError(f"bank_codes must be a list of {country} bank codes, "
-                             f"{bank_digits} digits each, got {bank_codes!r}")
+                             f"{self.bank_digits} digits each, got {bank_codes!r}")
         if not isinstance(formatted, bool):
             raise ValueError(f"formatted must be true or false, got {formatted!r}")
-        self.country, self.bank_digits, self.formatted = country, bank_digits, formatted
-        self.banks = None if bank_codes is None else _digit_rows(bank_codes)
-        # The country's letters as the check digits' computation reads them (A = 10 ...
-        # Z = 35), followed by the two zeros that stand for the check digits.
-        letters = "".join(str(ord(c) - ord("A") + 10) for c in country) + "00"
-        self.suffix = np.array([int(d) for d in letters], dtype=np.int64)
+        self.country, self.formatted = country, formatted
+        self.banks = None if bank_codes is None else np.array(bank_codes, dtype=np.int64)
+        # ISO 13616: BBAN + country + check digits, read as one number with letters as
+        # 10..35, is 1 mod 97. With "00" in the check digits' place the number ends in
+        # this tail, and the check digits are 98 minus its remainder.
+        self.tail = int("".join(str(ord(c) - ord("A") + 10) for c in country) + "00")
 
     def generate(self, indices: np.ndarray, stream: Any) -> np.ndarray:
         accounts = stream.sub("account").integers(indices, 0, 10**self.account_digits - 1)
@@ -63,22 +62,17 @@ class Iban:
 
     def _ibans(self, keys: np.ndarray, stream: Any, accounts: np.ndarray) -> np.ndarray:
         if self.banks is None:
-            banks = _digits(stream.sub("bank").integers(keys, 0, 10**self.bank_digits - 1),
-                            self.bank_digits)
+            banks = stream.sub("bank").integers(keys, 0, 10**self.bank_digits - 1)
         else:
             banks = self.banks[stream.sub("bank").integers(keys, 0, len(self.banks) - 1)]
-        bban = np.hstack([banks, _digits(accounts, self.account_digits)])
-        # mod 97 of BBAN + country + "00", digit by digit over the whole chunk at once.
-        remainder = np.zeros(len(bban), dtype=np.int64)
-        for column in (*bban.T, *self.suffix):
-            remainder = (remainder * 10 + column) % 97
+        # The number is too long for 64 bits: its remainder is taken part by part,
+        # (a * 10**k + b) mod 97 = ((a mod 97) * (10**k mod 97) + b) mod 97.
+        remainder = (banks % 97 * pow(10, self.account_digits, 97) + accounts % 97) % 97
+        remainder = (remainder * pow(10, len(str(self.tail)), 97) + self.tail) % 97
         check = 98 - remainder
-        country = np.broadcast_to(np.array([ord(c) for c in self.country], dtype=np.uint8),
-                                  (len(bban), 2))
-        codes = np.hstack([country, _digits(check, 2) + _ZERO, bban + _ZERO]).astype(np.uint8)
-        if self.formatted:
-            codes = _grouped(codes)
-        return codes.view(f"S{codes.shape[1]}").ravel().astype(str)
+        text = _joined(np.full(len(keys), self.country), _padded(check, 2),
+                       _padded(banks, self.bank_digits), _padded(accounts, self.account_digits))
+        return _grouped(text) if self.formatted else text
 
 
 def _codes_of_width(codes: object, width: int) -> bool:
@@ -87,20 +81,23 @@ def _codes_of_width(codes: object, width: int) -> bool:
         isinstance(c, str) and c.isdigit() and len(c) == width for c in codes)
 
 
-def _digits(numbers: np.ndarray, width: int) -> np.ndarray:
-    """Each number's ``width`` decimal digits, most significant first: shape (n, width)."""
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return (np.asarray(numbers, dtype=np.int64)[:, None] // powers) % 10
+def _padded(numbers: np.ndarray, width: int) -> np.ndarray:
+    """Numbers as text of ``width`` digits, zeros in front."""
+    return np.char.zfill(numbers.astype(str), width)
 
 
-def _digit_rows(codes: Sequence[str]) -> np.ndarray:
-    return np.array([[int(c) for c in code] for code in codes], dtype=np.int64)
+def _joined(*parts: np.ndarray) -> np.ndarray:
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = np.char.add(joined, part)
+    return joined
 
 
-def _grouped(codes: np.ndarray) -> np.ndarray:
-    """Characters in groups of four separated by spaces (the IBAN's printed form)."""
-    width = codes.shape[1]
-    groups = [codes[:, i:i + 4] for i in range(0, width, 4)]
-    space = np.full((len(codes), 1), ord(" "), dtype=np.uint8)
-    parts = [part for group in groups for part in (group, space)][:-1]
-    return np.ascontiguousarray(np.hstack(parts))
+def _grouped(text: np.ndarray) -> np.ndarray:
+    """Each value in groups of four characters separated by spaces (the printed form)."""
+    width = text.dtype.itemsize // 4  # numpy stores a character in 4 bytes
+    chars = text.view("U1").reshape(len(text), width)
+    space = np.full((len(text), 1), " ")
+    parts = [part for i in range(0, width, 4) for part in (chars[:, i:i + 4], space)][:-1]
+    spaced = np.ascontiguousarray(np.hstack(parts))
+    return spaced.view(f"U{spaced.shape[1]}").ravel()
