@@ -56,6 +56,9 @@ def column_schema(schema: TableSchema, table: Table | None = None,
 def field_description(spec: Field) -> str:
     """How a field is generated, in one line: ``int: 18..90, normal (mean 40); 5% NULL``."""
     params = dict(spec.params)
+    if spec.written_type != spec.type:  # a generator of the user's: its own parameters
+        params = {**params.pop("options", {}),
+                  **{k: v for k, v in params.items() if k != "generator"}}
     parts = []
     for low, high in _BOUNDS:
         if low in params or high in params:
@@ -76,7 +79,7 @@ def field_description(spec: Field) -> str:
         tail.append(f"{spec.null_rate:.0%} NULL")
     if spec.unique:
         tail.append("unique")
-    text = spec.type + (": " + ", ".join(parts) if parts else "")
+    text = spec.written_type + (": " + ", ".join(parts) if parts else "")
     described = spec.params.get("description")
     head = f"{described}. " if isinstance(described, str) and described else ""
     return head + text + ("; " + ", ".join(tail) if tail else "")

@@ -99,7 +99,7 @@ class DatastormTranslator:
             return (f"{head}Table `{table.stored_name}`, left as it is in the database "
                     f"(existing = true): the tables that reference it draw from its rows "
                     f"({keys}). datastorm never writes it.")
-        columns = ", ".join(f"{f.name} ({f.type})" for f in table.fields)
+        columns = ", ".join(f"{f.name} ({f.written_type})" for f in table.fields)
         return f"{head}Synthetic table `{table.name}`: {table.records:,} rows; {columns}."
 
     def get_metadata(self, table: Table, genfile: Genfile,

@@ -38,6 +38,10 @@ import pytest
 _E2E = str(Path(__file__).resolve().parent / "e2e")
 if _E2E not in sys.path:
     sys.path.insert(0, _E2E)
+# Generators of a user's own (tests/fixtures/plugins), named by dotted paths in Genfiles.
+_PLUGINS = str(Path(__file__).resolve().parent / "fixtures" / "plugins")
+if _PLUGINS not in sys.path:
+    sys.path.insert(0, _PLUGINS)
 
 ENV_URL = "DATASTORM_TEST_DATABASE_URL"
 ENV_REQUIRE = "DATASTORM_REQUIRE_POSTGRES"

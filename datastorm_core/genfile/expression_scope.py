@@ -19,6 +19,7 @@ from datastorm_core.genfile.expressions import ExpressionError, ExprType, Unknow
 from datastorm_core.genfile.expressions.check import convert
 from datastorm_core.genfile.expressions.tree import BOOL, Node, decimal
 from datastorm_core.genfile.model import Field, Table
+from datastorm_core.genfile.plugins import PLUGIN_TYPE, PluginError, load_generator
 from datastorm_core.genfile.types import FIELD_TYPES, choice_column_type
 
 __all__ = ["TableScope", "Unsettled", "compile_expression", "field_type", "result_type"]
@@ -112,11 +113,24 @@ def field_type(f: Field) -> ExprType:
     """The language's type of a field that is not an expr or a reference."""
     if f.type == "decimal":
         return decimal(f.param("scale", _DEFAULT_DECIMAL_SCALE))
+    if f.type == PLUGIN_TYPE:
+        return _plugin_type(f)
     if f.type == "choice":
         values = f.param("values")
         return _BY_COLUMN[choice_column_type(values)] if values else _TEXT
     column = FIELD_TYPES[f.type].column_type if f.type in FIELD_TYPES else None
     return _BY_COLUMN.get(column, _TEXT) if column is not None else _TEXT
+
+
+def _plugin_type(f: Field) -> ExprType:
+    """A user's generator's type: the column it declares (genfile.plugins)."""
+    try:
+        column = load_generator(f.params["generator"], f.params.get("options", {})).column
+    except PluginError:
+        raise Unsettled(f"{f.name}: its generator's problem is reported on its field") from None
+    if column.type is ColumnType.NUMERIC:
+        return decimal(column.scale or 0)
+    return _BY_COLUMN[column.type]
 
 
 def _field(table: Table | None, name: str) -> Field | None:

@@ -34,6 +34,13 @@ class Field:
         return self.params.get(name, default)
 
     @property
+    def written_type(self) -> str:
+        """The type as the Genfile writes it: a generator of the user's own by its name
+        (``my_pkg.gens:Iban``, kept as the parameter ``generator``), any other by its type."""
+        generator = self.params.get("generator")
+        return generator if self.type == "plugin" and isinstance(generator, str) else self.type
+
+    @property
     def deferred(self) -> bool:
         """A reference written NULL first and set once its parent's rows are in (a cycle)."""
         return self.type == "reference" and self.params.get("deferred") is True

@@ -21,6 +21,12 @@ from datastorm_core.genfile.model import (
     Table,
     TargetConfig,
 )
+from datastorm_core.genfile.plugins import (
+    PLUGIN_TYPE,
+    installed_names,
+    is_plugin_name,
+    plugin_params,
+)
 from datastorm_core.genfile.streaming import TABLE_OPTIONS as STREAM_OPTIONS
 from datastorm_core.genfile.streaming import table_problems as stream_problems
 from datastorm_core.genfile.timeexpr import TimeExprError, resolve_time
@@ -33,6 +39,8 @@ TABLE_OPTIONS = ("records", "target", "description", "key", "partition_by", "tim
 DAILY_OPTIONS = ("time_field", "start_date", "rows_per_day")
 DEFAULT_RECORDS = 1000
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The types a Genfile writes by name (a plugin's is the generator's own name).
+_BUILT_IN = tuple(k for k in FIELD_TYPES if k != PLUGIN_TYPE)
 
 
 def table_section(
@@ -200,45 +208,32 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
         out.add(f"type must be a string like \"int\", got {toml_text(kind)}", table, name)
         return None
     if kind is None:
-        out.add("missing `type`; e.g. type = \"int\"; known types: " + ", ".join(FIELD_TYPES),
+        out.add("missing `type`; e.g. type = \"int\"; known types: " + ", ".join(_BUILT_IN),
                 table, name)
         return None
     if kind in PLANNED_TYPES:
         out.add(f"type {kind!r} is planned but not available in this version; available: "
-                f"{', '.join(FIELD_TYPES)}", table, name)
+                f"{', '.join(_BUILT_IN)}", table, name)
         return None
-    if kind not in FIELD_TYPES:
-        out.add(f"unknown type {toml_text(kind)}; known types: {', '.join(FIELD_TYPES)}",
-                table, name)
+    if kind == PLUGIN_TYPE:
+        out.add(f"type {kind!r} is not written as such: name your generator as the type, "
+                "type = \"my_pkg.gens:Iban\" or an installed entry point's name "
+                "(docs/plugins.md)", table, name)
         return None
-    ftype = FIELD_TYPES[kind]
-    params: dict[str, Any] = {}
-    for key, value in spec.items():
-        if key in COMMON_PARAMS:
-            continue
-        param = ftype.param(key)
-        if param is None:
-            accepted = [p.name for p in ftype.params] + list(COMMON_PARAMS[1:])
-            out.add(f"unknown parameter {key!r} for type {kind}; accepted: "
-                    f"{', '.join(accepted)}", table, name)
-            continue
-        if not _matches(value, param):
-            out.add(f"{key} must be {param.describe_kinds()}, got {toml_text(value)}", table, name)
-            continue
-        # TOML has inf and nan, and integers of any size: a number a column cannot hold
-        # would wrap or poison a whole draw, inside a list as much as alone.
-        wrong = _unholdable(value)
-        if wrong is not None:
-            out.add(f"{key} {wrong}", table, name)
-            continue
-        if param.choices and value not in param.choices:
-            allowed = ", ".join(map(str, param.choices))
-            out.add(f"{key} must be one of {allowed}, got {toml_text(value)}", table, name)
-            continue
-        params[key] = value
-    for param in ftype.params:
-        if param.required and param.name not in spec:
-            out.add(f"type {kind} needs `{param.name}`", table, name)
+    # A type that is not built in may name a generator of the user's (genfile.plugins).
+    plugin = kind not in FIELD_TYPES and is_plugin_name(kind)
+    if kind not in FIELD_TYPES and not plugin:
+        installed = installed_names()
+        out.add(f"unknown type {toml_text(kind)}; known types: {', '.join(_BUILT_IN)}"
+                + (f"; installed generators: {', '.join(installed)}" if installed else "")
+                + "; or a plugin generator of your own, type = \"module:Name\" "
+                "(docs/plugins.md)", table, name)
+        return None
+    if plugin:
+        params = plugin_params(kind, spec, COMMON_PARAMS)
+        kind = PLUGIN_TYPE
+    else:
+        params = _type_params(table, name, kind, spec, out)
     null_rate = spec.get("null_rate", 0.0)
     if not isinstance(null_rate, (int, float)) or isinstance(null_rate, bool) \
             or not 0 <= null_rate <= 1:
@@ -273,6 +268,40 @@ def _field(table: str, name: str, spec: dict[str, Any], dataset: Dataset,
     return Field(name=name, type=kind, params=params, null_rate=float(null_rate),
                  unique=flags["unique"],
                  primary_key=flags["primary_key"], mutable=flags["mutable"])
+
+
+def _type_params(table: str, name: str, kind: str, spec: dict[str, Any],
+                 out: Collector) -> dict[str, Any]:
+    """A built-in type's parameters, each checked against the type's catalogue entry."""
+    ftype = FIELD_TYPES[kind]
+    params: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key in COMMON_PARAMS:
+            continue
+        param = ftype.param(key)
+        if param is None:
+            accepted = [p.name for p in ftype.params] + list(COMMON_PARAMS[1:])
+            out.add(f"unknown parameter {key!r} for type {kind}; accepted: "
+                    f"{', '.join(accepted)}", table, name)
+            continue
+        if not _matches(value, param):
+            out.add(f"{key} must be {param.describe_kinds()}, got {toml_text(value)}", table, name)
+            continue
+        # TOML has inf and nan, and integers of any size: a number a column cannot hold
+        # would wrap or poison a whole draw, inside a list as much as alone.
+        wrong = _unholdable(value)
+        if wrong is not None:
+            out.add(f"{key} {wrong}", table, name)
+            continue
+        if param.choices and value not in param.choices:
+            allowed = ", ".join(map(str, param.choices))
+            out.add(f"{key} must be one of {allowed}, got {toml_text(value)}", table, name)
+            continue
+        params[key] = value
+    for param in ftype.params:
+        if param.required and param.name not in spec:
+            out.add(f"type {kind} needs `{param.name}`", table, name)
+    return params
 
 
 def _check_params(table: str, name: str, kind: str, p: dict[str, Any], dataset: Dataset,

@@ -18,6 +18,7 @@ from datastorm_core.genfile import fieldspecs
 from datastorm_core.genfile import type_checks as tc
 from datastorm_core.genfile.expressions import KINDS, names_in
 from datastorm_core.genfile.lifecycle import lifecycle_problems
+from datastorm_core.genfile.plugins import PLUGIN_TYPE, plugin_problems
 from datastorm_core.genfile.time_order import order_check, order_reads
 
 __all__ = [
@@ -281,6 +282,13 @@ FIELD_TYPES: dict[str, FieldType] = {
                            Param("scale", (int,))),
                   None, "a value computed from fields of the row: quantity * unit_price",
                   check=tc.checks(tc.expr_result), expressions=_expr_expressions),
+        # A generator of the user's own (genfile.plugins): the Genfile writes its name as
+        # the type, validation turns it into this one, its name and parameters carried as
+        # `generator` and `options`; its column type is what the generator declares.
+        FieldType(PLUGIN_TYPE, (), None,
+                  "a generator written in Python: type = \"my_pkg.gens:Iban\" or an entry "
+                  "point's name (docs/plugins.md)",
+                  check=tc.checks(tc.params_only(plugin_problems))),
     )
 }
 

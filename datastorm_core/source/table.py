@@ -130,7 +130,7 @@ def _max_length_problems(f: Field, generator: Generator) -> list[str]:
     """Where cutting text to ``max_length`` would break the field, it is refused."""
     width = f.param("max_length")
     if generator.column_type is not ColumnType.TEXT:
-        return [f"max_length cuts text, and type {f.type} makes "
+        return [f"max_length cuts text, and type {f.written_type} makes "
                 f"{generator.column_type.value} values: remove max_length"]
     reference = isinstance(generator, ReferenceGenerator)
     unique = f.unique or generator.unique_by_nature
@@ -146,8 +146,8 @@ def _max_length_problems(f: Field, generator: Generator) -> list[str]:
     if reference:
         return [f"max_length {width} would cut the parent's keys ({known}), and a cut key "
                 "matches no parent row: remove max_length"]
-    return [f"max_length {width} could make two unique values equal ({f.type} values are "
-            f"{known}): raise max_length or remove unique"]
+    return [f"max_length {width} could make two unique values equal ({f.written_type} values "
+            f"are {known}): raise max_length or remove unique"]
 
 
 def _cut_space(space: ValueSpace | None, width: int | None) -> ValueSpace | None:

@@ -359,6 +359,18 @@ def test_column_descriptions_say_how_each_column_is_generated() -> None:
     assert u["t_id"] == "reference: references t.id"
 
 
+def test_a_generator_of_the_users_own_is_described_by_its_name_and_parameters() -> None:
+    genfile = loads_genfile('[t]\nrecords = 3\n[t.id]\ntype = "sequence"\n[t.code]\n'
+                            'type = "datastorm_test_plugins:Codes"\nprefix = "Q"\n'
+                            'null_rate = 0.5\n', environ={})
+    source = check(genfile)
+    described = {c.name: c.description for c in column_schema(source.schema("t"),
+                                                              genfile.table("t")).columns}
+    assert described["code"] == "datastorm_test_plugins:Codes: prefix Q; 50% NULL"
+    spec = DatastormTranslator().get_description(genfile.table("t"))
+    assert "code (datastorm_test_plugins:Codes)" in (spec or "")
+
+
 def test_translation_is_comprehensive() -> None:
     """Every part of every asset comes from the translator's get_* methods."""
 

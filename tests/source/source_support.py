@@ -268,6 +268,12 @@ type = "total"
 of = "kitchen_item.qty"
 function = "sum"
 
+# A generator of the user's own (tests/fixtures/plugins), unique through its from_ordinals.
+[kitchen.own_code]
+type = "datastorm_test_plugins:Codes"
+prefix = "K"
+unique = true
+
 # A kitchen's items, its fields written as inline tables: 1..n, each later than the last.
 [kitchen_item]
 kitchen_id = {{ type = "reference", ref = "kitchen.id", per_parent = [0, 3] }}

@@ -66,6 +66,8 @@ MINIMAL_FIELDS: dict[str, str] = {
     "lifecycle": 'type = "lifecycle"\nof = "p"\ntransitions = { a = ["b"], b = ["c"], '
                  'c = ["d"], d = ["e"] }\n[t.p]\ntype = "reference"\nref = "parent.id"\n'
                  'per_parent = "x"',
+    # A generator of the user's own (tests/fixtures/plugins), named by its dotted path.
+    "plugin": 'type = "datastorm_test_plugins:Codes"',
 }
 # The row count of t, unless its case ties it to a parent (the parent then decides).
 RECORDS = {"ordinal": "", "lifecycle": ""}

@@ -443,6 +443,9 @@ when = "flag"
 type = "expr"
 expr = "round(money * 100)"
 
+[s.own_code]
+type = "datastorm_test_plugins:Codes"
+
 [event]
 partition_by = "day"
 time_field = "at"
@@ -477,6 +480,7 @@ type = "date"
 # Fields whose value space is unknown (None) by design, and why.
 UNKNOWN = {
     "doc": "as long as the fields it holds",
+    "own_code": "a generator of the user's own says nothing of its values",
 }
 
 # Fields of table s whose longest generated value must be the bound (fixed layouts, small

@@ -34,6 +34,7 @@ from datastorm_core.source.generators.places import (
     CityGenerator,
     StateGenerator,
 )
+from datastorm_core.source.generators.plugin import PluginGenerator
 from datastorm_core.source.generators.reference import ReferenceGenerator
 from datastorm_core.source.generators.strings import (
     BytesGenerator,
@@ -89,4 +90,5 @@ GENERATORS: dict[str, type[Generator]] = {
     "total": TotalGenerator,
     "expr": ExprGenerator,
     "lifecycle": LifecycleGenerator,
+    "plugin": PluginGenerator,  # a generator of the user's own (genfile.plugins)
 }
