@@ -184,3 +184,19 @@ def _space(made: Column, kind: ExprType) -> ValueSpace | None:
         return None
     values = [v for v in python(kind, made) if v is not None]
     return ValueSpace(low=min(values), high=max(values)) if values else None
+
+
+def test_a_branch_of_intervals_keeps_the_seconds_of_each_branch() -> None:
+    """Found by the property above: the bounds of an interval are (months, seconds), and
+    a union that took them for (low, high) lost a branch's -30.5 days."""
+    late = datetime(2026, 2, 1)  # 30.5 days after the expressions' now
+    tt = Column(np.array([late], dtype="datetime64[s]"), None)
+    for text in ("now - ((now - tt) if true else days(0))",
+                 "now - coalesce(now - tt, days(0))"):
+        tree = typed(text)
+        assert tree.type is not None
+        space = value_space(analyse(tree, lambda name: ValueSpace(low=late, high=late)),
+                            tree.type)
+        (value,) = evaluate_column(tree, {"tt": tt}, 1).to_pylist()
+        assert value == late and space is not None
+        assert space.low <= value <= space.high, (text, space)

@@ -101,10 +101,21 @@ def _corners(a: Bounds, b: Bounds, op: Callable[[Any, Any], Any]) -> Bounds:
     return min(values), max(values)
 
 
-def _union(parts: list[Bounds]) -> Bounds:
+def _union(parts: list[Bounds], interval: bool = False) -> Bounds:
+    """Bounds holding every part's values. An interval's bounds are not (low, high)
+    but (months, seconds), each a (low, high) of its own: taken apart, the smallest
+    "low" of the pairs was the months of one part and the largest "high" the seconds
+    of another (a branch's -30 days came out as a shift of at most 4 days)."""
     if any(p is None for p in parts):
         return None
+    if interval:
+        return (_union([p[0] for p in parts]),  # type: ignore[index]
+                _union([p[1] for p in parts]))  # type: ignore[index]
     return min(p[0] for p in parts), max(p[1] for p in parts)  # type: ignore[index]
+
+
+def _is_interval(node: Node) -> bool:
+    return node.type is not None and node.type.kind == "interval"
 
 
 def _month_days(months: tuple[int, int]) -> tuple[int, int]:
@@ -227,7 +238,7 @@ class _Analyser:
 
     def _ifelse(self, node: IfElse) -> Analysis:
         parts = [self.node(n) for n in (node.condition, node.then, node.other)]
-        return Analysis(_union([parts[1].bounds, parts[2].bounds]),
+        return Analysis(_union([parts[1].bounds, parts[2].bounds], _is_interval(node)),
                         any(p.partial for p in parts))
 
     def _call(self, node: Call) -> Analysis:
@@ -240,11 +251,13 @@ class _Analyser:
         if name in ("min", "max"):
             if any(b is None for b in bounds):
                 return Analysis(None, partial)
+            if _is_interval(node):  # every argument's shifts: a bound of the least and most
+                return Analysis(_union(bounds, interval=True), partial)
             pick = min if name == "min" else max
             return Analysis((pick(b[0] for b in bounds),  # type: ignore[index]
                              pick(b[1] for b in bounds)), partial)  # type: ignore[index]
         if name == "coalesce":
-            return Analysis(_union(bounds), partial)
+            return Analysis(_union(bounds, _is_interval(node)), partial)
         if name in ("month", "day"):
             return Analysis((1, 12) if name == "month" else (1, 31), partial)
         if name in ("years", "months", "days", "hours", "minutes", "seconds"):
