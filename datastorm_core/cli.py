@@ -1,4 +1,4 @@
-"""The ``datastorm`` command: validate, plan, preview, run, stream, import.
+"""The ``datastorm`` command: validate, plan, preview, run, stream, import, serve.
 
 Exit codes: 0 done; 2 a user error (Genfile, arguments), reported before
 anything is written; 1 a failure while running, with its cause; 130
@@ -39,6 +39,7 @@ from datastorm_core.run import (
     target_url,
 )
 from datastorm_core.secrets import remember, scrub
+from datastorm_core.serve import command as serve_command
 from datastorm_core.stream import command as stream_command
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in (validate, plan_cmd, show, go):  # `datastorm run --debug` works too
         command.add_argument("--debug", action="store_true", help="show tracebacks of failures")
     stream_command.add_parser(commands)
+    serve_command.add_parser(commands)
 
     imp = commands.add_parser("import", help="write a Genfile for a live PostgreSQL schema")
     imp.add_argument("url", help="the database, postgresql://user@host:port/db")
@@ -291,7 +293,8 @@ def _cmd_import(args: argparse.Namespace, out: Console) -> int:
 
 
 COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "preview": _cmd_preview,
-            "run": _cmd_run, "stream": stream_command.cmd_stream, "import": _cmd_import}
+            "run": _cmd_run, "stream": stream_command.cmd_stream, "import": _cmd_import,
+            "serve": serve_command.cmd_serve}
 
 
 class _Signals:
