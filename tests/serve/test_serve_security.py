@@ -1,0 +1,87 @@
+"""``datastorm serve``'s guards: the bearer token, loopback by default, no ``..``, no password."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from serve_support import SHOP_GENFILE, Server, running_server, serve_command
+
+TOKEN = "t0ken-for-the-serve-tests"
+PASSWORD = "pa55-never-shown"
+TARGET = f"postgresql://someone:{PASSWORD}@127.0.0.1:1/nowhere"
+
+
+@pytest.fixture(scope="module")
+def genfile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("serve-security") / "Genfile.toml"
+    path.write_text(SHOP_GENFILE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(genfile: Path) -> Iterator[Server]:
+    # The target is never connected to: it only gives /tables its column types.
+    with running_server(genfile, genfile.parent / "serve.log", "--target", TARGET,
+                        env={"DATASTORM_API_TOKEN": TOKEN}, token=TOKEN) as running:
+        yield running
+
+
+@pytest.mark.parametrize("path", ["/tables", "/tables/account/rows", "/tables/account/rows/1",
+                                  "/tables/account/stream", "/status", "/docs", "/openapi.json"])
+def test_every_route_needs_the_token(server: Server, path: str) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        answer = httpx.get(f"{server.url}{path}", headers=headers)
+        assert answer.status_code == 401
+        assert "bearer token" in answer.json()["error"]
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_the_token_opens_them(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.get(f"{server.url}/tables/account/rows/1", headers=headers).status_code == 200
+    tables = httpx.get(f"{server.url}/tables", headers=headers).json()["tables"]
+    # The column types of the --target's kind of database (PostgreSQL here).
+    balance = next(c for t in tables for c in t["columns"] if c["name"] == "balance")
+    assert balance["type"].startswith("numeric")
+
+
+def test_no_password_in_status_or_log(server: Server) -> None:
+    status = httpx.get(f"{server.url}/status",
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status.json()["target"] == "postgresql://someone@127.0.0.1:1/nowhere"
+    assert PASSWORD not in status.text
+    assert PASSWORD not in server.log.read_text()
+
+
+@pytest.mark.parametrize("path", ["/tables/../../etc/passwd", "/tables/%2e%2e/rows",
+                                  "/tables/..%2F..%2Fetc%2Fpasswd/rows",
+                                  "/tables/account/rows/..", "/%252e%252e/tables"])
+def test_dot_dot_is_refused(server: Server, path: str) -> None:
+    # http.client sends the path as it is (httpx would resolve the dots first).
+    url = urlsplit(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+        answer = conn.getresponse()
+        body = answer.read().decode()
+    finally:
+        conn.close()
+    assert answer.status == 400
+    assert "'..'" in body and answer.getheader("content-type") == "application/json"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com"])
+def test_a_host_beyond_loopback_needs_a_token(genfile: Path, host: str) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "DATASTORM_API_TOKEN"}
+    done = subprocess.run(serve_command(str(genfile), "--host", host, "--port", "1"),
+                          capture_output=True, text=True, env=environment, timeout=60)
+    assert done.returncode == 2
+    assert "DATASTORM_API_TOKEN" in done.stderr and host in done.stderr
+    assert "Traceback" not in done.stderr
