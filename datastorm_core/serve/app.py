@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from datastorm_core import __version__
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.run import RunOptions
-from datastorm_core.serve import routes_status, routes_stream, routes_tables
+from datastorm_core.serve import routes_exports, routes_status, routes_stream, routes_tables
 from datastorm_core.serve.errors import install_error_handlers
 from datastorm_core.serve.guard import Guard
 from datastorm_core.serve.limits import ServeSettings
@@ -31,9 +31,10 @@ with `DATASTORM_API_TOKEN` set. Errors are JSON: `{"error": "..."}`.
 
 def create_app(genfile: Genfile, settings: ServeSettings | None = None,
                options: RunOptions | None = None, target: str | None = None,
-               exports: Any = None) -> FastAPI:
+               exports: Any = None, exports_unavailable: str | None = None) -> FastAPI:
     """The API of ``genfile``'s tables; ``options`` as the command line gave them (the
-    target whose column types ``/tables`` shows, the seed), ``target`` redacted."""
+    target whose column types ``/tables`` shows, the seed), ``target`` redacted;
+    ``exports`` the export queue (None: ``exports_unavailable`` says why)."""
     settings = settings or ServeSettings()
     tables = ServedTables(genfile, options)
     counts = exports.counts if exports is not None else None
@@ -41,8 +42,10 @@ def create_app(genfile: Genfile, settings: ServeSettings | None = None,
     app = FastAPI(title="datastorm", version=__version__, description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None)
     app.state.serve = ServeState(tables, settings, registry, target, exports)
+    if exports_unavailable:
+        app.state.serve.exports_unavailable = exports_unavailable
     install_error_handlers(app)
-    for module in (routes_tables, routes_stream, routes_status):
+    for module in (routes_tables, routes_stream, routes_status, routes_exports):
         app.include_router(module.router)
     app.add_middleware(Guard, token=settings.token, registry=registry)
     return app

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from datastorm_core.errors import UsageError
+from datastorm_core.genfile.model import Genfile
 from datastorm_core.loading import load_genfile
 from datastorm_core.run import RunOptions, target_url
 from datastorm_core.serve.limits import (
@@ -45,6 +48,13 @@ def add_parser(commands: Any) -> None:
     go.add_argument("--target", help="target URL whose column types /tables shows "
                     "(default: the Genfile's [target])")
     go.add_argument("--seed", type=int, help="override [dataset] seed")
+    go.add_argument("--queue", metavar="URL",
+                    help="exports go to this Redis list (redis://host:6379/0), taken by "
+                    "`datastorm worker` processes (default: run in this process)")
+    go.add_argument("--out-dir", default="exports",
+                    help="directory of the export files (default ./exports)")
+    go.add_argument("--export-workers", type=int, default=2,
+                    help="threads running exports without --queue (default 2)")
     go.add_argument("--max-page-rows", type=int, default=DEFAULT_MAX_PAGE_ROWS,
                     help=f"most rows a page may ask for (default {DEFAULT_MAX_PAGE_ROWS})")
     go.add_argument("--max-rate", type=float, default=DEFAULT_MAX_RATE,
@@ -69,17 +79,46 @@ def cmd_serve(args: argparse.Namespace, out: Console) -> int:
     options = RunOptions(target=args.target, seed=args.seed)
     genfile = load_genfile(args.genfile, target_overridden=bool(args.target),
                            named_overridden=True)
+    UsageError.unless_at_least(1, ("--export-workers", args.export_workers))
     shown_target = redact(target_url(genfile, options) or "") or None
-    app = create_app(genfile, settings, options, target=shown_target)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    err.print(f"datastorm serve: {len(app.state.serve.tables.tables)} tables of "
-              f"{args.genfile} on http://{host}:{settings.port} (API docs at /docs"
-              f"{', bearer token required' if settings.token else ''})", markup=False)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=args.log_level, timeout_graceful_shutdown=
-                            SHUTDOWN_GRACE_SECONDS, server_header=False)
-    # uvicorn raises the signal it caught again once it has stopped: the stop asked for.
-    with suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+    exports, unavailable = _export_queue(genfile, args)
+    try:
+        app = create_app(genfile, settings, options, target=shown_target, exports=exports,
+                         exports_unavailable=unavailable)
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        err.print(f"datastorm serve: {len(app.state.serve.tables.tables)} tables of "
+                  f"{args.genfile} on http://{host}:{settings.port} (API docs at /docs"
+                  f"{', bearer token required' if settings.token else ''})", markup=False)
+        if unavailable and genfile.exports:
+            err.print(f"datastorm serve: note: exports are not served: {unavailable}",
+                      markup=False)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                                log_level=args.log_level, server_header=False,
+                                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+        # uvicorn raises the signal it caught again once it has stopped: the stop asked for.
+        with suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run()
+    finally:
+        if exports is not None:
+            exports.close()
     return EXIT_OK
+
+
+def _export_queue(genfile: Genfile, args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The export queue, or None and why there is none.
+
+    A Genfile whose target is not PostgreSQL still serves its rows: its exports
+    are then unavailable (503), unless ``--queue`` asked for them (exit 2).
+    """
+    from datastorm_core.exports import ExportError, open_queue
+
+    if not genfile.exports:
+        return None, "the Genfile declares no [exports.NAME]"
+    try:
+        return open_queue(genfile, args.target, args.queue, Path(args.out_dir),
+                          workers=args.export_workers), None
+    except ExportError as exc:
+        if args.queue is not None:
+            raise
+        return None, str(exc)

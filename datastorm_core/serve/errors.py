@@ -42,9 +42,15 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for problem in exc.errors():
-        where = [str(p) for p in problem.get("loc", ()) if p not in ("query", "path", "body")]
-        name = ".".join(where) or "request"
-        parts.append(f"{name}: {problem.get('msg', 'invalid')}")
+        loc = [str(p) for p in problem.get("loc", ())]
+        where = "the JSON body" if loc[:1] == ["body"] else "request"
+        name = ".".join(loc[1:]) or where
+        if loc[:1] == ["body"] and loc[1:]:
+            name = f"the JSON body's {name}"
+        message = str(problem.get("msg", "invalid"))
+        if message == "Input should be a valid dictionary":
+            message = "should be a JSON object"
+        parts.append(f"{name}: {message}")
     return "; ".join(parts) or "invalid request"
 
 

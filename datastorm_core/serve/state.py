@@ -20,7 +20,8 @@ class ServeState:
     settings: ServeSettings
     registry: StatusRegistry
     target: str | None = None  # the target URL, redacted, for /status
-    exports: Any = None  # the export queue, when exports are served
+    exports: Any = None  # the export queue (exports.ExportQueue), when exports are served
+    exports_unavailable: str = "the Genfile declares none"  # why not, when not
 
 
 def state_of(request: Request) -> ServeState:

@@ -269,3 +269,10 @@ def test_status_counts_requests_and_rows(server: Server) -> None:
     assert "exports" in after
     assert httpx.get(f"{server.url}/docs").status_code == 200
     assert "/tables/{table}/stream" in httpx.get(f"{server.url}/openapi.json").json()["paths"]
+
+
+def test_exports_of_a_genfile_without_any(server: Server) -> None:
+    answer = httpx.post(f"{server.url}/exports/anything", json={})
+    assert answer.status_code == 503
+    assert "declares no [exports.NAME]" in answer.json()["error"]
+    assert httpx.get(f"{server.url}/status").json()["exports"] == {}
