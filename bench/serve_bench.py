@@ -10,6 +10,8 @@ accounts), for each table:
 - ``run-null``: ``datastorm run --tables TABLE --target null:``: the rows
   generated and dropped, the generator's own ceiling; its rows/s is the one
   the run reports for the table (process start and checks left out).
+- ``run-jsonl``: the same run into ``jsonl:///DIR``, which encodes every row
+  to the JSON text the API sends: the generator plus the encoding.
 - ``serve-ndjson``: a ``datastorm serve`` already listening on 127.0.0.1; a
   client (this process, httpx) reads every row of the table as NDJSON in pages
   of ``--page`` rows (``GET /tables/TABLE/rows?offset=&limit=&format=ndjson``),
@@ -44,6 +46,9 @@ from bench import median_run, write_record  # noqa: E402  (bench/ is not a packa
 
 DATASTORM = [sys.executable, "-c", "import sys; from datastorm_core.entry import main; "
              "sys.exit(main())"]
+#: run-null is the reference; run-jsonl writes the same JSON text to a file, so the
+#: gap between the two is what encoding rows as JSON costs, which null: never pays.
+METHODS = ("run-null", "run-jsonl", "serve-ndjson")
 # A page as large as the server allows by default: fewer round trips, same streaming.
 DEFAULT_PAGE_ROWS = 100_000
 
@@ -57,16 +62,17 @@ def genfile(rows: int, directory: Path) -> Path:
     return path
 
 
-def method_run_null(path: Path, table: str) -> dict[str, Any]:
-    done = timed([*DATASTORM, "run", str(path), "--tables", table, "--target", "null:"])
+def method_run(path: Path, table: str, target: str) -> dict[str, Any]:
+    done = timed([*DATASTORM, "run", str(path), "--tables", table, "--target", target])
     if done["exit"]:
         return {"error": f"exit {done['exit']}: {done['stderr'].strip()[-300:]}"}
-    line = re.search(rf"^{table}: ([\d,]+) rows in ([\d.]+) s", done["stdout"], re.M)
+    # The summary's line of the table: | table | rows | seconds | rows/s |
+    line = re.search(rf"^\W*{table}\s*\W\s*([\d,]+)\s*\W\s*([\d.]+)\s*\W", done["stdout"], re.M)
     if line is None:
         return {"error": f"no summary line for {table} in: {done['stdout'][-300:]}"}
     rows, seconds = int(line.group(1).replace(",", "")), float(line.group(2))
     return {"rows": rows, "seconds": seconds, "rows_per_second": round(rows / seconds),
-            "peak_rss_mb": done["peak_rss_mb"]}
+            "wall_seconds": round(done["seconds"], 3), "peak_rss_mb": done["peak_rss_mb"]}
 
 
 def free_port() -> int:
@@ -138,11 +144,15 @@ def main() -> None:
             for round_number in range(1, max(1, args.repeat) + 1):
                 for table in tables:
                     rows = args.rows * (2 if table == "account" else 1)
-                    for method in ("run-null", "serve-ndjson"):
+                    for method in METHODS:
                         print(f"round {round_number}: {method} {table} ({rows:,} rows) ...",
                               file=sys.stderr, flush=True)
-                        result = (method_run_null(path, table) if method == "run-null"
-                                  else method_serve(url, server.pid, table, rows, args.page))
+                        if method == "serve-ndjson":
+                            result = method_serve(url, server.pid, table, rows, args.page)
+                        else:
+                            target = ("null:" if method == "run-null"
+                                      else f"jsonl:///{Path(scratch) / 'jsonl'}")
+                            result = method_run(path, table, target)
                         runs.setdefault(f"{method}:{table}", []).append(result)
         finally:
             server.send_signal(signal.SIGTERM)
@@ -152,7 +162,7 @@ def main() -> None:
           f"{'peak RSS':>9} {'serve/run':>9}")
     for table in tables:
         reference = results.get(f"run-null:{table}", {}).get("rows_per_second")
-        for method in ("run-null", "serve-ndjson"):
+        for method in METHODS:
             r = results[f"{method}:{table}"]
             if "rows_per_second" not in r:
                 print(f"{method:<22} {table:<10} {r.get('error')}")

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from datastorm_core.serve.formats import RowFormat
 from datastorm_core.serve.registry import OpenStream, StatusRegistry
-from datastorm_core.serve.tables import ServedTables
+from datastorm_core.serve.tables import PAST_THE_COUNT, ServedTables
 
 __all__ = [
     "PAGE_CHUNK_ROWS",
@@ -90,7 +90,12 @@ async def paced_text(tables: ServedTables, stream: OpenStream, fmt: RowFormat,
             return fmt.rows(tables.chunk(name, first, first + rows), served.schema,
                             first == stream.first_row)
 
-        text = await to_thread.run_sync(encode)
+        try:
+            text = await to_thread.run_sync(encode)
+        except PAST_THE_COUNT:
+            if index < served.records:
+                raise
+            break  # a row past the count the generators cannot make after all: the end
         yield text
         index += rows
         sent += rows

@@ -8,8 +8,10 @@ reference pool picks, as in a run). No database is read or written.
 Past its row count a table goes on as ``datastorm stream --tables`` does to
 Kafka: row ``records + k`` is made by the table's own generators and points
 at parents within their counts. A table whose generators cannot make such
-rows (a unique field drawn from a permutation of exactly ``records`` values)
-has none: its stream ends at its last row.
+rows (a unique field drawn from a permutation of exactly ``records`` values,
+children laid out parent by parent with ``per_parent``) has none: its stream
+ends at its last row. Unique values past the count are not checked against the
+first ``records`` rows (as in ``datastorm stream``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,12 @@ from datastorm_core.run import RunOptions, check
 from datastorm_core.source import Source
 from datastorm_core.tables import column_types
 
-__all__ = ["ServedTable", "ServedTables", "UnknownTable"]
+__all__ = ["PAST_THE_COUNT", "ServedTable", "ServedTables", "UnknownTable"]
+
+
+#: What a generator raises for a row it cannot make past its table's count: an index
+#: outside a permutation of exactly ``records`` values, or outside a parent layout.
+PAST_THE_COUNT = (ValueError, IndexError)
 
 
 class UnknownTable(LookupError):
@@ -86,14 +93,19 @@ class ServedTables:
         """Rows ``[start, stop)`` of a table, as ``datastorm run`` makes them."""
         return self.source.chunk(name, start, stop)
 
+    def _grows(self, name: str) -> bool:
+        table = self.genfile.table(name)
+        if any("per_parent" in f.params for f in table.references):
+            return False  # its rows are laid out parent by parent: the count is the layout's
+        try:
+            self.source.chunk(name, table.records, table.records + 1)
+        except PAST_THE_COUNT:
+            return False
+        return True
+
     def endless(self, name: str) -> bool:
         """Whether the table's generators make rows past its count (see the module doc)."""
         with self._lock:
             if name not in self._endless:
-                records = self.tables[name].records
-                try:
-                    self.source.chunk(name, records, records + 1)
-                    self._endless[name] = True
-                except ValueError:  # a permutation of exactly ``records`` values
-                    self._endless[name] = False
+                self._endless[name] = self._grows(name)
             return self._endless[name]

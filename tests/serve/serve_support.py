@@ -19,7 +19,8 @@ import pytest
 # The server reads the Genfile, compiles its tables and listens in well under this.
 START_SECONDS = 30.0
 
-# A parent and a child with a foreign key, NULLs, decimals, dates and timestamps.
+# A parent and a child with a foreign key, NULLs, decimals, dates and timestamps; a child
+# laid out parent by parent (per_parent), whose rows end at its count.
 SHOP_GENFILE = """\
 [dataset]
 seed = 7
@@ -69,6 +70,16 @@ end = "2025-12-31"
 type = "string"
 pattern = "AAA 999"
 null_rate = 0.3
+
+[login]
+
+[login.id]
+type = "sequence"
+
+[login.customer_id]
+type = "reference"
+ref = "customer.id"
+per_parent = [0, 2]
 """
 
 

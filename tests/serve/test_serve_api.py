@@ -128,7 +128,7 @@ def test_one_row_and_past_the_end(server: Server, written: sqlite3.Connection) -
 
 def test_tables_lists_rows_columns_and_types(server: Server) -> None:
     tables = {t["name"]: t for t in httpx.get(f"{server.url}/tables").json()["tables"]}
-    assert set(tables) == {"customer", "account"}
+    assert set(tables) == {"customer", "account", "login"}
     account = tables["account"]
     assert account["rows"] == 1200
     assert account["references"] == {"customer_id": "customer.id"}
@@ -167,6 +167,15 @@ def test_a_stream_resumes_from_an_index_and_goes_past_the_count(server: Server) 
     # Past the count, the rows go on: the ids follow, the parents are real ones.
     assert [r["id"] for r in rows[10:]] == list(range(1201, 1221))
     assert all(1 <= r["customer_id"] <= 400 for r in rows)
+
+
+def test_a_stream_of_a_table_that_cannot_grow_ends_at_its_last_row(server: Server) -> None:
+    tables = {t["name"]: t["rows"] for t in httpx.get(f"{server.url}/tables").json()["tables"]}
+    last = tables["login"]
+    answer = httpx.get(f"{server.url}/tables/login/stream", params={"rate": 5000,
+                                                                  "from": last - 5}, timeout=10)
+    assert [json.loads(line)["id"] for line in answer.text.splitlines()] == list(
+        range(last - 4, last + 1))
 
 
 def test_sse_events_carry_the_row_index_and_resume_after_last_event_id(server: Server) -> None:
