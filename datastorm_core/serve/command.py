@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from datastorm_core.errors import UsageError
+from datastorm_core.errors import RunError, UsageError
 from datastorm_core.genfile.model import Genfile
 from datastorm_core.loading import load_genfile
 from datastorm_core.run import RunOptions, target_url
@@ -27,6 +28,9 @@ from datastorm_core.serve.limits import (
     ServeSettings,
 )
 from datastorm_core.target.urls import redact
+
+if TYPE_CHECKING:
+    from datastorm_core.serve.registry import StatusRegistry
 
 __all__ = ["add_parser", "cmd_serve"]
 
@@ -72,6 +76,7 @@ def cmd_serve(args: argparse.Namespace, out: Console) -> int:
 
     from datastorm_core.serve.app import create_app
 
+    _Server = _server_class()
     settings = ServeSettings.from_environment(
         host=args.host, port=args.port, max_page_rows=args.max_page_rows,
         max_rate=args.max_rate, max_streams=args.max_streams)
@@ -96,13 +101,37 @@ def cmd_serve(args: argparse.Namespace, out: Console) -> int:
         config = uvicorn.Config(app, host=settings.host, port=settings.port,
                                 log_level=args.log_level, server_header=False,
                                 timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+        server = _Server(config, app.state.serve.registry)
         # uvicorn raises the signal it caught again once it has stopped: the stop asked for.
-        with suppress(KeyboardInterrupt):
-            uvicorn.Server(config).run()
+        try:
+            with suppress(KeyboardInterrupt):
+                server.run()
+        except SystemExit:  # uvicorn's own exit when it cannot start (it logged why)
+            server.started = False
+        if not server.started:
+            raise RunError(f"could not listen on {host}:{settings.port} (the reason is above)")
     finally:
         if exports is not None:
             exports.close()
     return EXIT_OK
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class StoppingServer(uvicorn.Server):
+        """uvicorn's server that tells the open streams when it is asked to stop, so
+        they end cleanly within the grace period instead of being cancelled."""
+
+        def __init__(self, config: uvicorn.Config, registry: StatusRegistry) -> None:
+            super().__init__(config)
+            self.registry = registry
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.registry.stopping = True
+            super().handle_exit(sig, frame)
+
+    return StoppingServer
 
 
 def _export_queue(genfile: Genfile, args: argparse.Namespace) -> tuple[Any, str | None]:

@@ -45,6 +45,8 @@ STREAM_CHUNK_ROWS = 1024
 MAX_CATCH_UP_SECONDS = 1.0
 # The shortest sleep between two sends: below it, the loop would spin for single rows.
 MIN_TICK_SECONDS = 0.005
+# The longest: a slow stream still sees within this long that the server is stopping.
+MAX_TICK_SECONDS = 0.25
 
 
 async def page_text(tables: ServedTables, name: str, start: int, stop: int, fmt: RowFormat,
@@ -67,7 +69,8 @@ async def page_text(tables: ServedTables, name: str, start: int, stop: int, fmt:
 async def paced_text(tables: ServedTables, stream: OpenStream, fmt: RowFormat,
                      registry: StatusRegistry) -> AsyncIterator[str]:
     """The table's rows from ``stream.first_row`` on, at ``stream.rate`` rows a second;
-    endless, or up to the table's last row when its generators end there."""
+    endless, or up to the table's last row when its generators end there; ended
+    cleanly when the server stops."""
     name, rate = stream.table, stream.rate
     served = tables.table(name)
     end = None if await to_thread.run_sync(tables.endless, name) else served.records
@@ -75,11 +78,12 @@ async def paced_text(tables: ServedTables, stream: OpenStream, fmt: RowFormat,
     started = loop.time()
     index, sent = stream.first_row, 0
     yield fmt.start(served.schema)
-    while end is None or index < end:
+    while (end is None or index < end) and not registry.stopping:
         elapsed = loop.time() - started
         due = int(elapsed * rate) - sent
         if due <= 0:
-            await asyncio.sleep(max(MIN_TICK_SECONDS, (sent + 1) / rate - elapsed))
+            wait = (sent + 1) / rate - elapsed
+            await asyncio.sleep(min(MAX_TICK_SECONDS, max(MIN_TICK_SECONDS, wait)))
             continue
         if due > rate * MAX_CATCH_UP_SECONDS:  # behind: drop the backlog, keep the rate
             started = loop.time() - (sent + rate * MAX_CATCH_UP_SECONDS) / rate

@@ -62,6 +62,9 @@ class StatusRegistry:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.exports = exports
+        # Set when the server is asked to stop: open streams end at their next tick
+        # instead of being cancelled when the grace period runs out.
+        self.stopping = False
 
     def request(self) -> None:
         with self._lock:

@@ -99,6 +99,7 @@ class Server:
     url: str
     pid: int
     log: Path
+    process: subprocess.Popen[bytes]
 
     def rss_kb(self) -> int:
         """The server's resident memory now (VmRSS of /proc/<pid>/status), in kB."""
@@ -118,7 +119,7 @@ def running_server(genfile: Path, log: Path, *argv: str, env: Mapping[str, str] 
         process = subprocess.Popen(
             serve_command(str(genfile), "--port", str(port), "--log-level", "warning", *argv),
             stdout=out, stderr=subprocess.STDOUT, env={**environment, **(env or {})})
-    server = Server(f"http://127.0.0.1:{port}", process.pid, log)
+    server = Server(f"http://127.0.0.1:{port}", process.pid, log, process)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -136,7 +137,8 @@ def running_server(genfile: Path, log: Path, *argv: str, env: Mapping[str, str] 
             time.sleep(0.05)
         yield server
     finally:
-        os.kill(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import http.client
 import os
-import subprocess
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from serve_support import SHOP_GENFILE, Server, running_server, serve_command
+from e2e_support import run_cli
+from serve_support import SHOP_GENFILE, Server, running_server
 
 TOKEN = "t0ken-for-the-serve-tests"
 PASSWORD = "pa55-never-shown"
@@ -77,11 +79,38 @@ def test_dot_dot_is_refused(server: Server, path: str) -> None:
     assert "'..'" in body and answer.getheader("content-type") == "application/json"
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com"])
-def test_a_host_beyond_loopback_needs_a_token(genfile: Path, host: str) -> None:
-    environment = {k: v for k, v in os.environ.items() if k != "DATASTORM_API_TOKEN"}
-    done = subprocess.run(serve_command(str(genfile), "--host", host, "--port", "1"),
-                          capture_output=True, text=True, env=environment, timeout=60)
-    assert done.returncode == 2
-    assert "DATASTORM_API_TOKEN" in done.stderr and host in done.stderr
-    assert "Traceback" not in done.stderr
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com", "::"])
+def test_a_host_beyond_loopback_needs_a_token(genfile: Path, host: str,
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATASTORM_API_TOKEN", raising=False)
+    done = run_cli(capsys, "serve", str(genfile), "--host", host, "--port", "1")
+    assert done.code == 2
+    assert "DATASTORM_API_TOKEN" in done.err and host in done.err
+    assert "Traceback" not in done.both
+
+
+def test_a_busy_port_is_an_error(server: Server, genfile: Path,
+                                 capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATASTORM_API_TOKEN", raising=False)
+    port = str(urlsplit(server.url).port)
+    done = run_cli(capsys, "serve", str(genfile), "--port", port, "--log-level", "critical")
+    assert done.code == 1
+    assert f"could not listen on 127.0.0.1:{port}" in done.err
+
+
+def test_a_stop_ends_open_streams(genfile: Path) -> None:
+    log = genfile.parent / "stop.log"
+    with running_server(genfile, log) as server:
+        with httpx.stream("GET", f"{server.url}/tables/customer/stream", params={"rate": 2},
+                          timeout=10) as answer:
+            lines = answer.iter_lines()
+            assert next(lines)
+            started = time.monotonic()
+            os.kill(server.pid, signal.SIGTERM)
+            rest = list(lines)  # the stream ends: the server closed it, not the client
+        assert server.process.wait(timeout=5) == 0
+        assert time.monotonic() - started < 3
+        assert len(rest) <= 2
+    assert "Traceback" not in log.read_text()
