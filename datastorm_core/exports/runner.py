@@ -25,6 +25,7 @@ from datastorm_core.target.urls import redact, scheme_of
 __all__ = ["DEFAULT_STATEMENT_TIMEOUT", "ExportResult", "export_url", "run_export"]
 
 DEFAULT_STATEMENT_TIMEOUT = 600.0  # seconds; [exports.NAME] statement_timeout overrides
+APPLICATION_NAME = "datastorm-export"  # in pg_stat_activity
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def run_export(
     started = time.monotonic()
     timeout = statement_timeout or export.statement_timeout or DEFAULT_STATEMENT_TIMEOUT
     try:
-        with psycopg.connect(url, connect_timeout=10) as conn:
+        with psycopg.connect(url, connect_timeout=10, application_name=APPLICATION_NAME) as conn:
             conn.read_only = True  # an export reads; whatever its SQL says, it cannot write
             with conn.cursor() as cur:
                 # Session level, set before the read-only transaction begins.

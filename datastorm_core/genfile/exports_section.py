@@ -72,16 +72,16 @@ def _export(name: str, body: Any, tables: Collection[str], out: Collector) -> Ex
     fmt = body.get("format", "csv")
     if fmt not in EXPORT_FORMATS:
         out.add(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}", where)
-    params = _params(body.get("params", {}), where, out)
-    if parsed is not None and params is not None:
-        declared = {p.name for p in params}
+    params, params_ok = _params(body.get("params", {}), where, out)
+    if parsed is not None:
+        declared = set(params)
         for used in parsed.names:
             if used not in declared:
                 out.add(f"the SQL uses :{used}, which is not declared; add it to "
                         f"[{where}.params] with its type, e.g. {used} = \"text\"", where)
-        for p in params:
-            if p.name not in parsed.names:
-                out.add(f"parameter {p.name!r} is declared but the SQL never uses :{p.name}",
+        for name_ in params:
+            if name_ not in parsed.names:
+                out.add(f"parameter {name_!r} is declared but the SQL never uses :{name_}",
                         where)
     deps: tuple[str, ...] = ()
     if "deps" in body:
@@ -103,18 +103,20 @@ def _export(name: str, body: Any, tables: Collection[str], out: Collector) -> Ex
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or timeout <= 0):
         out.add(f"statement_timeout must be a number of seconds above 0, got {timeout!r}", where)
-    if len(out.problems) > start or parsed is None or params is None:
+    if len(out.problems) > start or parsed is None or not params_ok:
         return None
-    return Export(name=name, sql=sql, format=fmt, params=params, deps=deps,
+    return Export(name=name, sql=sql, format=fmt, params=tuple(params.values()), deps=deps,
                   statement_timeout=float(timeout) if timeout is not None else None)
 
 
-def _params(spec: Any, where: str, out: Collector) -> tuple[ExportParam, ...] | None:
+def _params(spec: Any, where: str, out: Collector) -> tuple[dict[str, ExportParam], bool]:
+    """The declared parameters, by name (those with a bad type too, so that their use
+    is still checked), and whether all are right."""
     if not isinstance(spec, dict):
         out.add(f"params must be a table of name = \"type\" ({', '.join(PARAM_TYPES)}), "
                 f"got {spec!r}", where)
-        return None
-    params: list[ExportParam] = []
+        return {}, False
+    params: dict[str, ExportParam] = {}
     ok = True
     for name, decl in spec.items():
         kind, default = decl, None
@@ -132,6 +134,7 @@ def _params(spec: Any, where: str, out: Collector) -> tuple[ExportParam, ...] | 
             out.add(f"parameter {name!r} has type {kind!r}; expected one of "
                     f"{', '.join(PARAM_TYPES)}", where)
             ok = False
+            params[name] = ExportParam(name, "text")
             continue
         if default is not None:
             try:
@@ -139,5 +142,5 @@ def _params(spec: Any, where: str, out: Collector) -> tuple[ExportParam, ...] | 
             except ValueError as exc:
                 out.add(f"parameter {name!r}: default {exc}", where)
                 ok = False
-        params.append(ExportParam(name, kind, default))
-    return tuple(params) if ok else None
+        params[name] = ExportParam(name, kind, default)
+    return params, ok
