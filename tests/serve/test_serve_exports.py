@@ -4,15 +4,17 @@ file byte for byte what ``psql``'s ``\\copy (query) TO ... CSV HEADER`` writes."
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from serve_support import SHOP_GENFILE, Server, running_server
+from serve_support import SHOP_GENFILE, Server, running_server, serve_command
 
 from datastorm_core.cli import main
 
@@ -118,3 +120,39 @@ def test_unknown_tasks(server: Server) -> None:
     assert httpx.get(f"{server.url}/exports/0123abcd").status_code == 404
     assert httpx.get(f"{server.url}/exports/0123abcd/file").status_code == 404
     assert httpx.get(f"{server.url}/exports/a.b/file").status_code == 400
+
+
+def test_with_a_redis_queue_a_worker_process_runs_the_export(
+        loaded: tuple[Path, str], tmp_path: Path) -> None:
+    import redis
+
+    path, url = loaded
+    prefix = f"datastorm-test:{uuid.uuid4().hex[:10]}"
+    queue = f"redis://127.0.0.1:6379/0?prefix={prefix}"
+    out = tmp_path / "worker-out"
+    # `datastorm worker`: serve_command() minus its "serve".
+    worker = subprocess.Popen([*serve_command()[:-1], "worker", str(path), "--queue", queue,
+                               "--target", url, "--out-dir", str(out), "--quiet"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with running_server(path, tmp_path / "serve.log", "--target", url, "--queue",
+                            queue) as server:
+            answer = httpx.post(f"{server.url}/exports/big_balances",
+                                json={"min_balance": 40000})
+            assert answer.status_code == 202
+            task = answer.json()["id"]
+            status = wait_done(server, task)
+            assert status["status"] == "done", status
+            assert status["worker"]  # taken by the worker process, not this server
+            text = httpx.get(f"{server.url}/exports/{task}/file").text
+            assert text.startswith("id,name,born,total,accounts\n")
+            assert len(text.splitlines()) == status["rows"] + 1
+            assert httpx.get(f"{server.url}/status").json()["exports"]["done"] == 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        client = redis.Redis(host="127.0.0.1", port=6379, db=0)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
