@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from datastorm_core.errors import UsageError
 
-__all__ = ["DEFAULT_MAX_PAGE_ROWS", "DEFAULT_MAX_RATE", "DEFAULT_MAX_STREAMS", "TOKEN_ENV",
+__all__ = ["DEFAULT_MAX_PAGE_ROWS", "DEFAULT_MAX_RATE", "DEFAULT_MAX_STREAMS", "MAX_ROW_INDEX",
+           "TOKEN_ENV",
            "ServeSettings", "is_loopback", "token_matches"]
 
 #: The environment variable holding the bearer token every request must carry.
@@ -27,6 +28,9 @@ DEFAULT_MAX_PAGE_ROWS = 100_000
 # Rows a second of one stream: far above what a front end or a test consumer reads,
 # far below what would let one stream take a core.
 DEFAULT_MAX_RATE = 10_000.0
+#: The largest row index a client may name: row indices are int64 in the generators,
+#: and a stream counts up from its first row without ever reaching 2**63.
+MAX_ROW_INDEX = 2**62
 # Each open stream holds a connection and a small window of rows: a handful is plenty.
 DEFAULT_MAX_STREAMS = 16
 

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from datastorm_core.serve.errors import ApiError
 from datastorm_core.serve.formats import FORMATS
+from datastorm_core.serve.limits import MAX_ROW_INDEX
 from datastorm_core.serve.pacing import ClosingStream, paced_text
 from datastorm_core.serve.registry import StreamLimitReached
 from datastorm_core.serve.routes_tables import TABLE_NAME, served_table
@@ -34,7 +35,7 @@ async def stream(
     table: Annotated[str, TABLE_NAME],
     rate: Annotated[float, Query(gt=0, description="rows a second; at most the server's "
                                  "--max-rate (default 10000), 429 beyond")] = DEFAULT_RATE,
-    start: Annotated[int | None, Query(alias="from", ge=0,
+    start: Annotated[int | None, Query(alias="from", ge=0, le=MAX_ROW_INDEX,
                                        description="index of the first row (default 0)")]
     = None,
     format: Annotated[Literal["ndjson", "sse"],
@@ -67,6 +68,6 @@ def _after(last_event_id: str | None) -> int:
     except ValueError:
         raise ApiError(400, f"Last-Event-ID must be a row index, got {last_event_id!r}") \
             from None
-    if seen < 0:
+    if not 0 <= seen < MAX_ROW_INDEX:
         raise ApiError(400, f"Last-Event-ID must be a row index, got {last_event_id!r}")
     return seen + 1

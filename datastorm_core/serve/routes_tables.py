@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from datastorm_core.serve.errors import ApiError
 from datastorm_core.serve.formats import FORMATS
+from datastorm_core.serve.limits import MAX_ROW_INDEX
 from datastorm_core.serve.pacing import ClosingStream, page_text
 from datastorm_core.serve.state import ServeState, state_of
 from datastorm_core.serve.tables import ServedTable, UnknownTable
@@ -42,7 +43,8 @@ def list_tables(state: Annotated[ServeState, Depends(state_of)]) -> dict[str, ob
 async def rows(
     state: Annotated[ServeState, Depends(state_of)],
     table: Annotated[str, TABLE_NAME],
-    offset: Annotated[int, Query(ge=0, description="index of the first row")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_INDEX,
+                                 description="index of the first row")] = 0,
     limit: Annotated[int, Query(ge=0, description="rows in the page; at most the server's "
                                 "--max-page-rows (default 100000), 429 beyond")] = 100,
     format: Annotated[Literal["json", "ndjson", "csv"],
@@ -63,7 +65,7 @@ async def rows(
 async def row(
     state: Annotated[ServeState, Depends(state_of)],
     table: Annotated[str, TABLE_NAME],
-    index: Annotated[int, Path(ge=0, description="the row's index, from 0")],
+    index: Annotated[int, Path(ge=0, le=MAX_ROW_INDEX, description="the row's index, from 0")],
 ) -> Response:
     served = served_table(state, table)
     if index >= served.records:

@@ -256,6 +256,8 @@ def test_limits_answer_429(server: Server) -> None:
     ("/tables/nope/rows", 404, "no table named 'nope'"),
     ("/tables/account/rows?format=xml", 400, "format"),
     ("/tables/account/rows?offset=-3", 400, "offset"),
+    ("/tables/account/rows?offset=99999999999999999999", 400, "offset"),
+    ("/tables/account/stream?from=9223372036854775807", 400, "from"),
     ("/tables/account/rows/abc", 400, "index"),
     ("/tables/account/stream?rate=0", 400, "rate"),
     ("/no/such/route", 404, "no such path"),
