@@ -1,4 +1,5 @@
-"""The ``datastorm`` command: validate, plan, preview, run, stream, import.
+"""The ``datastorm`` command: validate, plan, preview, run, stream, import, export, worker,
+serve.
 
 Exit codes: 0 done; 2 a user error (Genfile, arguments), reported before
 anything is written; 1 a failure while running, with its cause; 130
@@ -23,6 +24,7 @@ from datastorm_core import __version__
 from datastorm_core.core import interrupts
 from datastorm_core.core.values import spaced_text
 from datastorm_core.errors import DatastormError, Interrupted, UsageError
+from datastorm_core.exports import command as export_command
 from datastorm_core.genfile import Partition
 from datastorm_core.loading import load_genfile
 from datastorm_core.progress import ProgressDisplay, render_summary
@@ -38,6 +40,7 @@ from datastorm_core.run import (
     target_url,
 )
 from datastorm_core.secrets import remember, scrub
+from datastorm_core.serve import command as serve_command
 from datastorm_core.stream import command as stream_command
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
@@ -107,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     for command in (validate, plan_cmd, show, go):  # `datastorm run --debug` works too
         command.add_argument("--debug", action="store_true", help="show tracebacks of failures")
     stream_command.add_parser(commands)
+    export_command.add_parsers(commands)
+    serve_command.add_parser(commands)
 
     imp = commands.add_parser("import", help="write a Genfile for a live PostgreSQL schema")
     imp.add_argument("url", help="the database, postgresql://user@host:port/db")
@@ -294,7 +299,9 @@ def _cmd_import(args: argparse.Namespace, out: Console) -> int:
 
 
 COMMANDS = {"validate": _cmd_validate, "plan": _cmd_plan, "preview": _cmd_preview,
-            "run": _cmd_run, "stream": stream_command.cmd_stream, "import": _cmd_import}
+            "run": _cmd_run, "stream": stream_command.cmd_stream, "import": _cmd_import,
+            "export": export_command.cmd_export, "worker": export_command.cmd_worker,
+            "serve": serve_command.cmd_serve}
 
 
 class _Signals:

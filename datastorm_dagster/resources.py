@@ -28,6 +28,9 @@ class DatastormResource(dg.ConfigurableResource):
     target: str | None = None  # a URL; None: the Genfile's [target]
     # URLs of named targets ([targets.NAME]) that replace the Genfile's.
     targets: dict[str, str] = Field(default_factory=dict)
+    # Where export assets write their files; None: DATASTORM_EXPORT_DIR, else exports/
+    # beside the Genfile (datastorm_dagster.exports).
+    export_dir: str | None = None
 
     def load(self) -> Genfile:
         """The Genfile as it is now on disk, validated and sized."""

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datastorm_core.core.cardinality import Cardinality
 
-__all__ = ["DailyPartitioning", "Dataset", "Field", "Genfile", "Table", "TargetConfig"]
+__all__ = ["DailyPartitioning", "Dataset", "Export", "ExportParam", "Field", "Genfile", "Table",
+           "TargetConfig"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,35 @@ class DagsterSettings:
 
 
 @dataclass(frozen=True)
+class ExportParam:
+    """A typed parameter of an export, written ``:name`` in its SQL."""
+
+    name: str
+    type: str  # one of genfile.export_params.PARAM_TYPES
+    default: Any = None  # already of the type; None: the parameter must be given
+
+
+@dataclass(frozen=True)
+class Export:
+    """``[exports.NAME]``: a named query whose result `datastorm export` writes to a file."""
+
+    name: str
+    sql: str
+    format: str = "csv"  # csv | jsonl | parquet
+    params: tuple[ExportParam, ...] = ()
+    # Tables the export reads: ``deps`` when written, else the Genfile's tables its
+    # SQL names (its Dagster asset is downstream of theirs).
+    deps: tuple[str, ...] = ()
+    statement_timeout: float | None = None  # seconds; None: the default
+
+    def param(self, name: str) -> ExportParam:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
 class Genfile:
     """A whole validated Genfile."""
 
@@ -198,6 +228,7 @@ class Genfile:
     tables: tuple[Table, ...]
     targets: Mapping[str, TargetConfig] = field(default_factory=dict)
     dagster: DagsterSettings = field(default_factory=DagsterSettings)
+    exports: Mapping[str, Export] = field(default_factory=dict)
     path: str | None = None
     digest: str = ""
     table_digests: Mapping[str, str] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from datastorm_core.genfile.cross_checks import (
 )
 from datastorm_core.genfile.dagster_section import dagster_settings
 from datastorm_core.genfile.digests import genfile_digest, table_digest
+from datastorm_core.genfile.exports_section import exports_section
 from datastorm_core.genfile.expression_checks import check_expressions
 from datastorm_core.genfile.field_reads import check_field_reads
 from datastorm_core.genfile.graph import table_cycles
@@ -77,11 +78,6 @@ def validate(
     if dagster.fan_out > 1 and (dataset.partitions or 1) > 1:
         out.add("fan_out splits each table's materialization into steps, and [dataset] "
                 "partitions already splits tables into partitions: use one of them", "dagster")
-    if "exports" in doc:  # reserved by the contract for `datastorm export`
-        out.add("[exports] is reserved for SQL reports (`datastorm export`), which this version "
-                "does not have yet; a table of that name is written with a section of another "
-                "name and table = \"exports\"")
-
     tables: list[Table] = []
     for key, value in doc.items():
         if key in RESERVED:
@@ -107,6 +103,7 @@ def validate(
         for problem in names.problems(kind or "", on_target):
             out.add(problem.message, problem.table, problem.field)
     check_target_order(tables, out)
+    exports = exports_section(doc.get("exports", {}), [t.name for t in tables], out)
     for cycle in table_cycles(tables):
         out.add("tables reference each other in a cycle: " + " -> ".join(cycle), cycle[0])
 
@@ -121,6 +118,7 @@ def validate(
         tables=tuple(tables),
         targets=targets,
         dagster=dagster,
+        exports=exports,
         path=raw.path,
         digest=genfile_digest(doc),
         table_digests={t.name: table_digest(doc, t.name, dataset, base_dir) for t in tables},

@@ -86,6 +86,8 @@ def test_jsonl_lines() -> None:
         {"id": 2, "n": None, "f": 2.5, "ok": False, "s": "x"},
     ]
     assert lines[0].startswith('{"id":1,"n":"-0.05",')
+    # The lines are the objects the JSON array of `datastorm serve` holds, one a line.
+    assert lines == jsonl.json_objects(chunk, schema)
 
 
 def test_empty_chunk_encodes_to_nothing() -> None:
