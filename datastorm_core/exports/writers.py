@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 __all__ = ["BATCH", "write_csv", "write_jsonl", "write_parquet"]
 
@@ -24,18 +24,46 @@ _FLUSH = 1 << 20  # bytes gathered before a write: one syscall per MB, not per r
 
 
 def write_csv(conn: psycopg.Connection[Any], query: sql.Composed, out: BinaryIO) -> int:
-    """COPY the query's result as CSV with a header into ``out``; the number of rows."""
+    """COPY the query's result as CSV with a header into ``out``; the number of rows.
+
+    ``conn`` is idle in autocommit (its session read-only). The rows are read with
+    libpq's own calls (``PQgetCopyData``, blocking, one C call a row) rather than
+    psycopg's ``Copy`` iterator, whose generator machinery per row made a large
+    export 1.4x slower than ``psql``'s ``\\copy``; psycopg still composes and quotes
+    the statement, and turns a failure into its usual exception.
+    """
     statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
-    pending = bytearray()
-    with conn.cursor() as cur:
-        with cur.copy(statement) as copy:
-            for data in copy:
-                pending += data
-                if len(pending) >= _FLUSH:
-                    out.write(pending)
-                    pending.clear()
+    pgconn = conn.pgconn
+    pgconn.send_query(statement.as_bytes(conn))
+    result = pgconn.get_result()
+    try:
+        if result is None or result.status != pq.ExecStatus.COPY_OUT:
+            raise _error(conn, result)
+        pending = bytearray()
+        get = pgconn.get_copy_data
+        while True:
+            size, data = get(0)
+            if size < 0:  # -1: the end (the outcome is the next result)
+                break
+            pending += data
+            if len(pending) >= _FLUSH:
+                out.write(pending)
+                pending.clear()
         out.write(pending)
-        return max(cur.rowcount, 0)
+        result = pgconn.get_result()
+        if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+            raise _error(conn, result)
+        return int(result.command_tuples or 0)
+    finally:
+        while pgconn.get_result() is not None:  # leave the connection idle for psycopg
+            pass
+
+
+def _error(conn: psycopg.Connection[Any], result: pq.abc.PGresult | None) -> Exception:
+    if result is None:
+        message = conn.pgconn.error_message.decode("utf-8", "replace").strip()
+        return psycopg.OperationalError(message or "the server sent no result")
+    return psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 def _rows(conn: psycopg.Connection[Any], query: str, values: Mapping[str, Any], name: str):
