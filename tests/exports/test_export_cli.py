@@ -179,6 +179,9 @@ sql = "SELECT 1; SELECT 2"
 sql = "SELECT 1"
 deps = ["customers"]
 
+[exports.dollar]
+sql = "SELECT * FROM customer WHERE id = $1"
+
 [exports.bad_default]
 sql = "SELECT :n"
 
@@ -208,6 +211,7 @@ def test_validate_lists_every_bad_export_with_its_line(capsys: pytest.CaptureFix
          "found DELETE"),
         ("[exports.two]", "the SQL must be one query, found 2 statements"),
         ("[exports.deps_unknown]", "deps names 'customers', which is not a table"),
+        ("[exports.dollar]", "write parameters as :name, not $1"),
         ("[exports.bad_default]", "parameter 'n': default must be an integer"),
     ]
     for header, needle in expected:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from e2e_support import WAIT_SECONDS, start_cli
 
 from datastorm_core.exports import ExportError, QueueFull, UnknownExport, open_queue
@@ -130,6 +131,10 @@ def test_two_workers_share_a_redis_queue_and_run_each_export_once(
     genfile = load_genfile(genfile_path, target_overridden=True)
     queue = open_queue(genfile, url, f"{REDIS}?prefix={redis_prefix}", out_dir)
     first, second = workers(), workers("--threads", "2")
+    client = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    # Both up (registered, blocked on the queue) before the exports come, so both take some.
+    _wait("both workers", lambda: client.scard(f"{redis_prefix}:workers") == 2)
+    client.close()
     try:
         states = ["SP", "RJ", "MG", "BA"] * 5
         ids = [queue.submit("by_state", {"state": s}) for s in states]
@@ -168,6 +173,13 @@ def test_a_killed_workers_export_is_failed_and_leaves_no_file(
         _wait("the slow export to run",
               lambda: queue.status(slow).status == "running")  # type: ignore[union-attr]
         assert [p.name for p in out_dir.iterdir()] == [f".{slow}.csv.part"]
+        # Alive, it keeps its task through several heartbeat TTLs of a query that
+        # sends nothing (the reaper runs on every status()): a blocked export must
+        # not starve its heartbeat.
+        alive_until = time.monotonic() + 2.5
+        while time.monotonic() < alive_until:
+            assert queue.status(slow).status == "running"  # type: ignore[union-attr]
+            time.sleep(0.1)
         os.kill(doomed.pid, signal.SIGKILL)
         doomed.communicate(timeout=WAIT_SECONDS)
         status = _finished(queue, slow)  # the submitting side reaps on status()
