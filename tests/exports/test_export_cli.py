@@ -227,3 +227,14 @@ def test_validate_accepts_the_exports(capsys: pytest.CaptureFixture[str],
     genfile.write_text(TABLES + EXPORTS, encoding="utf-8")
     result = run_cli(capsys, "validate", str(genfile))
     assert result.code == 0, result.err
+
+
+def test_an_unreachable_target_fails_clearly_without_its_password(
+        capsys: pytest.CaptureFixture[str], shop: tuple[str, str], out_dir: Path) -> None:
+    genfile, _ = shop
+    result = run_cli(capsys, "export", genfile, "by_state", "--param", "state=SP", "--out",
+                     str(out_dir / "x.csv"), "--target",
+                     "postgresql://postgres:s3cret-pw@127.0.0.1:1/none")
+    assert_clean_failure(result, 1, "export 'by_state' failed", "nothing was written")
+    assert "s3cret-pw" not in result.both
+    assert list(out_dir.iterdir()) == []
