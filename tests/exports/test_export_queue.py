@@ -194,3 +194,31 @@ def test_a_killed_workers_export_is_failed_and_leaves_no_file(
         assert queue.counts() == {"queued": 0, "running": 0, "done": 1, "failed": 1}
     finally:
         queue.close()
+
+
+def test_a_stopped_worker_puts_its_export_back_for_another(
+        shop: tuple[str, str], out_dir: Path, redis_prefix: str,
+        workers: Callable[..., subprocess.Popen[str]]) -> None:
+    genfile_path, url = shop
+    genfile = load_genfile(genfile_path, target_overridden=True)
+    queue = open_queue(genfile, url, f"{REDIS}?prefix={redis_prefix}", out_dir)
+    try:
+        stopping = workers()
+        # Longer than a stopping worker waits for its threads (1.5 s): given back.
+        task = queue.submit("slow", {"seconds": 3})
+        _wait("the export to run",
+              lambda: queue.status(task).status == "running")  # type: ignore[union-attr]
+        stopping.send_signal(signal.SIGTERM)  # docker stop, a scale-down
+        out, err = stopping.communicate(timeout=WAIT_SECONDS)
+        assert stopping.returncode == 0, err
+        assert f"put back {task}" in out
+        assert queue.status(task).status == "queued"  # type: ignore[union-attr]
+        assert list(out_dir.iterdir()) == []  # its partial file went with it
+        workers()
+        status = _finished(queue, task)
+        assert status.status == "done", status.error
+        assert [p.name for p in out_dir.iterdir()] == [f"{task}.csv"]
+        rows = _csv_rows(status.path)
+        assert rows[0] == "slept,one" and len(rows) == 2 and rows[1].endswith(",1")
+    finally:
+        queue.close()
