@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from datastorm_core.exports.runner import export_url, run_export
 from datastorm_core.loading import load_genfile
 
 __all__ = ["add_parsers", "cmd_export", "cmd_worker"]
+
+_SIGNUMS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
 
 
 def add_parsers(commands: Any) -> None:
@@ -88,9 +90,18 @@ def cmd_worker(args: argparse.Namespace, out: Console) -> int:
                          heartbeat=args.heartbeat or DEFAULT_HEARTBEAT,
                          statement_timeout=args.statement_timeout, log=say)
     say(f"{worker.id} takes exports from the queue into {out_dir.resolve()}")
-    # SIGINT / SIGTERM is how a worker is meant to stop: run() has put the exports in
-    # flight back in the queue.
-    with contextlib.suppress(KeyboardInterrupt):
+    # SIGINT / SIGTERM is how a worker is meant to stop: it sets the stop flag rather
+    # than raising KeyboardInterrupt, which could cut a Redis call in half and leave
+    # the connection out of step; run() then puts the exports in flight back.
+    previous = {s: signal.getsignal(s) for s in _SIGNUMS}
+    for signum in _SIGNUMS:
+        if previous[signum] != signal.SIG_IGN:
+            signal.signal(signum, lambda *_: worker.stop.set())
+    try:
         worker.run(max_tasks=args.max_tasks)
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
     say(f"{worker.id} stopped after {worker.done} exports")
     return 0

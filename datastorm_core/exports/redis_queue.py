@@ -50,6 +50,7 @@ __all__ = ["DEFAULT_HEARTBEAT", "DEFAULT_PREFIX", "RedisQueue", "RedisWorker", "
 DEFAULT_PREFIX = "datastorm:exports"
 DEFAULT_HEARTBEAT = 15.0  # seconds a worker's heartbeat lives unless renewed
 _REAP_EVERY = 1.0  # seconds between two reaps by the same process
+_TAKE_TIMEOUT = 1.0  # seconds a worker thread blocks on the queue before looking up
 
 
 def connect(url: str, prefix: str | None = None) -> tuple[redis.Redis, str]:
@@ -230,6 +231,10 @@ class RedisWorker:
                     break
         finally:
             self.stop.set()
+            # Threads waiting on the queue return within BLMOVE's timeout; those in an
+            # export do not, and their tasks are given back.
+            for thread in threads:
+                thread.join(timeout=_TAKE_TIMEOUT + 0.5)
             self._give_back()
         return self.done
 
@@ -265,13 +270,18 @@ class RedisWorker:
                     return
             store.reap()
             try:
-                task_id = store.r.blmove(keys.queue, keys.running(self.id), 1.0, "RIGHT",
-                                         "LEFT")
+                task_id = store.r.blmove(keys.queue, keys.running(self.id), _TAKE_TIMEOUT,
+                                         "RIGHT", "LEFT")
             except redis.RedisError as exc:
                 self._log(scrub(f"queue unreachable: {exc}; retrying"))
                 self.stop.wait(1.0)
                 continue
-            if task_id is not None:
+            if task_id is not None and self.stop.is_set():  # taken as the worker stops
+                with store.r.pipeline(transaction=True) as pipe:
+                    pipe.lrem(keys.running(self.id), 1, task_id)
+                    pipe.rpush(keys.queue, task_id)
+                    pipe.execute()
+            elif task_id is not None:
                 self._run(task_id)
 
     def _run(self, task_id: str) -> None:

@@ -61,20 +61,19 @@ def run_export(
     started = time.monotonic()
     timeout = statement_timeout or export.statement_timeout or DEFAULT_STATEMENT_TIMEOUT
     try:
-        with psycopg.connect(url, connect_timeout=10, application_name=APPLICATION_NAME) as conn:
-            conn.read_only = True  # an export reads; whatever its SQL says, it cannot write
-            with conn.cursor() as cur:
-                # Session level, set before the read-only transaction begins.
-                cur.execute(f"SET statement_timeout = {int(timeout * 1000)}")
-            conn.commit()
+        with psycopg.connect(url, connect_timeout=10, application_name=APPLICATION_NAME,
+                             autocommit=True) as conn:
+            # The session is read-only: whatever its SQL says, an export cannot write.
+            conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")
+            conn.execute("SET default_transaction_read_only = on")
             with atomic_file(path, part) as out:
                 if export.format == "csv":
                     rows = writers.write_csv(conn, query.with_literals(export, values), out)
-                elif export.format == "jsonl":
-                    rows = writers.write_jsonl(conn, query.bound(export), values, out)
                 else:
-                    rows = writers.write_parquet(conn, query.bound(export), values, out)
-                conn.commit()
+                    write = writers.write_jsonl if export.format == "jsonl" \
+                        else writers.write_parquet
+                    with conn.transaction():  # a server-side cursor lives in one
+                        rows = write(conn, query.bound(export), values, out)
     except psycopg.errors.QueryCanceled as exc:
         raise ExportFailed(f"export {export.name!r}: cancelled after its statement_timeout of "
                            f"{timeout:g} s (nothing was written)") from exc

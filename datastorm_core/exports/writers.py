@@ -8,6 +8,7 @@ bytes ``psql``'s ``\\copy`` writes. JSONL and Parquet read a server-side cursor
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -15,7 +16,7 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 __all__ = ["BATCH", "write_csv", "write_jsonl", "write_parquet"]
 
@@ -24,18 +25,64 @@ _FLUSH = 1 << 20  # bytes gathered before a write: one syscall per MB, not per r
 
 
 def write_csv(conn: psycopg.Connection[Any], query: sql.Composed, out: BinaryIO) -> int:
-    """COPY the query's result as CSV with a header into ``out``; the number of rows."""
+    """COPY the query's result as CSV with a header into ``out``; the number of rows.
+
+    ``conn`` is idle in autocommit (its session read-only). The rows are read with
+    libpq's own calls (``PQgetCopyData``, one C call a row) rather than psycopg's
+    ``Copy`` iterator, whose generator machinery per row made a large export 1.4x
+    slower than ``psql``'s ``\\copy``; psycopg still composes and quotes the
+    statement, and turns a failure into its usual exception.
+
+    Never a blocking libpq call: those hold the GIL for as long as the server takes
+    (a slow query, a full sort), which starved a worker's heartbeat thread until
+    other workers took it for dead. Instead, the async calls, and ``select`` (which
+    releases the GIL) while nothing has arrived.
+    """
     statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
-    pending = bytearray()
-    with conn.cursor() as cur:
-        with cur.copy(statement) as copy:
-            for data in copy:
+    pgconn = conn.pgconn
+    pgconn.send_query(statement.as_bytes(conn))
+    try:
+        result = _next_result(pgconn)
+        if result is None or result.status != pq.ExecStatus.COPY_OUT:
+            raise _error(conn, result)
+        pending = bytearray()
+        get, consume, fileno = pgconn.get_copy_data, pgconn.consume_input, pgconn.socket
+        while True:
+            size, data = get(1)
+            if size > 0:
                 pending += data
                 if len(pending) >= _FLUSH:
                     out.write(pending)
                     pending.clear()
+            elif size == 0:  # nothing buffered: wait for the socket, then read it
+                select.select([fileno], [], [])
+                consume()
+            else:  # -1: the end (the outcome is the next result)
+                break
         out.write(pending)
-        return max(cur.rowcount, 0)
+        result = _next_result(pgconn)
+        if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+            raise _error(conn, result)
+        return int(result.command_tuples or 0)
+    finally:
+        while _next_result(pgconn) is not None:  # leave the connection idle for psycopg
+            pass
+
+
+def _next_result(pgconn: pq.abc.PGconn) -> pq.abc.PGresult | None:
+    """``PQgetResult`` once it would not block, waiting in ``select``."""
+    pgconn.consume_input()
+    while pgconn.is_busy():
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+    return pgconn.get_result()
+
+
+def _error(conn: psycopg.Connection[Any], result: pq.abc.PGresult | None) -> Exception:
+    if result is None:
+        message = conn.pgconn.error_message.decode("utf-8", "replace").strip()
+        return psycopg.OperationalError(message or "the server sent no result")
+    return psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 def _rows(conn: psycopg.Connection[Any], query: str, values: Mapping[str, Any], name: str):

@@ -58,6 +58,8 @@ def read_sql(sql: str) -> ExportSql:
     places: list[tuple[int, int, str]] = []  # (start, end exclusive, name), in characters
     depth = 0
     for i, token in enumerate(tokens):
+        if token.name == "PARAM":  # $1: ours are placed by name; mixing would misnumber
+            raise SqlProblem(f"write parameters as :name, not {sql[token.start:token.end + 1]}")
         if token.name == "ASCII_91":  # [
             depth += 1
         elif token.name == "ASCII_93":  # ]

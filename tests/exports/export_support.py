@@ -68,7 +68,8 @@ state = "text"
 
 [exports.by_state_jsonl]
 sql = \"\"\"SELECT c.id, c.name, c.balance, c.born, c.active, c.note FROM customer c
-WHERE c.state = :state AND c.id > :after ORDER BY c.id\"\"\"
+WHERE c.state = :state AND c.id > :after AND c.note IS DISTINCT FROM '100% :nope'
+ORDER BY c.id\"\"\"
 format = "jsonl"
 
 [exports.by_state_jsonl.params]

@@ -179,6 +179,9 @@ sql = "SELECT 1; SELECT 2"
 sql = "SELECT 1"
 deps = ["customers"]
 
+[exports.dollar]
+sql = "SELECT * FROM customer WHERE id = $1"
+
 [exports.bad_default]
 sql = "SELECT :n"
 
@@ -208,6 +211,7 @@ def test_validate_lists_every_bad_export_with_its_line(capsys: pytest.CaptureFix
          "found DELETE"),
         ("[exports.two]", "the SQL must be one query, found 2 statements"),
         ("[exports.deps_unknown]", "deps names 'customers', which is not a table"),
+        ("[exports.dollar]", "write parameters as :name, not $1"),
         ("[exports.bad_default]", "parameter 'n': default must be an integer"),
     ]
     for header, needle in expected:
@@ -223,3 +227,14 @@ def test_validate_accepts_the_exports(capsys: pytest.CaptureFixture[str],
     genfile.write_text(TABLES + EXPORTS, encoding="utf-8")
     result = run_cli(capsys, "validate", str(genfile))
     assert result.code == 0, result.err
+
+
+def test_an_unreachable_target_fails_clearly_without_its_password(
+        capsys: pytest.CaptureFixture[str], shop: tuple[str, str], out_dir: Path) -> None:
+    genfile, _ = shop
+    result = run_cli(capsys, "export", genfile, "by_state", "--param", "state=SP", "--out",
+                     str(out_dir / "x.csv"), "--target",
+                     "postgresql://postgres:s3cret-pw@127.0.0.1:1/none")
+    assert_clean_failure(result, 1, "export 'by_state' failed", "nothing was written")
+    assert "s3cret-pw" not in result.both
+    assert list(out_dir.iterdir()) == []

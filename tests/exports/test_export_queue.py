@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from e2e_support import WAIT_SECONDS, start_cli
 
 from datastorm_core.exports import ExportError, QueueFull, UnknownExport, open_queue
@@ -130,6 +131,10 @@ def test_two_workers_share_a_redis_queue_and_run_each_export_once(
     genfile = load_genfile(genfile_path, target_overridden=True)
     queue = open_queue(genfile, url, f"{REDIS}?prefix={redis_prefix}", out_dir)
     first, second = workers(), workers("--threads", "2")
+    client = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    # Both up (registered, blocked on the queue) before the exports come, so both take some.
+    _wait("both workers", lambda: client.scard(f"{redis_prefix}:workers") == 2)
+    client.close()
     try:
         states = ["SP", "RJ", "MG", "BA"] * 5
         ids = [queue.submit("by_state", {"state": s}) for s in states]
@@ -168,6 +173,13 @@ def test_a_killed_workers_export_is_failed_and_leaves_no_file(
         _wait("the slow export to run",
               lambda: queue.status(slow).status == "running")  # type: ignore[union-attr]
         assert [p.name for p in out_dir.iterdir()] == [f".{slow}.csv.part"]
+        # Alive, it keeps its task through several heartbeat TTLs of a query that
+        # sends nothing (the reaper runs on every status()): a blocked export must
+        # not starve its heartbeat.
+        alive_until = time.monotonic() + 2.5
+        while time.monotonic() < alive_until:
+            assert queue.status(slow).status == "running"  # type: ignore[union-attr]
+            time.sleep(0.1)
         os.kill(doomed.pid, signal.SIGKILL)
         doomed.communicate(timeout=WAIT_SECONDS)
         status = _finished(queue, slow)  # the submitting side reaps on status()
@@ -180,5 +192,33 @@ def test_a_killed_workers_export_is_failed_and_leaves_no_file(
         assert _finished(queue, after).status == "done"
         assert queue.status(slow).status == "failed"  # type: ignore[union-attr]
         assert queue.counts() == {"queued": 0, "running": 0, "done": 1, "failed": 1}
+    finally:
+        queue.close()
+
+
+def test_a_stopped_worker_puts_its_export_back_for_another(
+        shop: tuple[str, str], out_dir: Path, redis_prefix: str,
+        workers: Callable[..., subprocess.Popen[str]]) -> None:
+    genfile_path, url = shop
+    genfile = load_genfile(genfile_path, target_overridden=True)
+    queue = open_queue(genfile, url, f"{REDIS}?prefix={redis_prefix}", out_dir)
+    try:
+        stopping = workers()
+        # Longer than a stopping worker waits for its threads (1.5 s): given back.
+        task = queue.submit("slow", {"seconds": 3})
+        _wait("the export to run",
+              lambda: queue.status(task).status == "running")  # type: ignore[union-attr]
+        stopping.send_signal(signal.SIGTERM)  # docker stop, a scale-down
+        out, err = stopping.communicate(timeout=WAIT_SECONDS)
+        assert stopping.returncode == 0, err
+        assert f"put back {task}" in out
+        assert queue.status(task).status == "queued"  # type: ignore[union-attr]
+        assert list(out_dir.iterdir()) == []  # its partial file went with it
+        workers()
+        status = _finished(queue, task)
+        assert status.status == "done", status.error
+        assert [p.name for p in out_dir.iterdir()] == [f"{task}.csv"]
+        rows = _csv_rows(status.path)
+        assert rows[0] == "slept,one" and len(rows) == 2 and rows[1].endswith(",1")
     finally:
         queue.close()
