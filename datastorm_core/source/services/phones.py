@@ -1,0 +1,308 @@
+"""Telephone numbers of a country, valid by libphonenumber's metadata, on arrays.
+
+libphonenumber (``phonenumbers``) describes each country's mobile and
+fixed-line numbers by a regular expression of their national significant
+number and the lengths they may have. ``shapes.expand`` turns that into
+shapes ("9", "[1-9]", "\\d" x 7); every string of a shape matches the
+pattern. libphonenumber then judges samples of each shape, once per
+process: a shape is kept when its numbers are valid and of the asked type
+(a number that also matches a toll-free or VoIP range is classified as
+that), and when they share one layout in each format ("030 123456",
+"+49 30 123456"). Shapes are first cut where libphonenumber's format
+rules (leading digits, pattern) change the layout (``_FormatRules``); a
+shape whose samples still disagree is split on its first varying
+position and judged again, ``MAX_SPLIT_DEPTH`` times at most; what still
+disagrees is left out. So a generated number is a digit string
+filled into its shape's layouts, with no per-row call to phonenumbers.
+
+Numbers are drawn in two steps: a length, in proportion to the shapes of
+that length (Germany's fixed lines run from 5 to 15 digits, and a uniform
+draw over all numbers would make nearly all of them 15 digits long), then
+a number uniformly among that length's numbers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from datastorm_core.source.services.shapes import Shape, Shapes, expand
+from datastorm_core.source.services.text import strings_from_codepoints
+
+__all__ = ["FORMATS", "LINES", "PhonePlan", "phone_plan"]
+
+LINES = ("mobile", "fixed")
+FORMATS = ("international", "national", "e164", "digits")
+# Times a shape whose samples disagree is split on a varying position before what
+# still disagrees is left out. Layouts are separated beforehand (``_FormatRules``):
+# this catches the few ranges another type claims, without splitting a long tail
+# of digits into millions of shapes.
+MAX_SPLIT_DEPTH = 3
+# Samples of a shape judged by libphonenumber: its first and last number and these many
+# more, drawn with a fixed seed (the plan is the same in every process).
+EXTRA_SAMPLES = 4
+_SAMPLE_SEED = 20_240_601
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The shapes of one length and each shape's layout per format."""
+
+    shapes: Shapes
+    layouts: dict[str, np.ndarray]  # format -> layout index per shape
+    layout_texts: dict[str, tuple[str, ...]]  # format -> distinct layouts ("0## ######")
+
+
+@dataclass(frozen=True)
+class PhonePlan:
+    """The valid numbers of one country and line type, and their layouts."""
+
+    region: str
+    country_code: int
+    line: str
+    groups: tuple[_Group, ...]
+    group_weights: np.ndarray  # cumulative, float64: a length's chance (its shape count)
+
+    @property
+    def size(self) -> int:
+        return int(sum(g.shapes.size for g in self.groups))
+
+    def max_length(self, fmt: str) -> int:
+        return max(len(t) for g in self.groups for t in g.layout_texts[fmt])
+
+    def render(self, group_of: np.ndarray, rank: np.ndarray, fmt: str) -> np.ndarray:
+        """Numbers: rank ``rank`` among the numbers of group ``group_of``, written in ``fmt``."""
+        n = len(rank)
+        pieces: list[tuple[np.ndarray, np.ndarray]] = []
+        for number, group in enumerate(self.groups):
+            rows = np.flatnonzero(group_of == number)
+            if not len(rows):
+                continue
+            shape, within = group.shapes.locate(rank[rows])
+            digits = group.shapes.codepoints(shape, within)
+            layout_of = group.layouts[fmt][shape]
+            for k, text in enumerate(group.layout_texts[fmt]):
+                which = np.flatnonzero(layout_of == k)
+                if len(which):
+                    pieces.append((rows[which], _fill(text, digits[which])))
+        width = max((p.dtype.itemsize // 4 for _, p in pieces), default=1)
+        out = np.full(n, "", dtype=f"<U{max(width, 1)}")
+        for rows, piece in pieces:
+            out[rows] = piece
+        return out
+
+    def from_ordinals(self, ordinals: np.ndarray, fmt: str) -> np.ndarray:
+        """Distinct numbers for distinct ordinals in ``[0, size)``."""
+        starts = np.cumsum([0] + [g.shapes.size for g in self.groups]).astype(np.int64)
+        ordinals = np.asarray(ordinals, dtype=np.int64)
+        group_of = np.searchsorted(starts[1:], ordinals, side="right")
+        return self.render(group_of, ordinals - starts[group_of], fmt)
+
+
+def _fill(layout: str, digits: np.ndarray) -> np.ndarray:
+    """Digit rows (code points) written into a layout whose ``#`` take them in order."""
+    grid = np.empty((len(digits), len(layout)), dtype=np.uint32)
+    taken = 0
+    for column, char in enumerate(layout):
+        if char == "#":
+            grid[:, column] = digits[:, taken]
+            taken += 1
+        else:
+            grid[:, column] = ord(char)
+    return strings_from_codepoints(grid)
+
+
+@lru_cache(maxsize=64)
+def phone_plan(region: str, line: str) -> PhonePlan:
+    """The plan of ``region``'s (ISO 3166-1 alpha-2) mobile or fixed numbers.
+
+    Raises LookupError when libphonenumber knows no such numbers there.
+    """
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        raise LookupError(f"libphonenumber has no numbering plan for {region!r}")
+    desc = metadata.mobile if line == "mobile" else metadata.fixed_line
+    if desc is None or not desc.national_number_pattern:
+        raise LookupError(f"libphonenumber has no {line} numbers for {region!r}")
+    lengths = tuple(desc.possible_length or metadata.general_desc.possible_length)
+    wanted = _wanted_types(line)
+    judge = _Judge(region, metadata.country_code, wanted)
+    rules = _FormatRules.of(metadata)
+    kept: list[tuple[Shape, dict[str, str]]] = []
+    for shape in expand(desc.national_number_pattern, lengths):
+        for piece in rules.split(shape):
+            kept.extend(judge.refine(piece, 0))
+    if not kept:
+        raise LookupError(f"no {line} numbers of {region!r} pass libphonenumber's checks")
+    by_length: dict[int, list[tuple[Shape, dict[str, str]]]] = {}
+    for shape, layouts in kept:
+        by_length.setdefault(len(shape), []).append((shape, layouts))
+    groups = []
+    for length in sorted(by_length):
+        members = by_length[length]
+        layouts: dict[str, np.ndarray] = {}
+        texts: dict[str, tuple[str, ...]] = {}
+        for fmt in FORMATS:
+            distinct = tuple(dict.fromkeys(m[1][fmt] for m in members))
+            index = {t: i for i, t in enumerate(distinct)}
+            layouts[fmt] = np.array([index[m[1][fmt]] for m in members], dtype=np.int64)
+            texts[fmt] = distinct
+        groups.append(_Group(Shapes(tuple(m[0] for m in members)), layouts, texts))
+    weights = np.cumsum([len(g.shapes.shapes) for g in groups], dtype=np.float64)
+    return PhonePlan(region, metadata.country_code, line, tuple(groups), weights)
+
+
+def _wanted_types(line: str) -> frozenset[int]:
+    from phonenumbers import PhoneNumberType as T
+
+    if line == "mobile":
+        return frozenset({T.MOBILE, T.FIXED_LINE_OR_MOBILE})
+    return frozenset({T.FIXED_LINE, T.FIXED_LINE_OR_MOBILE})
+
+
+@dataclass(frozen=True)
+class _FormatRules:
+    """libphonenumber's choice of a layout, as shapes: which format a number takes.
+
+    A format applies to a number whose start matches its leading-digits
+    pattern and which matches its pattern whole; the first that applies
+    wins. ``split`` cuts a shape into pieces on each of which every
+    format either applies to all numbers or to none, so a piece has one
+    layout (checked again on samples by ``_Judge``).
+    """
+
+    formats: tuple[tuple[tuple[Shape, ...], str], ...]  # (leading-digit prefixes, pattern)
+
+    @classmethod
+    def of(cls, metadata: object) -> _FormatRules:
+        found: list[tuple[tuple[Shape, ...], str]] = []
+        for group in (getattr(metadata, "number_format", None) or (),
+                      getattr(metadata, "intl_number_format", None) or ()):
+            for fmt in group:
+                leading = fmt.leading_digits_pattern
+                prefixes = tuple(expand(leading[-1])) if leading else ((),)
+                found.append((prefixes, fmt.pattern))
+        return cls(tuple(found))
+
+    def split(self, shape: Shape) -> list[Shape]:
+        for prefixes, pattern in self.formats:
+            for candidates in (prefixes, _full_shapes(pattern, len(shape))):
+                verdict, cut = _relation(shape, candidates)
+                if verdict == "part":
+                    assert cut is not None
+                    return [s for piece in cut for s in self.split(piece)]
+                if verdict == "none":
+                    break
+        return [shape]
+
+
+@lru_cache(maxsize=4096)
+def _full_shapes(pattern: str, length: int) -> tuple[Shape, ...]:
+    return tuple(expand(pattern, (length,)))
+
+
+def _relation(shape: Shape, prefixes: tuple[Shape, ...]
+              ) -> tuple[str, tuple[Shape, Shape] | None]:
+    """Whether some prefix covers every number of ``shape`` ("all"), none touches it
+    ("none"), or some touch part of it ("part", with the shape cut in two)."""
+    cut: tuple[Shape, Shape] | None = None
+    for prefix in prefixes:
+        if len(prefix) > len(shape):
+            continue
+        inside = True
+        first_partial = None
+        for i, allowed in enumerate(prefix):
+            common = set(shape[i]) & set(allowed)
+            if not common:
+                inside = False
+                first_partial = None
+                break
+            if len(common) < len(shape[i]) and first_partial is None:
+                first_partial = i
+        else:
+            if first_partial is None:
+                return "all", None
+        if inside and first_partial is not None and cut is None:
+            i = first_partial
+            within = "".join(c for c in shape[i] if c in prefix[i])
+            outside = "".join(c for c in shape[i] if c not in prefix[i])
+            cut = ((*shape[:i], within, *shape[i + 1:]), (*shape[:i], outside, *shape[i + 1:]))
+    return ("part", cut) if cut is not None else ("none", None)
+
+
+class _Judge:
+    """libphonenumber's verdict on samples of a shape: kept with its layouts, or split."""
+
+    def __init__(self, region: str, country_code: int, wanted: frozenset[int]) -> None:
+        self.region = region
+        self.country_code = country_code
+        self.wanted = wanted
+        self.rng = random.Random(_SAMPLE_SEED)
+
+    def refine(self, shape: Shape, depth: int) -> list[tuple[Shape, dict[str, str]]]:
+        layouts = self._consistent(shape)
+        if layouts is not None:
+            return [(shape, layouts)]
+        position = next((i for i, options in enumerate(shape) if len(options) > 1), None)
+        if position is None or depth >= MAX_SPLIT_DEPTH:
+            return []  # still mixed where splitting stops: left out
+        found = []
+        for char in shape[position]:
+            found.extend(self.refine((*shape[:position], char, *shape[position + 1:]),
+                                     depth + 1))
+        return found
+
+    def _samples(self, shape: Shape) -> list[str]:
+        first = "".join(options[0] for options in shape)
+        last = "".join(options[-1] for options in shape)
+        drawn = ["".join(self.rng.choice(options) for options in shape)
+                 for _ in range(EXTRA_SAMPLES)]
+        return list(dict.fromkeys([first, last, *drawn]))
+
+    def _consistent(self, shape: Shape) -> dict[str, str] | None:
+        import phonenumbers
+        from phonenumbers import PhoneNumberFormat as F
+
+        found: dict[str, str] | None = None
+        for nsn in self._samples(shape):
+            number = phonenumbers.parse(f"+{self.country_code}{nsn}")
+            if (phonenumbers.region_code_for_number(number) != self.region
+                    or not phonenumbers.is_valid_number(number)
+                    or phonenumbers.number_type(number) not in self.wanted
+                    or phonenumbers.national_significant_number(number) != nsn):
+                return None
+            layouts = {
+                "international": _layout(phonenumbers.format_number(number, F.INTERNATIONAL),
+                                         nsn),
+                "national": _layout(phonenumbers.format_number(number, F.NATIONAL), nsn),
+                "e164": f"+{self.country_code}" + "#" * len(nsn),
+                "digits": "#" * len(nsn),
+            }
+            if any(v is None for v in layouts.values()):
+                return None
+            if found is None:
+                found = layouts  # type: ignore[assignment]
+            elif found != layouts:
+                return None
+        return found
+
+
+def _layout(formatted: str, nsn: str) -> str | None:
+    """``formatted`` with the national number's digits as ``#`` (aligned from the end);
+    None when the digits are not all there in order."""
+    out = list(formatted)
+    j = len(nsn) - 1
+    for i in range(len(formatted) - 1, -1, -1):
+        if j < 0:
+            break
+        if formatted[i].isdigit():
+            if formatted[i] != nsn[j]:
+                return None
+            out[i] = "#"
+            j -= 1
+    return "".join(out) if j < 0 else None
