@@ -210,9 +210,14 @@ FIELD_TYPES: dict[str, FieldType] = {
                   derives=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
         FieldType("phone", (Param("format", (str,), choices=("international", "national",
                                                                "digits", "e164")),
+                            Param("line", (str,), choices=("mobile", "fixed")),
                             Param("state", (str,)), _LOCALE), ColumnType.TEXT,
-                  "a Brazilian mobile number with a real area code: +55 11 91234-5678",
+                  "a valid mobile or fixed number of the locale's country: +55 11 91234-5678",
                   derives=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
+        FieldType("postcode", (Param("state", (str,)), _LOCALE), ColumnType.TEXT,
+                  "a postcode of the locale's country, in the row's `state` where codes "
+                  "follow states", derives=lambda p: (p["state"],)
+                  if isinstance(p.get("state"), str) else ()),
         FieldType("state", (Param("format", (str,), choices=("code", "name")), _LOCALE),
                   ColumnType.TEXT, "a state (pt_BR: UF code or name, by population)"),
         FieldType("city", (Param("state", (str,)), _LOCALE), ColumnType.TEXT,

@@ -115,16 +115,14 @@ def _class(items: list[tuple[Any, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Shapes:
-    """Shapes of one length laid end to end: ordinals to strings, on arrays."""
+    """Shapes laid end to end: ordinals to strings, on arrays."""
 
     shapes: tuple[Shape, ...]
 
     @cached_property
     def length(self) -> int:
-        lengths = {len(s) for s in self.shapes}
-        if len(lengths) != 1:
-            raise ValueError("Shapes holds shapes of one length; group them first")
-        return lengths.pop()
+        """The longest shape's length: shorter ones end in NULs, which numpy drops."""
+        return max(len(s) for s in self.shapes)
 
     @cached_property
     def sizes(self) -> np.ndarray:
