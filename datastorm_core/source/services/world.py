@@ -317,19 +317,33 @@ def _postcode_shapes(code: str, states: list[str], address: dict[str, object]
         return tuple(_lay_out(s + ("0123456789",) * (digits - len(s)), layout)
                      for s in expand(_NATIONAL_FIRST_DIGITS.get(code, "\\d")))
     found: list[list[Shape]] = []
-    seen: set[Shape] = set()
+    kept: list[Shape] = []
     for iso in states:
-        shapes: list[Shape] = []
-        for prefix in prefixes.get(iso, []):
-            for shape in expand(prefix):
-                full = _lay_out((shape + ("0123456789",) * digits)[:digits], layout)
-                if full not in seen:  # a prefix two states claim: counted once
-                    seen.add(full)
-                    shapes.append(full)
-        if not shapes:
+        drawn = [_lay_out((shape + ("0123456789",) * digits)[:digits], layout)
+                 for prefix in prefixes.get(iso, []) for shape in expand(prefix)]
+        if not drawn:
             raise LookupError(f"no postcode prefixes for {code}-{iso}")
-        found.append(shapes)
+        # Google's prefixes overlap at times (Rome's "00" holds a neighbour's "0001x"):
+        # a range inside another is counted once, so unique postcodes stay unique. A
+        # state whose every range another state holds keeps them all.
+        drawn.sort(key=_breadth, reverse=True)
+        own = [s for s in drawn if not any(_covers(k, s) for k in kept)]
+        own = [s for i, s in enumerate(own) if not any(_covers(o, s) for o in own[:i])]
+        kept.extend(own)
+        found.append(own or drawn)
     return found
+
+
+def _breadth(shape: Shape) -> int:
+    size = 1
+    for options in shape:
+        size *= len(options)
+    return size
+
+
+def _covers(wide: Shape, narrow: Shape) -> bool:
+    return len(wide) == len(narrow) and all(set(n) <= set(w) for w, n in zip(wide, narrow,
+                                                                           strict=True))
 
 
 def _lay_out(shape: Shape, layout: str) -> Shape:
