@@ -9,7 +9,10 @@ process, ``--rows`` rows in chunks of ``CHUNK``, after one warm-up chunk
 that loads the data (its seconds are printed apart, as ``load s``). The
 ratio is the locale's rows/s over pt_BR's for the same type (pt_BR's
 postcode is its CEP; its fixed line goes through libphonenumber as every
-other country's). Rounds are interleaved and each figure is the median.
+other country's; its address is a street line, so ``street`` (the street
+line alone, ``parts = "street"``) is the like-for-like comparison, and
+``address`` the whole address against that street line). Rounds are
+interleaved and each figure is the median.
 
 The last lines time ``datastorm validate`` of a Genfile with every type,
 in pt_BR and in en_US, each in its own process (bench/measure.py): the
@@ -40,6 +43,7 @@ TYPES = {
     "city": '[t.s]\ntype = "state"\n[t.x]\ntype = "city"\nstate = "s"\n',
     "postcode": '[t.s]\ntype = "state"\n[t.x]\ntype = "{postcode}"\nstate = "s"\n',
     "address": '[t.x]\ntype = "address"\n',
+    "street": '[t.x]\ntype = "address"\nparts = "street"\n',
     "phone": '[t.x]\ntype = "phone"\n',
     "phone_fixed": '[t.x]\ntype = "phone"\nline = "fixed"\nformat = "national"\n',
 }

@@ -223,8 +223,10 @@ FIELD_TYPES: dict[str, FieldType] = {
         FieldType("city", (Param("state", (str,)), _LOCALE), ColumnType.TEXT,
                   "a real city (pt_BR: a municipality by population, in the row's `state`)",
                   derives=lambda p: (p["state"],) if isinstance(p.get("state"), str) else ()),
-        FieldType("address", (Param("complement", _NUM), _LOCALE), ColumnType.TEXT,
-                  "a composed street address: Rua Francisco Souza, 123 (pt_BR)"),
+        FieldType("address", (Param("complement", _NUM),
+                              Param("parts", (str,), choices=("full", "street")), _LOCALE),
+                  ColumnType.TEXT, "a street line, real city, state and postcode in the "
+                  "country's order (pt_BR: the street line, Rua Francisco Souza, 123)"),
         FieldType("company", (_LOCALE,), ColumnType.TEXT,
                   "a company name from the locale's formats: Souza Ltda."),
         FieldType("text", (Param("words", (int, list)), _LOCALE), ColumnType.TEXT,

@@ -206,6 +206,9 @@ class AddressGenerator(Generator):
         if not problems and locale_data.street_prefixes(self.locale()) is None:
             problems.append(f"address is composed from pt_BR street data only, and the locale "
                             f"is {self.locale()!r}: set locale = \"pt_BR\" on the field")
+        if self.field.param("parts", "street") != "street":
+            problems.append(f"a {self.locale()} address is a street line (parts = \"street\"): "
+                            "write its city, state and postcode as fields of their own")
         share = self.field.param("complement", 0.0)
         if not 0 <= share <= 1:
             problems.append(f"complement must be a share between 0 and 1, got {share}")

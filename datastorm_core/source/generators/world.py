@@ -223,6 +223,11 @@ class WorldAddress(_Located):
                     "locale = \"pt_BR\""]
         return []
 
+    def street_only(self) -> bool:
+        """``parts = "street"``: the street line alone (city, state and postcode being
+        fields of their own)."""
+        return self.field.param("parts", "full") == "street"
+
     @cached_property
     def composer(self) -> Composer:
         return _street_composer(self.locale())
@@ -247,6 +252,8 @@ class WorldAddress(_Located):
 
     def value_space(self) -> ValueSpace:
         c = self.country
+        if self.street_only():
+            return ValueSpace(max_length=self.composer.max_length)
         lengths = {"%A": self.composer.max_length, "%C": longest(c.city_names),
                    "%S": max(longest(c.state_codes), longest(c.state_names)),
                    "%Z": c.postcodes.length}
@@ -259,19 +266,56 @@ class WorldAddress(_Located):
         return self._assemble(self.composer.generate(self.stream.sub("street"), indices),
                               indices)
 
-    def _assemble(self, streets: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    @cached_property
+    def _segments(self) -> list[tuple[str, np.ndarray | str]]:
+        """The one-line format as segments: the street ("%A") and the postcode ("%Z") per
+        row, and between them runs of literals, city and state, which depend on the city
+        alone (the state is the city's): written once per city, gathered per row."""
         c = self.country
-        states = self.stream.sub("state").weighted(indices, c.state_weights)
-        cities = _cities_in(c, self.stream.sub("city").uniform(indices), states)
         state_text = c.state_codes if c.code == "US" else c.state_names
-        values = {"%A": streets, "%C": c.city_names[cities], "%S": state_text[states],
-                  "%Z": c.postcodes.strings(_postcode_ordinals(c, self.stream, indices, states))}
-        out: np.ndarray | None = None
+        per_city = {"%C": c.city_names, "%S": state_text[c.city_state]}
+        segments: list[tuple[str, np.ndarray | str]] = []
+        run: np.ndarray | str | None = None
         for piece in self._template():
-            part = values.get(piece)
-            if part is None:
-                part = np.full(len(indices), piece)
-            out = part if out is None else np.strings.add(out, part)
+            if piece in ("%A", "%Z"):
+                if run is not None:
+                    segments.append(("city" if isinstance(run, np.ndarray) else "text", run))
+                    run = None
+                segments.append((piece, ""))
+                continue
+            part: np.ndarray | str = per_city.get(piece, piece)
+            if run is None:
+                run = part
+            elif isinstance(run, str) and isinstance(part, str):
+                run = run + part
+            else:
+                run = np.strings.add(run, part)
+        if run is not None:
+            segments.append(("city" if isinstance(run, np.ndarray) else "text", run))
+        return segments
+
+    def _assemble(self, streets: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        if self.street_only():
+            return streets
+        c = self.country
+        # A city by population; its state is the city's; a postcode of that state.
+        cities = self.stream.sub("city").weighted(indices, c.city_cumulative)
+        out: np.ndarray | None = None
+        for kind, value in self._segments:
+            if kind == "%A":
+                part: np.ndarray | str = streets
+            elif kind == "%Z":
+                part = c.postcodes.strings(_postcode_ordinals(c, self.stream, indices,
+                                                              c.city_state[cities]))
+            elif kind == "city":
+                assert isinstance(value, np.ndarray)
+                part = value[cities]
+            else:
+                part = value
+            if out is None:
+                out = part if isinstance(part, np.ndarray) else np.full(len(indices), part)
+            else:
+                out = np.strings.add(out, part)
         return out if out is not None else np.full(len(indices), "")
 
 

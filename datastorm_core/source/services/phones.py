@@ -45,6 +45,9 @@ MAX_SPLIT_DEPTH = 3
 # more, drawn with a fixed seed (the plan is the same in every process).
 EXTRA_SAMPLES = 4
 _SAMPLE_SEED = 20_240_601
+# Up to this many layouts in a group, rows are written layout by layout with column
+# copies; past it, by one gather over every row and column.
+_LAYOUT_LOOP = 24
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,30 @@ class _Group:
     shapes: Shapes
     layouts: dict[str, np.ndarray]  # format -> layout index per shape
     layout_texts: dict[str, tuple[str, ...]]  # format -> distinct layouts ("0## ######")
+
+    @lru_cache(maxsize=8)  # noqa: B019 - a few groups, kept for the process anyway
+    def placement(self, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per layout and output column: the digit it takes (-1: none), and the literal
+        character otherwise (0 past the layout's end, which numpy drops)."""
+        texts = self.layout_texts[fmt]
+        width = max(len(t) for t in texts)
+        source = np.full((len(texts), width), -1, dtype=np.intp)
+        literal = np.zeros((len(texts), width), dtype=np.uint32)
+        for k, text in enumerate(texts):
+            taken = 0
+            for column, char in enumerate(text):
+                if char == "#":
+                    source[k, column] = taken
+                    taken += 1
+                else:
+                    literal[k, column] = ord(char)
+        return source, literal
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
 
 
 @dataclass(frozen=True)
@@ -74,25 +101,39 @@ class PhonePlan:
         return max(len(t) for g in self.groups for t in g.layout_texts[fmt])
 
     def render(self, group_of: np.ndarray, rank: np.ndarray, fmt: str) -> np.ndarray:
-        """Numbers: rank ``rank`` among the numbers of group ``group_of``, written in ``fmt``."""
+        """Numbers: rank ``rank`` among the numbers of group ``group_of``, written in ``fmt``.
+
+        One grid of code points for the chunk: each group's digits are gathered
+        into their shapes' layouts (``_Group.placement``) in one pass.
+        """
         n = len(rank)
-        pieces: list[tuple[np.ndarray, np.ndarray]] = []
+        width = max(len(t) for g in self.groups for t in g.layout_texts[fmt])
+        grid = np.zeros((n, width), dtype=np.uint32)
         for number, group in enumerate(self.groups):
-            rows = np.flatnonzero(group_of == number)
-            if not len(rows):
+            rows = np.flatnonzero(group_of == number) if len(self.groups) > 1 else None
+            if rows is not None and not len(rows):
                 continue
-            shape, within = group.shapes.locate(rank[rows])
+            shape, within = group.shapes.locate(rank if rows is None else rank[rows])
             digits = group.shapes.codepoints(shape, within)
-            layout_of = group.layouts[fmt][shape]
-            for k, text in enumerate(group.layout_texts[fmt]):
-                which = np.flatnonzero(layout_of == k)
-                if len(which):
-                    pieces.append((rows[which], _fill(text, digits[which])))
-        width = max((p.dtype.itemsize // 4 for _, p in pieces), default=1)
-        out = np.full(n, "", dtype=f"<U{max(width, 1)}")
-        for rows, piece in pieces:
-            out[rows] = piece
-        return out
+            source, literal = group.placement(fmt)
+            if len(source) == 1:  # one layout (the usual case): column copies
+                part = _place(digits, source[0], literal[0])
+            elif len(source) <= _LAYOUT_LOOP:
+                layout = group.layouts[fmt][shape]
+                part = np.zeros((len(shape), source.shape[1]), dtype=np.uint32)
+                for k in range(len(source)):
+                    which = np.flatnonzero(layout == k)
+                    if len(which):
+                        part[which] = _place(digits[which], source[k], literal[k])
+            else:
+                layout = group.layouts[fmt][shape]
+                taken = np.take_along_axis(digits, np.maximum(source[layout], 0), axis=1)
+                part = np.where(source[layout] >= 0, taken, literal[layout])
+            if rows is None:
+                grid[:, :part.shape[1]] = part
+            else:
+                grid[rows, :part.shape[1]] = part
+        return strings_from_codepoints(grid)
 
     def from_ordinals(self, ordinals: np.ndarray, fmt: str) -> np.ndarray:
         """Distinct numbers for distinct ordinals in ``[0, size)``."""
@@ -102,17 +143,22 @@ class PhonePlan:
         return self.render(group_of, ordinals - starts[group_of], fmt)
 
 
-def _fill(layout: str, digits: np.ndarray) -> np.ndarray:
-    """Digit rows (code points) written into a layout whose ``#`` take them in order."""
-    grid = np.empty((len(digits), len(layout)), dtype=np.uint32)
-    taken = 0
-    for column, char in enumerate(layout):
-        if char == "#":
-            grid[:, column] = digits[:, taken]
-            taken += 1
-        else:
-            grid[:, column] = ord(char)
-    return strings_from_codepoints(grid)
+def _place(digits: np.ndarray, source: np.ndarray, literal: np.ndarray) -> np.ndarray:
+    """Digit rows written into one layout: runs of digits copied as slices."""
+    out = np.empty((len(digits), len(source)), dtype=np.uint32)
+    column = 0
+    while column < len(source):
+        if source[column] < 0:
+            out[:, column] = literal[column]
+            column += 1
+            continue
+        end = column
+        while end + 1 < len(source) and source[end + 1] == source[end] + 1:
+            end += 1
+        first = int(source[column])
+        out[:, column:end + 1] = digits[:, first:first + end + 1 - column]
+        column = end + 1
+    return out
 
 
 @lru_cache(maxsize=64)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from datastorm_core.source.services.documents import digits_of
 from datastorm_core.source.services.text import strings_from_codepoints
 
 __all__ = ["Shape", "Shapes", "TooManyShapes", "expand"]
@@ -39,6 +40,8 @@ MAX_SHAPES = 200_000
 MAX_REPEAT = 4
 
 Shape = tuple[str, ...]
+# The longest run of trailing digits cut at once: 10**18 still fits an int64.
+_TAIL_DIGITS = 18
 
 
 class TooManyShapes(ValueError):
@@ -156,15 +159,48 @@ class Shapes:
         shape = np.searchsorted(self.starts[1:], ordinals, side="right")
         return shape, ordinals - self.starts[shape]
 
+    @cached_property
+    def _columns(self) -> tuple[str, ...]:
+        """Each position's kind across shapes: "fixed" (one character in every shape: a
+        literal, or the padding), "digit" (\\d in every shape) or "mixed"."""
+        radix, chars = self._tables
+        digits = np.arange(ord("0"), ord("9") + 1, dtype=np.uint32)
+        kinds = []
+        for position in range(self.length):
+            if (radix[:, position] == 1).all():
+                kinds.append("fixed")
+            elif (radix[:, position] == 10).all() and (chars[:, position, :10] == digits).all():
+                kinds.append("digit")
+            else:
+                kinds.append("mixed")
+        return tuple(kinds)
+
     def codepoints(self, shape: np.ndarray, rank: np.ndarray) -> np.ndarray:
         """An (n, length) grid of code points: rank ``rank`` of shape ``shape``."""
         radix, chars = self._tables
         grid = np.empty((len(shape), self.length), dtype=np.uint32)
         rest = np.asarray(rank, dtype=np.int64).copy()
-        for position in range(self.length - 1, -1, -1):  # the last position varies fastest
-            base = radix[shape, position]
-            rest, digit = np.divmod(rest, base)
-            grid[:, position] = chars[shape, position, digit]
+        # The last position varies fastest. Phone numbers and postcodes end in runs of
+        # plain digits: the trailing run is cut three digits at a time (digits_of), the
+        # other digit columns are a division by 10, not a gather per row.
+        tail = 0
+        while tail < min(self.length, _TAIL_DIGITS) and \
+                self._columns[self.length - 1 - tail] == "digit":
+            tail += 1
+        if tail:
+            rest, low = np.divmod(rest, 10**tail)
+            np.add(digits_of(low, tail), ord("0"), out=grid[:, self.length - tail:],
+                   casting="unsafe")
+        for position in range(self.length - 1 - tail, -1, -1):
+            kind = self._columns[position]
+            if kind == "fixed":
+                grid[:, position] = chars[shape, position, 0]
+            elif kind == "digit":
+                rest, digit = np.divmod(rest, 10)
+                np.add(digit, ord("0"), out=grid[:, position], casting="unsafe")
+            else:
+                rest, digit = np.divmod(rest, radix[shape, position])
+                grid[:, position] = chars[shape, position, digit]
         return grid
 
     def strings(self, ordinals: np.ndarray) -> np.ndarray:
