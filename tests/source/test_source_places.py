@@ -346,7 +346,7 @@ def test_a_slice_equals_the_same_rows_of_the_whole_table() -> None:
 def _documented_examples() -> list[tuple[str, str]]:
     text = (ROOT / "docs" / "genfile.md").read_text(encoding="utf-8")
     found = []
-    for kind in ("cpf", "cnpj", "cep", "phone", "state", "city", "address", "company",
+    for kind in ("cpf", "cnpj", "cep", "postcode", "phone", "state", "city", "address", "company",
                  "text"):
         section = text.split(f"\n### `{kind}`\n", 1)[1].split("\n## ", 1)[0] \
             .split("\n### ", 1)[0]
