@@ -319,3 +319,23 @@ def test_pt_br_postcode_is_a_cep_and_fixed_lines_come_from_libphonenumber() -> N
     assert all(re.fullmatch(r"\d{5}-\d{3}", c) for c in ceps)
     fixed = [phonenumbers.parse(t) for t in column("pt_BR", "fixed")]
     assert all(phonenumbers.number_type(n) == PhoneNumberType.FIXED_LINE for n in fixed)
+
+
+def test_ja_jp_names_put_the_family_name_first() -> None:
+    from datastorm_core.source.services import dictionaries
+
+    last = set(dictionaries.last_names("ja_JP").words.tolist())
+    first = set(dictionaries.first_names("ja_JP").words.tolist())
+    for name in column("ja_JP", "name")[:200]:
+        family, given = name.split(" ")
+        assert family in last and given in first, name
+
+
+@pytest.mark.parametrize("locale", ["en_US", "ja_JP"])
+def test_a_slice_equals_the_same_rows_of_the_whole_table(locale: str) -> None:
+    everything = rows(locale)
+    source = run.check(load(EVERY_TYPE.format(locale=locale, rows=ROWS)))
+    for start, stop in [(0, 1), (17, 400), (999, 1000)]:
+        part = source.chunk("t", start, stop)
+        for name in everything.columns:
+            assert values(part, name) == values(everything, name)[start:stop], name
