@@ -43,7 +43,7 @@ FORMATS = ("international", "national", "e164", "digits")
 MAX_SPLIT_DEPTH = 3
 # Samples of a shape judged by libphonenumber: its first and last number and these many
 # more, drawn with a fixed seed (the plan is the same in every process).
-EXTRA_SAMPLES = 4
+EXTRA_SAMPLES = 2
 _SAMPLE_SEED = 20_240_601
 # Up to this many layouts in a group, rows are written layout by layout with column
 # copies; past it, by one gather over every row and column.
@@ -179,10 +179,14 @@ def phone_plan(region: str, line: str) -> PhonePlan:
     wanted = _wanted_types(line)
     judge = _Judge(region, metadata.country_code, wanted)
     rules = _FormatRules.of(metadata)
+    general = metadata.general_desc.national_number_pattern
     kept: list[tuple[Shape, dict[str, str]]] = []
     for shape in expand(desc.national_number_pattern, lengths):
-        for piece in rules.split(shape):
-            kept.extend(judge.refine(piece, 0))
+        # A number must match the country's general pattern too (Germany's fixed-line
+        # pattern holds 7-digit numbers starting 49 that the general one does not).
+        for inside in _within(shape, general):
+            for piece in rules.split(inside):
+                kept.extend(judge.refine(piece, 0))
     if not kept:
         raise LookupError(f"no {line} numbers of {region!r} pass libphonenumber's checks")
     by_length: dict[int, list[tuple[Shape, dict[str, str]]]] = {}
@@ -247,6 +251,16 @@ class _FormatRules:
         return [shape]
 
 
+def _within(shape: Shape, pattern: str) -> list[Shape]:
+    """The pieces of ``shape`` whose numbers all match ``pattern`` whole."""
+    verdict, cut = _relation(shape, _full_shapes(pattern, len(shape)))
+    if verdict == "all":
+        return [shape]
+    if verdict == "none" or cut is None:
+        return []
+    return [s for piece in cut for s in _within(piece, pattern)]
+
+
 @lru_cache(maxsize=4096)
 def _full_shapes(pattern: str, length: int) -> tuple[Shape, ...]:
     return tuple(expand(pattern, (length,)))
@@ -256,29 +270,37 @@ def _relation(shape: Shape, prefixes: tuple[Shape, ...]
               ) -> tuple[str, tuple[Shape, Shape] | None]:
     """Whether some prefix covers every number of ``shape`` ("all"), none touches it
     ("none"), or some touch part of it ("part", with the shape cut in two)."""
+    masks = [_mask(options) for options in shape]
     cut: tuple[Shape, Shape] | None = None
     for prefix in prefixes:
         if len(prefix) > len(shape):
             continue
-        inside = True
         first_partial = None
         for i, allowed in enumerate(prefix):
-            common = set(shape[i]) & set(allowed)
-            if not common:
-                inside = False
-                first_partial = None
+            mine, theirs = masks[i], _mask(allowed)
+            if not mine & theirs:
                 break
-            if len(common) < len(shape[i]) and first_partial is None:
+            if mine & ~theirs and first_partial is None:
                 first_partial = i
         else:
             if first_partial is None:
                 return "all", None
-        if inside and first_partial is not None and cut is None:
-            i = first_partial
-            within = "".join(c for c in shape[i] if c in prefix[i])
-            outside = "".join(c for c in shape[i] if c not in prefix[i])
-            cut = ((*shape[:i], within, *shape[i + 1:]), (*shape[:i], outside, *shape[i + 1:]))
+            if cut is None:
+                i = first_partial
+                within = "".join(c for c in shape[i] if c in prefix[i])
+                outside = "".join(c for c in shape[i] if c not in prefix[i])
+                cut = ((*shape[:i], within, *shape[i + 1:]),
+                       (*shape[:i], outside, *shape[i + 1:]))
     return ("part", cut) if cut is not None else ("none", None)
+
+
+@lru_cache(maxsize=4096)
+def _mask(options: str) -> int:
+    """A character set as bits of its code points: intersections are one ``&``."""
+    bits = 0
+    for char in options:
+        bits |= 1 << ord(char)
+    return bits
 
 
 class _Judge:
