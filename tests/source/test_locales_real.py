@@ -339,3 +339,26 @@ def test_a_slice_equals_the_same_rows_of_the_whole_table(locale: str) -> None:
         part = source.chunk("t", start, stop)
         for name in everything.columns:
             assert values(part, name) == values(everything, name)[start:stop], name
+
+
+@pytest.mark.parametrize("region", sorted(set(COUNTRY.values())))
+@pytest.mark.parametrize("line", ["mobile", "fixed"])
+def test_every_range_of_a_phone_plan_holds_valid_numbers(region: str, line: str) -> None:
+    # The first, middle and last number of every range (shape) the plan keeps: every
+    # range is judged, not only those a sample of rows happens to draw.
+    from datastorm_core.source.services.phones import phone_plan
+
+    plan = phone_plan(region, line)
+    wanted = ({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE} if line == "mobile"
+              else {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+    for number, group in enumerate(plan.groups):
+        starts, sizes = group.shapes.starts[:-1], group.shapes.sizes
+        rank = np.concatenate([starts, starts + sizes // 2, starts + sizes - 1])
+        group_of = np.full(len(rank), number)
+        for text, national in zip(plan.render(group_of, rank, "e164").tolist(),
+                                  plan.render(group_of, rank, "national").tolist(),
+                                  strict=True):
+            parsed = phonenumbers.parse(text)
+            assert phonenumbers.is_valid_number_for_region(parsed, region), text
+            assert phonenumbers.number_type(parsed) in wanted, text
+            assert phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL) == national
