@@ -29,7 +29,7 @@ from datastorm_core.source.services import dictionaries, world
 from datastorm_core.source.services.compose import Composer, Pattern
 from datastorm_core.source.services.dictionaries import Dictionary
 from datastorm_core.source.services.phones import PhonePlan, phone_plan
-from datastorm_core.source.services.text import longest
+from datastorm_core.source.services.text import codepoints, longest, strings_from_codepoints
 
 __all__ = ["WorldAddress", "WorldCity", "WorldPhone", "WorldPostcode", "WorldState",
            "field_locale", "phone_region"]
@@ -208,6 +208,11 @@ def _street_composer(locale: str) -> Composer:
     return Composer(patterns)
 
 
+# A piece of a one-line address: "%A" (street), "%Z" (postcode, with the literals
+# written before and after it), "city" (text per city) or "text" (a literal).
+Segment = tuple[str, "np.ndarray | str | tuple[str, str]"]
+
+
 class WorldAddress(_Located):
     """Street line, city, state and postcode in the country's order (Google's format).
 
@@ -267,14 +272,14 @@ class WorldAddress(_Located):
                               indices)
 
     @cached_property
-    def _segments(self) -> list[tuple[str, np.ndarray | str]]:
+    def _segments(self) -> list[Segment]:
         """The one-line format as segments: the street ("%A") and the postcode ("%Z") per
         row, and between them runs of literals, city and state, which depend on the city
         alone (the state is the city's): written once per city, gathered per row."""
         c = self.country
         state_text = c.state_codes if c.code == "US" else c.state_names
         per_city = {"%C": c.city_names, "%S": state_text[c.city_state]}
-        segments: list[tuple[str, np.ndarray | str]] = []
+        segments: list[Segment] = []
         run: np.ndarray | str | None = None
         for piece in self._template():
             if piece in ("%A", "%Z"):
@@ -292,7 +297,22 @@ class WorldAddress(_Located):
                 run = np.strings.add(run, part)
         if run is not None:
             segments.append(("city" if isinstance(run, np.ndarray) else "text", run))
-        return segments
+        # Literals next to the postcode are written with it, in its grid of code points:
+        # one string addition less per row. The postcode's value: (before, after).
+        folded: list[Segment] = []
+        for kind, value in segments:
+            if kind == "%Z":
+                before = ""
+                if folded and folded[-1][0] == "text":
+                    before = str(folded.pop()[1])
+                folded.append(("%Z", (before, "")))
+            elif kind == "text" and folded and folded[-1][0] == "%Z":
+                framing = folded[-1][1]
+                assert isinstance(framing, tuple)
+                folded[-1] = ("%Z", (framing[0], str(value)))
+            else:
+                folded.append((kind, value))
+        return folded
 
     def _assemble(self, streets: np.ndarray, indices: np.ndarray) -> np.ndarray:
         if self.street_only():
@@ -305,18 +325,38 @@ class WorldAddress(_Located):
             if kind == "%A":
                 part: np.ndarray | str = streets
             elif kind == "%Z":
-                part = c.postcodes.strings(_postcode_ordinals(c, self.stream, indices,
-                                                              c.city_state[cities]))
+                assert isinstance(value, tuple)
+                before, after = value
+                shape, rank = c.postcodes.locate(_postcode_ordinals(
+                    c, self.stream, indices, c.city_state[cities]))
+                part = _framed(c.postcodes.codepoints(shape, rank), before, after)
             elif kind == "city":
                 assert isinstance(value, np.ndarray)
                 part = value[cities]
             else:
-                part = value
+                part = str(value)
             if out is None:
                 out = part if isinstance(part, np.ndarray) else np.full(len(indices), part)
             else:
                 out = np.strings.add(out, part)
         return out if out is not None else np.full(len(indices), "")
+
+
+def _framed(grid: np.ndarray, before: str, after: str) -> np.ndarray:
+    """Code-point rows with literal text before and after: one string per row."""
+    if not before and not after:
+        return strings_from_codepoints(grid)
+    if after:  # a postcode shorter than the widest (GB) ends in NULs: close the gap
+        lengths = (grid != 0).sum(axis=1)
+        if (lengths != grid.shape[1]).any():
+            return np.strings.add(np.strings.add(before, strings_from_codepoints(grid)),
+                                  after)
+    n = len(grid)
+    out = np.empty((n, len(before) + grid.shape[1] + len(after)), dtype=np.uint32)
+    out[:, :len(before)] = codepoints(before)
+    out[:, len(before):len(before) + grid.shape[1]] = grid
+    out[:, len(before) + grid.shape[1]:] = codepoints(after)
+    return strings_from_codepoints(out)
 
 
 def _split_tokens(text: str) -> list[str]:
