@@ -28,6 +28,7 @@ from datastorm_core.source.generators.base import Generator, GeneratorContext
 from datastorm_core.source.services import dictionaries, world
 from datastorm_core.source.services.compose import Composer, Pattern
 from datastorm_core.source.services.dictionaries import Dictionary
+from datastorm_core.source.services.memo import IdentityCache
 from datastorm_core.source.services.phones import PhonePlan, phone_plan
 from datastorm_core.source.services.text import codepoints, longest, strings_from_codepoints
 
@@ -204,8 +205,35 @@ def _street_composer(locale: str) -> Composer:
                 resolved.append(dictionaries._dictionary(f"{code} street kinds", list(part)))
             else:
                 resolved.append(slots.get(str(part), str(part)))
-        patterns.append(Pattern(tuple(resolved), weight))
+        patterns.append(Pattern(_folded(resolved), weight))
     return Composer(patterns)
+
+
+def _folded(parts: list[str | Dictionary]) -> tuple[str | Dictionary, ...]:
+    """The same pattern with its literals written into the word lists beside them
+    ("Calle", " ", {first} -> {"Calle " + first}): the same strings, with one string
+    addition per word list instead of one per part."""
+    out: list[str | Dictionary] = []
+    pending = ""
+    for part in parts:
+        if isinstance(part, str):
+            pending += part
+            continue
+        if pending:
+            part = _affixed(part, pending, "")
+            pending = ""
+        out.append(part)
+    if pending:
+        if out and isinstance(out[-1], Dictionary):
+            out[-1] = _affixed(out[-1], "", pending)
+        else:
+            out.append(pending)
+    return tuple(out)
+
+
+def _affixed(words: Dictionary, prefix: str, suffix: str) -> Dictionary:
+    affixed = np.strings.add(np.strings.add(prefix, words.words), suffix)
+    return Dictionary(f"{prefix}{words.name}{suffix}", affixed, words.cumulative)
 
 
 # A piece of a one-line address: "%A" (street), "%Z" (postcode, with the literals
@@ -321,7 +349,12 @@ class WorldAddress(_Located):
         # A city by population; its state is the city's; a postcode of that state.
         cities = self.stream.sub("city").weighted(indices, c.city_cumulative)
         out: np.ndarray | None = None
-        for kind, value in self._segments:
+        segments = self._segments
+        skip = False
+        for position, (kind, value) in enumerate(segments):
+            if skip:
+                skip = False
+                continue
             if kind == "%A":
                 part: np.ndarray | str = streets
             elif kind == "%Z":
@@ -329,7 +362,20 @@ class WorldAddress(_Located):
                 before, after = value
                 shape, rank = c.postcodes.locate(_postcode_ordinals(
                     c, self.stream, indices, c.city_state[cities]))
-                part = _framed(c.postcodes.codepoints(shape, rank), before, after)
+                grid = _framed_grid(c.postcodes.codepoints(shape, rank), before, after)
+                following = segments[position + 1] if position + 1 < len(segments) else None
+                if grid is not None and following is not None and following[0] == "city":
+                    # "10115 Berlin": the city's text follows a postcode of fixed width in
+                    # the same grid of code points, with no string addition.
+                    assert isinstance(following[1], np.ndarray)
+                    runs = _codepoint_rows(following[1])
+                    part = strings_from_codepoints(np.concatenate([grid, runs[cities]], axis=1))
+                    skip = True
+                elif grid is not None:
+                    part = strings_from_codepoints(grid)
+                else:
+                    part = np.strings.add(np.strings.add(
+                        before, c.postcodes.strings(c.postcodes.starts[shape] + rank)), after)
             elif kind == "city":
                 assert isinstance(value, np.ndarray)
                 part = value[cities]
@@ -342,21 +388,25 @@ class WorldAddress(_Located):
         return out if out is not None else np.full(len(indices), "")
 
 
-def _framed(grid: np.ndarray, before: str, after: str) -> np.ndarray:
-    """Code-point rows with literal text before and after: one string per row."""
-    if not before and not after:
-        return strings_from_codepoints(grid)
-    if after:  # a postcode shorter than the widest (GB) ends in NULs: close the gap
-        lengths = (grid != 0).sum(axis=1)
-        if (lengths != grid.shape[1]).any():
-            return np.strings.add(np.strings.add(before, strings_from_codepoints(grid)),
-                                  after)
-    n = len(grid)
-    out = np.empty((n, len(before) + grid.shape[1] + len(after)), dtype=np.uint32)
+_CODEPOINT_ROWS: IdentityCache[np.ndarray] = IdentityCache()
+
+
+def _codepoint_rows(words: np.ndarray) -> np.ndarray:
+    """A string array's (n, width) code points, NUL-padded (built once per array)."""
+    return _CODEPOINT_ROWS.get(words, lambda: np.ascontiguousarray(words).view(np.uint32)
+                               .reshape(len(words), words.dtype.itemsize // 4))
+
+
+def _framed_grid(grid: np.ndarray, before: str, after: str) -> np.ndarray | None:
+    """Postcode rows with literal text before and after them, as code points; None when
+    the postcodes differ in length (GB), which a grid cannot frame."""
+    if len(grid) and (grid[:, -1] == 0).any():
+        return None
+    out = np.empty((len(grid), len(before) + grid.shape[1] + len(after)), dtype=np.uint32)
     out[:, :len(before)] = codepoints(before)
     out[:, len(before):len(before) + grid.shape[1]] = grid
     out[:, len(before) + grid.shape[1]:] = codepoints(after)
-    return strings_from_codepoints(out)
+    return out
 
 
 def _split_tokens(text: str) -> list[str]:
