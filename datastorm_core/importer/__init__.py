@@ -43,7 +43,7 @@ DEFAULT_ROWS = 1000
 #: Times the draft is checked and its refused fields replaced before giving up.
 MAX_ROUNDS = 6
 # Field types bound to a locale's data: used only where the locale has it.
-_LOCALE_BOUND = ("city", "state", "address", "phone", "cep")
+_LOCALE_BOUND = ("city", "state", "address", "phone", "cep", "postcode")
 
 
 @dataclass

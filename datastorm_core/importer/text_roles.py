@@ -89,6 +89,8 @@ def _text_role(role: str, table: LiveTable, column: LiveColumn, facts: ColumnFac
     if role == "postcode":
         if supported.get("cep", False):
             return FieldChoice("cep", {}, why)
+        if supported.get("postcode", False):  # the locale's country's own format
+            return FieldChoice("postcode", {}, why)
         return FieldChoice("string", {"pattern": "99999"}, why)
     if role == "phone":
         return FieldChoice("string", {"pattern": "(999) 999-9999"}, why)

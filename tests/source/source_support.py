@@ -179,6 +179,10 @@ state = "uf"
 type = "cep"
 state = "uf"
 
+[kitchen.zip]
+type = "postcode"
+locale = "en_US"
+
 [kitchen.phone]
 type = "phone"
 format = "national"

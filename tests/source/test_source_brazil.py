@@ -245,11 +245,16 @@ def test_unique_phones() -> None:
     assert all(PHONE_SHAPES["international"].match(p) for p in phones.tolist())
 
 
-def test_phones_are_brazilian_only() -> None:
-    message = refused(one_field(10, 'type = "phone"', locale="en_US"))
-    assert "Brazilian mobile numbers only" in message and "'en_US'" in message
-    # The field's own locale wins over the dataset's.
-    assert len(column(one_field(10, 'type = "phone"\nlocale = "pt_BR"', locale="en_US"))) == 10
+def test_phones_follow_the_locale() -> None:
+    # Another country's locale gives that country's numbers (tests/source/
+    # test_locales_real.py checks them); the field's own locale wins over the dataset's.
+    assert all(p.startswith("+1 ") for p in
+               column(one_field(10, 'type = "phone"', locale="en_US")).tolist())
+    phones = column(one_field(10, 'type = "phone"\nlocale = "pt_BR"', locale="en_US"))
+    assert all(PHONE_SHAPES["international"].match(p) for p in phones.tolist())
+    # A locale without a country has no numbering plan: refused, saying what to use.
+    assert "no country of phone numbers" in refused(one_field(10, 'type = "phone"',
+                                                              locale="en"))
 
 
 def test_documents_do_not_depend_on_the_locale() -> None:

@@ -41,10 +41,11 @@ MINIMAL_FIELDS: dict[str, str] = {
     "cpf": 'type = "cpf"',
     "cnpj": 'type = "cnpj"',
     "cep": 'type = "cep"',
-    "phone": 'type = "phone"\nlocale = "pt_BR"',  # Brazilian numbers only
+    "phone": 'type = "phone"',
     "state": 'type = "state"',
-    "city": 'type = "city"\nlocale = "pt_BR"',  # en_US has no real city list
-    "address": 'type = "address"\nlocale = "pt_BR"',
+    "city": 'type = "city"',
+    "address": 'type = "address"',
+    "postcode": 'type = "postcode"',
     "company": 'type = "company"',
     "text": 'type = "text"',
     # The types in a PostgreSQL type's input syntax: text all the same.

@@ -318,6 +318,10 @@ format = "digits"
 type = "phone"
 format = "e164"
 
+[s.zip]
+type = "postcode"
+locale = "en_US"
+
 [s.uf]
 type = "state"
 
@@ -486,7 +490,7 @@ UNKNOWN = {
 # Fields of table s whose longest generated value must be the bound (fixed layouts, small
 # lists).
 TIGHT_LENGTH = {"plate", "token", "status", "cpf", "cpf_digits", "cnpj", "cnpj_digits", "cep",
-                "cep_digits", "phone", "phone_national", "phone_digits", "phone_e164", "uf",
+                "cep_digits", "zip", "phone", "phone_national", "phone_digits", "phone_e164", "uf",
                 "state_name", "fingerprint", "short_hash", "fruit", "parent_code", "ip4",
                 "opens", "blob", "blurb", "scores", "tags"}
 # Fields of table s whose generated values must reach both bounds.

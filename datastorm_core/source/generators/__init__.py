@@ -32,6 +32,7 @@ from datastorm_core.source.generators.person import (
 from datastorm_core.source.generators.places import (
     AddressGenerator,
     CityGenerator,
+    PostcodeGenerator,
     StateGenerator,
 )
 from datastorm_core.source.generators.plugin import PluginGenerator
@@ -71,6 +72,7 @@ GENERATORS: dict[str, type[Generator]] = {
     "cpf": CpfGenerator,
     "cnpj": CnpjGenerator,
     "cep": CepGenerator,
+    "postcode": PostcodeGenerator,
     "phone": PhoneGenerator,
     "state": StateGenerator,
     "city": CityGenerator,

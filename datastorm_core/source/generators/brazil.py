@@ -19,7 +19,8 @@ import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ValueSpace
-from datastorm_core.source.generators.base import Generator
+from datastorm_core.genfile.model import Field
+from datastorm_core.source.generators.base import Generator, GeneratorContext
 from datastorm_core.source.services import brazil, dictionaries
 from datastorm_core.source.services.documents import (
     CPF_SPACE,
@@ -210,11 +211,20 @@ class CepGenerator(StateTied):
 class PhoneGenerator(StateTied):
     """Brazilian mobile numbers with real area codes (DDD): +55 11 91234-5678.
 
-    Brazilian only: another locale is refused rather than given numbers
-    of the wrong shape. Area codes are weighted by their state's
-    population (split evenly among a state's codes), or are codes of the
-    row's state field when ``state`` names one.
+    Area codes are weighted by their state's population (split evenly
+    among a state's codes), or are codes of the row's state field when
+    ``state`` names one. Other locales, and ``line = "fixed"``, are served
+    by ``world.WorldPhone`` (libphonenumber's metadata).
     """
+
+    def __new__(cls, field: Field, ctx: GeneratorContext) -> Generator:  # type: ignore[misc]
+        from datastorm_core.source.generators.world import WorldPhone, field_locale
+
+        locale = field_locale(field.params, ctx)
+        if cls is PhoneGenerator and (locale != "pt_BR"
+                                      or field.param("line", "mobile") != "mobile"):
+            return WorldPhone(field, ctx)
+        return super().__new__(cls)
 
     def locale(self) -> str:
         return self.field.param("locale", self.ctx.locale)

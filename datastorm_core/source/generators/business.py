@@ -58,8 +58,9 @@ class CompanyGenerator(Generator):
         }
         patterns = []
         for parts, weight in locale_data.company_formats(self.locale()):
-            if "{{company_suffix}}" in parts:
-                slots["{{company_suffix}}"] = locale_data.company_suffixes(self.locale())
+            for part in parts:  # suffixes, and ja_JP's prefixes and categories
+                if part.startswith("{{") and part not in slots:
+                    slots[part] = locale_data.company_words(self.locale(), part)
             patterns.append(Pattern(tuple(slots.get(p, p) for p in parts), weight))
         return Composer(patterns)
 

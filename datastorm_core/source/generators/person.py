@@ -66,7 +66,8 @@ FULL_NAME_LIMIT = 1 << 18
 
 
 class NameGenerator(_DictionaryGenerator):
-    """``First Last``; unique names enumerate the (first, last) pairs."""
+    """``First Last`` (``Last First`` where the locale writes the family name first:
+    ja_JP's ``佐藤 健一``); unique names enumerate the (first, last) pairs."""
 
     def parts(self) -> tuple[Dictionary, Dictionary]:
         return dictionaries.first_names(self.locale()), dictionaries.last_names(self.locale())
@@ -77,7 +78,8 @@ class NameGenerator(_DictionaryGenerator):
 
     def value_space(self) -> ValueSpace:
         first, last = self.parts()  # "First Last": any first name with any last name
-        return ValueSpace(max_length=longest(first.words) + 1 + longest(last.words))
+        separator = len(dictionaries.name_order(self.locale())[1])
+        return ValueSpace(max_length=longest(first.words) + separator + longest(last.words))
 
     def from_ordinals(self, ordinals: np.ndarray, indices: np.ndarray) -> np.ndarray | Column:
         return self._names(ordinals)
@@ -91,11 +93,15 @@ class NameGenerator(_DictionaryGenerator):
     def _names(self, codes: np.ndarray) -> np.ndarray | Column:
         """Names of (first, last) pair codes ``i * len(last) + j``."""
         first, last = self.parts()
-        full = _full_names(first, last)
+        order = dictionaries.name_order(self.locale())
+        full = _full_names(first, last, order)
         if full is not None:
             return Column(full[codes], codes=codes, categories=full)
         i, j = np.divmod(codes, len(last))
-        return np.strings.add(np.strings.add(first.words[i], " "), last.words[j])
+        family_first, separator = order
+        if family_first:
+            return np.strings.add(np.strings.add(last.words[j], separator), first.words[i])
+        return np.strings.add(np.strings.add(first.words[i], separator), last.words[j])
 
 
 # Share of non-unique addresses that carry a number (ana.silva83@...), as real ones do.
@@ -170,22 +176,33 @@ class EmailGenerator(_DictionaryGenerator):
         domain = at_domains[self.stream.sub("domain").integers(indices, 0, len(at_domains) - 1)]
         return np.strings.add(np.strings.add(locals_, suffix), domain)
 
-def _full_names(first: Dictionary, last: Dictionary) -> np.ndarray | None:
-    """Every "First Last" of two word lists (built once), or None when too many."""
+def _full_names(first: Dictionary, last: Dictionary, order: tuple[bool, str] = (False, " ")
+                ) -> np.ndarray | None:
+    """Every "First Last" (or "Last First", by ``order``) of two word lists (built once),
+    or None when too many; position ``i * len(last) + j`` holds first ``i``, last ``j``."""
     if len(first) * len(last) > FULL_NAME_LIMIT:
         return None
     by_last = _FULL_NAMES.get(first.words, dict)  # last list -> names, for this first list
-    entry = by_last.get(id(last.words))
+    key = (id(last.words), *order)
+    entry = by_last.get(key)
     if entry is None or entry[0] is not last.words:
-        names = np.strings.add(np.strings.add(first.words[:, None], " "), last.words[None, :])
+        family_first, separator = order
+        if family_first:
+            names = np.strings.add(np.strings.add(last.words[None, :], separator),
+                                   first.words[:, None])
+        else:
+            names = np.strings.add(np.strings.add(first.words[:, None], separator),
+                                   last.words[None, :])
         entry = (last.words, names.ravel())
-        by_last[id(last.words)] = entry
-        _FULL_NAME_PARTS.get(entry[1], lambda: (first, last))
+        by_last[key] = entry
+        if order == (False, " "):  # "First Last": its local part is folded word by word
+            _FULL_NAME_PARTS.get(entry[1], lambda: (first, last))
     return entry[1]
 
 
 # Full names per pair of word lists (and the pair of each), local parts per category array.
-_FULL_NAMES: IdentityCache[dict[int, tuple[np.ndarray, np.ndarray]]] = IdentityCache()
+_FULL_NAMES: IdentityCache[dict[tuple[int, bool, str], tuple[np.ndarray, np.ndarray]]] = \
+    IdentityCache()
 _FULL_NAME_PARTS: IdentityCache[tuple[Dictionary, Dictionary]] = IdentityCache()
 _CATEGORY_LOCALS: IdentityCache[np.ndarray] = IdentityCache()
 

@@ -17,20 +17,35 @@ import numpy as np
 
 from datastorm_core.core.chunk import Column
 from datastorm_core.core.schema import ValueSpace
-from datastorm_core.source.generators.base import Generator
+from datastorm_core.genfile.model import Field
+from datastorm_core.source.generators.base import Generator, GeneratorContext
 from datastorm_core.source.generators.brazil import StateTied, locale_problem
-from datastorm_core.source.services import brazil, dictionaries, locale_data
+from datastorm_core.source.generators.world import (
+    WorldAddress,
+    WorldCity,
+    WorldPostcode,
+    WorldState,
+    field_locale,
+)
+from datastorm_core.source.services import brazil, dictionaries, locale_data, world
 from datastorm_core.source.services.compose import Composer, Pattern
 from datastorm_core.source.services.dictionaries import Dictionary
 from datastorm_core.source.services.text import longest
 
-__all__ = ["AddressGenerator", "CityGenerator", "StateGenerator", "real_city_locales"]
+__all__ = ["AddressGenerator", "CityGenerator", "PostcodeGenerator", "StateGenerator",
+           "real_city_locales"]
 
 BUILDING_NUMBERS = 9999
 
 
 class StateGenerator(Generator):
     """A state: pt_BR's 27 UFs by population (code or name), else Faker's list."""
+
+    def __new__(cls, field: Field, ctx: GeneratorContext) -> Generator:  # type: ignore[misc]
+        # A locale with real places (services.world) is served by its generator.
+        if cls is StateGenerator and world.country_of(field_locale(field.params, ctx)):
+            return WorldState(field, ctx)
+        return super().__new__(cls)
 
     def locale(self) -> str:
         return self.field.param("locale", self.ctx.locale)
@@ -81,6 +96,12 @@ def real_city_locales() -> list[str]:
 
 class CityGenerator(StateTied):
     """A real city. pt_BR: a municipality by population, in the row's state if tied."""
+
+    def __new__(cls, field: Field, ctx: GeneratorContext) -> Generator:  # type: ignore[misc]
+        # A locale with real places (services.world) is served by its generator.
+        if cls is CityGenerator and world.country_of(field_locale(field.params, ctx)):
+            return WorldCity(field, ctx)
+        return super().__new__(cls)
 
     def locale(self) -> str:
         return self.field.param("locale", self.ctx.locale)
@@ -171,6 +192,12 @@ class AddressGenerator(Generator):
     that share of addresses adds ", Apto 101", ", Casa 2", ", Bloco B"...
     """
 
+    def __new__(cls, field: Field, ctx: GeneratorContext) -> Generator:  # type: ignore[misc]
+        # A locale with real places (services.world) is served by its generator.
+        if cls is AddressGenerator and world.country_of(field_locale(field.params, ctx)):
+            return WorldAddress(field, ctx)
+        return super().__new__(cls)
+
     def locale(self) -> str:
         return self.field.param("locale", self.ctx.locale)
 
@@ -179,6 +206,9 @@ class AddressGenerator(Generator):
         if not problems and locale_data.street_prefixes(self.locale()) is None:
             problems.append(f"address is composed from pt_BR street data only, and the locale "
                             f"is {self.locale()!r}: set locale = \"pt_BR\" on the field")
+        if self.field.param("parts", "street") != "street":
+            problems.append(f"a {self.locale()} address is a street line (parts = \"street\"): "
+                            "write its city, state and postcode as fields of their own")
         share = self.field.param("complement", 0.0)
         if not 0 <= share <= 1:
             problems.append(f"complement must be a share between 0 and 1, got {share}")
@@ -231,3 +261,33 @@ class AddressGenerator(Generator):
         out = streets.astype(f"<U{max(streets.dtype.itemsize, completed.dtype.itemsize) // 4}")
         out[rows] = completed
         return out
+
+
+class PostcodeGenerator(Generator):
+    """A postcode of the locale's country: a CEP for pt_BR, else ``WorldPostcode``.
+
+    Only a locale without real postcodes stays an instance of this class,
+    and it is refused with what to use instead.
+    """
+
+    def __new__(cls, field: Field, ctx: GeneratorContext) -> Generator:  # type: ignore[misc]
+        from datastorm_core.source.generators.brazil import CepGenerator
+
+        locale = field_locale(field.params, ctx)
+        if cls is PostcodeGenerator and locale == "pt_BR":
+            return CepGenerator(field, ctx)
+        if cls is PostcodeGenerator and world.country_of(locale):
+            return WorldPostcode(field, ctx)
+        return super().__new__(cls)
+
+    def problems(self) -> list[str]:
+        locale = field_locale(self.field.params, self.ctx)
+        return [f"datastorm has no real postcodes for {locale!r}: use one of "
+                + ", ".join(["pt_BR", *world.supported_locales()])
+                + ", or a string with a pattern (pattern = \"99999\")"]
+
+    def space(self) -> int:
+        return 0
+
+    def generate(self, indices: np.ndarray, row: Mapping[str, Column]) -> np.ndarray:
+        raise TypeError("a refused postcode field generates nothing")

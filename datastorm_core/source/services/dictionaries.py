@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Dictionary", "available_locales", "email_domains", "first_names", "last_names"]
+__all__ = ["Dictionary", "available_locales", "email_domains", "first_names", "last_names",
+           "name_order"]
 
 FALLBACK_LOCALE = "en_US"
 
@@ -84,3 +85,21 @@ def last_names(locale: str) -> Dictionary:
 def email_domains(locale: str) -> Dictionary:
     p = _provider("internet", locale)
     return _dictionary(f"{locale} e-mail domains", getattr(p, "free_email_domains", None))
+
+
+@lru_cache(maxsize=64)
+def name_order(locale: str) -> tuple[bool, str]:
+    """Whether the locale writes the family name first, and what separates the two.
+
+    Read from Faker's name formats: when every format starts with the last
+    name (ja_JP's "{{last_name}} {{first_name_male}}", zh_CN's without a
+    space), a full name is "Last First"; otherwise "First Last".
+    """
+    p = _provider("person", locale)
+    formats = list(getattr(p, "formats", None) or ())
+    if isinstance(getattr(p, "formats", None), dict):
+        formats = list(p.formats)
+    if formats and all(str(f).startswith("{{last_name}}") for f in formats):
+        after = str(formats[0])[len("{{last_name}}"):]
+        return True, " " if after.startswith(" ") else ""
+    return False, " "

@@ -24,6 +24,7 @@ __all__ = [
     "city_list",
     "company_formats",
     "company_suffixes",
+    "company_words",
     "lorem_words",
     "state_list",
     "street_prefixes",
@@ -115,9 +116,29 @@ def company_formats(locale: str) -> tuple[tuple[tuple[str, ...], float], ...]:
     for fmt in getattr(p, "formats", ()) or ():
         parts = tuple(part for part in _TOKEN.split(fmt) if part)
         tokens = {part for part in parts if _TOKEN.fullmatch(part)}
-        if tokens and tokens <= {"{{last_name}}", "{{first_name}}", "{{company_suffix}}"}:
+        known = {"{{last_name}}", "{{first_name}}"}
+        if tokens and all(t in known or _word_list(p, t) for t in tokens):
             merged[parts] = merged.get(parts, 0.0) + 1.0
     return tuple(merged.items())
+
+
+def _word_list(provider: Any, token: str) -> tuple[str, ...]:
+    """The provider's list behind a format token: {{company_suffix}} reads
+    ``company_suffixes``, ja_JP's {{company_category}} ``company_categories``."""
+    name = token.strip("{}")
+    for plural in (name + "es", name + "s", name[:-1] + "ies" if name.endswith("y") else ""):
+        found = getattr(provider, plural, None) if plural else None
+        if isinstance(found, (list, tuple, dict)) and found and all(
+                isinstance(w, str) for w in found):
+            return tuple(found)
+    return ()
+
+
+@lru_cache(maxsize=64)
+def company_words(locale: str, token: str) -> Dictionary:
+    """The words of a company format token other than names (suffixes, categories)."""
+    p = dictionaries._provider("company", locale)
+    return dictionaries._dictionary(f"{locale} {token.strip('{}')}", _word_list(p, token))
 
 
 @lru_cache(maxsize=64)
