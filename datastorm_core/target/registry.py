@@ -16,6 +16,7 @@ from datastorm_core.target.console import ConsoleTarget
 from datastorm_core.target.files import CsvTarget, JsonlTarget
 from datastorm_core.target.kafka import KafkaTarget
 from datastorm_core.target.null import NullTarget
+from datastorm_core.target.parquet import ParquetTarget
 from datastorm_core.target.postgres import PostgresTarget
 from datastorm_core.target.sqlite import SqliteTarget
 from datastorm_core.target.urls import redact, scheme_of
@@ -36,6 +37,7 @@ TARGET_CLASSES: dict[str, type[BaseTarget]] = {
     "sqlite": SqliteTarget,
     "csv": CsvTarget,
     "jsonl": JsonlTarget,
+    "parquet": ParquetTarget,
     "console": ConsoleTarget,
     "null": NullTarget,
     "kafka": KafkaTarget,
@@ -49,6 +51,7 @@ _TYPE_DEFAULTS = {
     "sqlite": DEFAULT_TARGET_URL,
     "csv": "csv:///out",
     "jsonl": "jsonl:///out",
+    "parquet": "parquet:///out",
     "console": "console:",
     "null": "null:",
     "kafka": "kafka://localhost:9092",
@@ -56,9 +59,9 @@ _TYPE_DEFAULTS = {
 
 ACCEPTED_FORMS = (
     "postgresql://user@host:port/db (or postgres://), sqlite:///relative/file.db or "
-    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, console:, null: (generate "
-    "only), kafka://host:port[,host:port], or a type name (postgres, sqlite, csv, jsonl, "
-    "console, null, kafka)"
+    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, parquet:///dir, console:, "
+    "null: (generate only), kafka://host:port[,host:port], or a type name (postgres, sqlite, "
+    "csv, jsonl, parquet, console, null, kafka)"
 )
 
 
