@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from datastorm_core.core.partition import Partition
@@ -67,22 +68,26 @@ def _rows(genfile: Genfile, table: str, rows: RowSelection) -> tuple[int, int]:
 
 def arrow_batches(genfile: Genfile | str | os.PathLike[str], table: str,
                   rows: RowSelection = None, seed: int | None = None, *,
-                  uuid_text: bool = False, chunk_rows: int = DEFAULT_CHUNK_ROWS
+                  uuid_text: bool = False, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                  options: RunOptions | None = None
                   ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The Arrow schema of ``table`` and its rows as record batches of ``chunk_rows``,
     generated as they are consumed (constant memory). Arguments as ``to_arrow``'s."""
-    arrow, _, batches = _batches(_genfile(genfile), table, rows, seed, uuid_text, chunk_rows)
+    arrow, _, batches = _batches(_genfile(genfile), table, rows, seed, uuid_text, chunk_rows,
+                                 options)
     return arrow, batches
 
 
 def _batches(genfile: Genfile, table: str, rows: RowSelection, seed: int | None,
-             uuid_text: bool, chunk_rows: int = DEFAULT_CHUNK_ROWS
+             uuid_text: bool, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+             options: RunOptions | None = None
              ) -> tuple[pa.Schema, int, Iterator[pa.RecordBatch]]:
     """``arrow_batches``, with the first row index of the selection."""
     from datastorm_core.core.values.arrow import arrow_batch, arrow_schema
 
-    options = RunOptions(seed=seed)
-    genfile = sized(genfile, seed)
+    options = options or RunOptions()
+    options = replace(options, seed=seed) if seed is not None else options
+    genfile = sized(genfile, options.seed)
     table_schema = schema(genfile, table)  # an unknown or existing table: UsageError
     start, stop = _rows(genfile, table, rows)
     # The keys of existing tables (existing = true) come from their target, as in a run.
@@ -99,7 +104,8 @@ def _batches(genfile: Genfile, table: str, rows: RowSelection, seed: int | None,
 
 
 def to_arrow(genfile: Genfile | str | os.PathLike[str], table: str,
-             rows: RowSelection = None, seed: int | None = None) -> pa.Table:
+             rows: RowSelection = None, seed: int | None = None, *,
+             options: RunOptions | None = None) -> pa.Table:
     """The rows of ``table`` that a run writes, as a ``pyarrow.Table``.
 
     Args:
@@ -108,13 +114,15 @@ def to_arrow(genfile: Genfile | str | os.PathLike[str], table: str,
         rows: None (every row), a count of first rows, a ``range``/``slice`` of row
             indices (step 1), or a ``Partition`` (its rows, as ``--partition K/N``).
         seed: overrides ``[dataset] seed``, like ``datastorm run --seed``.
+        options: a run's options (``--target``, ``--target-for``), which say where the
+            keys of existing tables (``existing = true``) are read, as that run reads them.
 
     Raises:
         GenfileError: the Genfile is wrong; UsageError: no such table, or bad ``rows``.
     """
     import pyarrow as pa
 
-    arrow, batches = arrow_batches(genfile, table, rows, seed)
+    arrow, batches = arrow_batches(genfile, table, rows, seed, options=options)
     return pa.Table.from_batches(list(batches), schema=arrow)
 
 
@@ -127,14 +135,16 @@ def _pandas_dtypes() -> dict[pa.DataType, object]:
 
 
 def to_pandas(genfile: Genfile | str | os.PathLike[str], table: str,
-              rows: RowSelection = None, seed: int | None = None) -> pd.DataFrame:
+              rows: RowSelection = None, seed: int | None = None, *,
+              options: RunOptions | None = None) -> pd.DataFrame:
     """The rows of ``table`` that a run writes, as a ``pandas.DataFrame`` with nullable
     dtypes (module docstring); arguments and errors as ``to_arrow``'s. The index is
     the row index in the table (``rows=range(100, 200)`` is indexed 100..199)."""
     import pandas as pd
     import pyarrow as pa
 
-    arrow, start, batches = _batches(_genfile(genfile), table, rows, seed, uuid_text=True)
+    arrow, start, batches = _batches(_genfile(genfile), table, rows, seed, uuid_text=True,
+                                     options=options)
     data = pa.Table.from_batches(list(batches), schema=arrow)
     frame = data.to_pandas(types_mapper=_pandas_dtypes().get)
     frame.index = pd.RangeIndex(start, start + len(frame))

@@ -53,14 +53,16 @@ def reference_pool(genfile: Genfile, table: Table) -> dict[str, Any]:
     }
 
 
-def build_table_assets(genfile: Genfile, translator: DatastormTranslator
+def build_table_assets(genfile: Genfile, translator: DatastormTranslator,
+                       io_manager_key: str | None = None
                        ) -> list[dg.AssetsDefinition | dg.AssetSpec]:
     """One asset per table, in write order (a pure function of the Genfile).
 
     An existing table (``existing = true``) is an external asset: a spec with
     no function, upstream of the tables that reference it, so the graph shows
     what the generated tables depend on. ``genfile`` is routed (``run.routed``):
-    its targets have the types their URLs have after overrides.
+    its targets have the types their URLs have after overrides. ``io_manager_key``
+    names the I/O manager that loads a table for downstream assets (``frames.py``).
     """
     source = check(genfile)
     assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
@@ -68,9 +70,10 @@ def build_table_assets(genfile: Genfile, translator: DatastormTranslator
         if table.existing:
             assets.append(translator.get_external_asset_spec(table, genfile))
             continue
+        spec = translator.get_asset_spec(table, genfile, source.schema(table.name),
+                                         table_partitions_def(genfile, table))
         assets.append(_table_asset(
-            translator.get_asset_spec(table, genfile, source.schema(table.name),
-                                      table_partitions_def(genfile, table)),
+            spec.with_io_manager_key(io_manager_key) if io_manager_key else spec,
             check_specs(genfile, table, translator),
             table.name,
             {p: translator.get_asset_key(genfile.table(p)) for p in table.parents

@@ -15,7 +15,7 @@ from datastorm_core.genfile.model import DagsterSettings
 
 __all__ = ["dagster_settings"]
 
-_KNOWN = ("refresh_cron", "stream_cron", "stream_events")
+_KNOWN = ("refresh_cron", "stream_cron", "stream_events", "frames")
 # The cron aliases Dagster's schedules accept besides five fields.
 _ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
@@ -30,6 +30,11 @@ def dagster_settings(spec: Any, add: Callable[[str], None]) -> DagsterSettings:
     for key, value in spec.items():
         if key not in _KNOWN:
             add(f"unknown option {key!r}; expected one of {', '.join(_KNOWN)}")
+        elif key == "frames":
+            if not isinstance(value, bool):
+                add(f"frames must be true or false, got {value!r}")
+            else:
+                values[key] = value
         elif key == "stream_events":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 add(f"stream_events must be an integer of at least 1, got {value!r}")

@@ -177,6 +177,7 @@ class DagsterSettings:
     refresh_cron: str = "0 2 * * *"  # the nightly refresh
     stream_cron: str | None = None  # bursts of `datastorm stream`; None: no schedule
     stream_events: int = 1000  # events of each scheduled burst
+    frames: bool = False  # tables hand their rows to downstream assets as DataFrames
 
 
 @dataclass(frozen=True)
