@@ -6,7 +6,10 @@
 
 Each batch the runner hands over becomes one row group, appended to the
 file as it arrives (``batch_size``; default ``default_batch_size`` rows), so
-memory stays a batch whatever the table's size. Types are kept
+memory stays two batches whatever the table's size: while pyarrow encodes
+and writes one batch on a thread of the target's own (its C++ releases the
+GIL), the next one is converted to Arrow, and a write's error is raised by
+the next call. Types are kept
 (``core.values.arrow``): int64, float64, bool, string, decimal(p, s),
 date32, timestamp[us] without a time zone, and UUID as Parquet's UUID
 logical type (Arrow's ``uuid`` extension type); NULLs are nulls.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from datastorm_core.core.chunk import Chunk
@@ -64,6 +68,9 @@ class ParquetTarget(FileTarget):
                              f"parquet target knows: {', '.join(COMPRESSIONS)}")
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._arrow: dict[str, pa.Schema] = {}
+        # One thread writes row groups while the consumer converts the next batch.
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="datastorm-parquet")
+        self._writing: Future[None] | None = None
 
     @classmethod
     def declared_type(cls, column: ColumnSchema) -> str:
@@ -120,14 +127,23 @@ class ParquetTarget(FileTarget):
         try:
             rows = pa.Table.from_batches([arrow_batch(c, schema, arrow) for c in chunks],
                                          schema=arrow)
-            writer.write_table(rows, row_group_size=max(1, rows.num_rows))  # one row group
+            self._wait()  # the previous batch is written (or its error raised)
+            self._writing = self._io.submit(
+                writer.write_table, rows, row_group_size=max(1, rows.num_rows))  # one group
         except Exception as exc:
             raise self._error(final, exc) from exc
+
+    def _wait(self) -> None:
+        """Until the batch being written is in the file; its error, if it failed."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
 
     def end_table(self, schema: TableSchema) -> None:
         writer = self._writers.pop(schema.name, None)
         if writer is not None:
             try:
+                self._wait()
                 writer.close()  # the footer; the file itself is synced and closed below
             except Exception as exc:
                 raise self._error(self.path_of(schema.name), exc) from exc
@@ -144,9 +160,12 @@ class ParquetTarget(FileTarget):
 
     def close(self) -> None:
         self._drop_writers()
+        self._io.shutdown(wait=True)
         super().close()
 
     def _drop_writers(self) -> None:
+        with contextlib.suppress(Exception):
+            self._wait()  # a failed run: the write in flight ends before its file goes
         for writer in self._writers.values():
             with contextlib.suppress(Exception):
                 writer.close()
