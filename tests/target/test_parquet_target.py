@@ -174,3 +174,19 @@ def test_an_interrupted_run_leaves_no_partial_file(tmp_path: Path) -> None:
     result = finish(process)
     assert result.code == 130, result.both
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_only_columns_whose_values_repeat_get_a_dictionary(tmp_path: Path) -> None:
+    backend = ParquetBackend(str(tmp_path / "out"))
+    users = user_rows(200)
+    # `balance` is one of 8 decimals (or NULL); ids, e-mails and UUIDs are unique.
+    run(backend.open(), [Table(USER, users, chunk_rows=50)], batch_rows=100)
+
+    metadata = pq.ParquetFile(backend.path("user")).metadata
+    assert metadata.num_row_groups == 2
+    encodings = {metadata.row_group(0).column(i).path_in_schema:
+                 metadata.row_group(0).column(i).encodings for i in range(metadata.num_columns)}
+    assert "RLE_DICTIONARY" in encodings["balance"]
+    for unique in ("id", "email", "token"):
+        assert "RLE_DICTIONARY" not in encodings[unique], encodings
+    assert backend.read(USER) == normalise_rows(USER, users)
