@@ -62,6 +62,10 @@ def _rows(genfile: Genfile, table: str, rows: RowSelection) -> tuple[int, int]:
         return 0, min(rows, total)
     if rows.step not in (None, 1):
         raise UsageError(f"rows {rows!r}: only consecutive rows (step 1) can be selected")
+    if genfile.table(table).daily is not None and rows.stop is not None:
+        # A table partitioned by day has rows for every day, also past its row count
+        # (which covers the days until now), as a run of --day writes them.
+        total = max(total, rows.stop)
     start, stop, _ = slice(rows.start, rows.stop).indices(total)
     return start, max(start, stop)
 

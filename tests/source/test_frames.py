@@ -158,3 +158,23 @@ def test_bad_table_or_rows_is_a_clear_error() -> None:
         to_pandas(GENFILE, "customer", rows=slice(0, 10, 2))
     with pytest.raises(UsageError, match="at least 0"):
         to_arrow(GENFILE, "customer", rows=-1)
+
+
+def test_a_day_of_a_table_partitioned_by_day_past_its_row_count() -> None:
+    from datastorm_core import loads_genfile
+    from datastorm_core.run import preview
+
+    genfile = loads_genfile('[dataset]\nnow = "2025-12-03T00:00:00"\n\n[account.id]\n'
+                            'type = "sequence"\n\n[payment]\npartition_by = "day"\n'
+                            'time_field = "paid_at"\nstart_date = "2025-12-01"\n'
+                            'rows_per_day = 50\n\n[payment.id]\ntype = "sequence"\n\n'
+                            '[payment.account_id]\ntype = "reference"\nref = "account.id"\n\n'
+                            '[payment.paid_at]\ntype = "timestamp"\n')
+    records = genfile.table("payment").records
+    day = range(records + 50, records + 100)  # a day after `now`, as --day writes it
+    frame = to_pandas(genfile, "payment", rows=day)
+
+    assert list(frame.index) == list(day)
+    assert list(frame["id"]) == preview(genfile, "payment", 50, start=day.start) \
+        .columns["id"].values.tolist()
+    assert frame["paid_at"].dt.date.nunique() == 1
