@@ -167,6 +167,11 @@ def main() -> int:
         return 0
 
     methods = [m for m in METHODS if m not in args.skip.split(",")]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                            capture_output=True, text=True).stdout.strip()
+    # The machine's load beside the figures: on a shared machine the writers' overlap
+    # of conversion and writing (a core each) shows only when a core is free.
+    load_at_start = os.getloadavg()
     rounds: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="datastorm-parquet-bench-") as tmp:
         genfile_path = Path(tmp) / "parquet.toml"
@@ -188,7 +193,10 @@ def main() -> int:
                       key=lambda r: r["rows_per_second"])
         medians[method] = runs[len(runs) // 2]
     reference = medians.get("pyarrow-write-table")
-    print(f"\n{args.rows:,} rows of bench/parquet.toml, medians of {args.repeat} round(s)\n")
+    load = [round(x, 1) for x in (*load_at_start, *os.getloadavg())]
+    print(f"\n{args.rows:,} rows of bench/parquet.toml, medians of {args.repeat} round(s); "
+          f"load average {load[0]} at the start, {load[3]} at the end, {os.cpu_count()} "
+          "cores\n")
     print("| method | seconds | rows/s | CPU s | peak RSS | file | rows/s ÷ pyarrow's | "
           "CPU ÷ pyarrow's | rows/s of each round |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -205,8 +213,8 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "rows": args.rows, "repeat": args.repeat, "medians": medians, "rounds": rounds,
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
-                                     capture_output=True, text=True).stdout.strip(),
+            "commit": commit, "load_average": {"start": load[:3], "end": load[3:]},
+            "cores": os.cpu_count(),
             "spread": {m: round(statistics.pstdev(
                 [r["rows_per_second"] for r in rounds if r["method"] == m]))
                 for m in methods}}, indent=2) + "\n", encoding="utf-8")
