@@ -23,6 +23,8 @@ _EXPORTS = {
     **{name: "datastorm_core.genfile" for name in ("Genfile", "Partition")},
     # Sized whole: tables tied by a parent's field counted too (datastorm_core.loading).
     **{name: "datastorm_core.loading" for name in ("load_genfile", "loads_genfile")},
+    # A table's rows as a DataFrame or an Arrow table, as a run writes them.
+    **{name: "datastorm_core.frames" for name in ("to_arrow", "to_pandas")},
 }
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "__version__",
     "load_genfile",
     "loads_genfile",
+    "to_arrow",
+    "to_pandas",
 ]
 
 

@@ -92,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     go = commands.add_parser("run", help="generate the tables and write them to the target")
     go.add_argument("genfile")
     go.add_argument("--target", help="target URL: postgresql://user@host:port/db, "
-                    "sqlite:///file.db, csv:///dir, jsonl:///dir, console:")
+                    "sqlite:///file.db, csv:///dir, jsonl:///dir, parquet:///dir, console:")
     go.add_argument("--target-for", action="append", default=[], metavar="NAME=URL",
                     help="URL of the named target [targets.NAME] (repeatable), e.g. "
                     "events=kafka://localhost:9092")

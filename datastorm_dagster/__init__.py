@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datastorm_dagster.components.genfile.component import DatastormGenfileComponent
 from datastorm_dagster.factory import build_definitions
+from datastorm_dagster.frames import DatastormFrameIOManager
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.translator import DatastormTranslator, DatastormTranslatorSettings
 
 __all__ = [
+    "DatastormFrameIOManager",
     "DatastormGenfileComponent",
     "DatastormResource",
     "DatastormTranslator",

@@ -53,14 +53,16 @@ def reference_pool(genfile: Genfile, table: Table) -> dict[str, Any]:
     }
 
 
-def build_table_assets(genfile: Genfile, translator: DatastormTranslator
+def build_table_assets(genfile: Genfile, translator: DatastormTranslator,
+                       io_manager_key: str | None = None
                        ) -> list[dg.AssetsDefinition | dg.AssetSpec]:
     """One asset per table, in write order (a pure function of the Genfile).
 
     An existing table (``existing = true``) is an external asset: a spec with
     no function, upstream of the tables that reference it, so the graph shows
     what the generated tables depend on. ``genfile`` is routed (``run.routed``):
-    its targets have the types their URLs have after overrides.
+    its targets have the types their URLs have after overrides. ``io_manager_key``
+    names the I/O manager that loads a table for downstream assets (``frames.py``).
     """
     source = check(genfile)
     assets: list[dg.AssetsDefinition | dg.AssetSpec] = []
@@ -79,7 +81,8 @@ def build_table_assets(genfile: Genfile, translator: DatastormTranslator
             assets.extend(fan_out_table_asset(spec, checks, table.name, parents, translator,
                                               genfile.dagster.fan_out))
         else:
-            assets.append(_table_asset(spec, checks, table.name, parents, translator))
+            framed = spec.with_io_manager_key(io_manager_key) if io_manager_key else spec
+            assets.append(_table_asset(framed, checks, table.name, parents, translator))
     return assets
 
 

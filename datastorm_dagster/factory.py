@@ -16,6 +16,7 @@ from datastorm_dagster.automation import (
     build_refresh_schedules,
 )
 from datastorm_dagster.exports import build_export_assets
+from datastorm_dagster.frames import DatastormFrameIOManager
 from datastorm_dagster.resources import DatastormResource
 from datastorm_dagster.stream import build_stream_job, build_stream_schedule
 from datastorm_dagster.translator import DatastormTranslator
@@ -31,6 +32,7 @@ def build_definitions(
     translator: DatastormTranslator | None = None,
     executor: dg.ExecutorDefinition | None = None,
     export_dir: str | None = None,
+    frames: bool | None = None,
 ) -> dg.Definitions:
     """Assets, checks, the nightly schedule, the Genfile sensor and the stream burst job
     (``datastorm_stream_burst``) of one Genfile.
@@ -45,6 +47,9 @@ def build_definitions(
             executor) sends each table's (partition's) step to a worker.
         export_dir: where the assets of [exports.NAME] write their files; None:
             ``DATASTORM_EXPORT_DIR``, else ``exports/`` beside the Genfile.
+        frames: hand each table to the downstream assets that take it as an argument
+            as a pandas DataFrame (``DatastormFrameIOManager``); None: the Genfile's
+            ``[dagster] frames`` (default false).
 
     Examples:
         defs = build_definitions("Genfile.toml", target=dg.EnvVar("DATASTORM_TARGET"))
@@ -62,15 +67,22 @@ def build_definitions(
     stream_job = build_stream_job(parsed, translator)
     stream_schedule = build_stream_schedule(parsed, stream_job)
     refresh = build_refresh_jobs(parsed, translator)
+    resource = DatastormResource(genfile=path, target=target, targets=dict(targets or {}),
+                                 export_dir=export_dir)
+    resources: dict[str, object] = {translator.resource_key: resource}
+    frames = parsed.dagster.frames if frames is None else frames
+    if frames:
+        resources[translator.frames_key] = DatastormFrameIOManager(
+            genfile=path, target=target, targets=dict(targets or {}))
     return dg.Definitions(
-        assets=[*build_table_assets(routes, translator),
+        assets=[*build_table_assets(routes, translator,
+                                    translator.frames_key if frames else None),
                 *build_export_assets(parsed, translator)],
         jobs=[*(job.job for job in refresh), stream_job],
         schedules=[*build_refresh_schedules(parsed, translator, refresh),
                    *([stream_schedule] if stream_schedule else [])],
         sensors=[build_genfile_sensor(path, parsed, translator, refresh)],
-        resources={translator.resource_key: DatastormResource(
-            genfile=path, target=target, targets=dict(targets or {}), export_dir=export_dir)},
+        resources=resources,
         # By default every step of a run in the run's own process: a table is one COPY
         # in one transaction, so a process per step only added start-up time (a
         # 6-table "materialize all" took over 100 s that way against 4 s for the CLI).

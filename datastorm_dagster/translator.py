@@ -71,6 +71,11 @@ class DatastormTranslator:
         """The key of this Genfile's DatastormResource."""
         return self.definition_name("datastorm")
 
+    @property
+    def frames_key(self) -> str:
+        """The key of the I/O manager that hands tables to downstream assets as DataFrames."""
+        return self.definition_name("datastorm_frames")
+
     def get_asset_key(self, table: Table) -> dg.AssetKey:
         """The asset's key; its last part is always the table's name."""
         return dg.AssetKey([*self.settings.key_prefix, table.name])

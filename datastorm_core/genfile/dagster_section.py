@@ -15,7 +15,7 @@ from datastorm_core.genfile.model import DagsterSettings
 
 __all__ = ["dagster_settings"]
 
-_KNOWN = ("refresh_cron", "stream_cron", "stream_events", "fan_out")
+_KNOWN = ("refresh_cron", "stream_cron", "stream_events", "fan_out", "frames")
 _COUNTS = {"stream_events": 1, "fan_out": 1}  # integer options and their least value
 # The cron aliases Dagster's schedules accept besides five fields.
 _ALIASES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
@@ -31,6 +31,11 @@ def dagster_settings(spec: Any, add: Callable[[str], None]) -> DagsterSettings:
     for key, value in spec.items():
         if key not in _KNOWN:
             add(f"unknown option {key!r}; expected one of {', '.join(_KNOWN)}")
+        elif key == "frames":
+            if not isinstance(value, bool):
+                add(f"frames must be true or false, got {value!r}")
+            else:
+                values[key] = value
         elif key in _COUNTS:
             least = _COUNTS[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < least:

@@ -188,6 +188,7 @@ class DagsterSettings:
     # Steps one table's materialization is split into (its row range in N slices, one
     # step each), so a single run uses every worker of a distributed executor.
     fan_out: int = 1
+    frames: bool = False  # tables hand their rows to downstream assets as DataFrames
 
 
 @dataclass(frozen=True)

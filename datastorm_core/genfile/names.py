@@ -54,7 +54,8 @@ def _name_problems(kind: str, name: str, field: str | None) -> list[str]:
                          "field")
     if kind == "sqlite" and field is None and name.lower().startswith("sqlite_"):
         found.append(f"table names starting with sqlite_ are reserved by SQLite ({name!r})")
-    if kind in ("csv", "jsonl") and field is None and ("/" in name or name in (".", "..")):
+    if kind in ("csv", "jsonl", "parquet") and field is None \
+            and ("/" in name or name in (".", "..")):
         found.append(f"the table name {name!r} cannot be a file name")
     return found
 

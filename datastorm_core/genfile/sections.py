@@ -19,7 +19,7 @@ from datastorm_core.secrets import remember
 
 __all__ = ["TARGET_TYPES", "dataset_section", "target_section"]
 
-TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "console", "null", "kafka")
+TARGET_TYPES = ("postgres", "sqlite", "csv", "jsonl", "parquet", "console", "null", "kafka")
 
 
 def dataset_section(spec: Any, out: Collector) -> Dataset:

@@ -78,6 +78,9 @@ def validate(
     if dagster.fan_out > 1 and (dataset.partitions or 1) > 1:
         out.add("fan_out splits each table's materialization into steps, and [dataset] "
                 "partitions already splits tables into partitions: use one of them", "dagster")
+    if dagster.fan_out > 1 and dagster.frames:
+        out.add("fan_out writes a table in slices with nothing to hand on, and frames hands "
+                "each table on as a DataFrame: use one of them", "dagster")
     tables: list[Table] = []
     for key, value in doc.items():
         if key in RESERVED:

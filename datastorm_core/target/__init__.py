@@ -1,4 +1,4 @@
-"""Targets: where generated rows go (PostgreSQL, sqlite, CSV, JSON Lines, console).
+"""Targets: where generated rows go (PostgreSQL, sqlite, CSV, JSON Lines, Parquet, console).
 
 Every target implements ``core.protocols.Target`` through ``BaseTarget``;
 ``open_target`` maps a URL to one. Encoding lives in ``target.encode`` and
@@ -21,6 +21,7 @@ from datastorm_core.target.registry import (
 if TYPE_CHECKING:
     from datastorm_core.target.console import ConsoleTarget
     from datastorm_core.target.files import CsvTarget, JsonlTarget
+    from datastorm_core.target.parquet import ParquetTarget
     from datastorm_core.target.postgres import PostgresTarget
     from datastorm_core.target.sqlite import SqliteTarget
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 _LAZY = {"ConsoleTarget": "datastorm_core.target.console",
          "CsvTarget": "datastorm_core.target.files",
          "JsonlTarget": "datastorm_core.target.files",
+         "ParquetTarget": "datastorm_core.target.parquet",
          "PostgresTarget": "datastorm_core.target.postgres",
          "SqliteTarget": "datastorm_core.target.sqlite"}
 
@@ -44,6 +46,7 @@ __all__ = [
     "ConsoleTarget",
     "CsvTarget",
     "JsonlTarget",
+    "ParquetTarget",
     "PostgresTarget",
     "SqliteTarget",
     "TargetPartition",

@@ -23,7 +23,7 @@ import socket
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, TextIO
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from datastorm_core.core import interrupts
 from datastorm_core.core.chunk import Chunk
@@ -60,7 +60,7 @@ class _Pending:
 
     temp: str
     final: str
-    handle: TextIO | None
+    handle: IO[Any] | None  # text, or binary for a Parquet file
 
 
 class FileTarget(BaseTarget):
@@ -139,16 +139,21 @@ class FileTarget(BaseTarget):
             self._pending[schema.name] = _Pending(temp, final, None)
             # mkstemp makes the file private (0600); give it the mode a new file would get.
             os.chmod(temp, _new_file_mode())
-            if extend:
-                shutil.copyfile(final, temp)
-                shutil.copymode(final, temp)
-                self._check_existing(schema, final)
-            handle = open(temp, "a" if extend else "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in end_table/finish
-            self._pending[schema.name].handle = handle
-            if not extend or os.path.getsize(temp) == 0:
-                handle.write(self.header(schema))
+            self._start_file(schema, self._pending[schema.name], extend)
         except OSError as exc:
             raise TargetError(f"cannot write {final!r}: {exc}") from exc
+
+    def _start_file(self, schema: TableSchema, pending: _Pending, extend: bool) -> None:
+        """Open ``pending.temp`` for the table's rows: a copy of the final file to extend
+        (append mode), else a new file that starts with the header."""
+        if extend:
+            shutil.copyfile(pending.final, pending.temp)
+            shutil.copymode(pending.final, pending.temp)
+            self._check_existing(schema, pending.final)
+        handle = open(pending.temp, "a" if extend else "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in end_table/finish
+        pending.handle = handle
+        if not extend or os.path.getsize(pending.temp) == 0:
+            handle.write(self.header(schema))
 
     def write_batch(self, schema: TableSchema, chunks: Sequence[Chunk]) -> None:
         pending = self._pending[schema.name]

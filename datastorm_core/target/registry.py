@@ -57,6 +57,7 @@ TARGET_CLASSES: Mapping[str, type[BaseTarget]] = _TargetClasses({
     "sqlite": "datastorm_core.target.sqlite:SqliteTarget",
     "csv": "datastorm_core.target.files:CsvTarget",
     "jsonl": "datastorm_core.target.files:JsonlTarget",
+    "parquet": "datastorm_core.target.parquet:ParquetTarget",
     "console": "datastorm_core.target.console:ConsoleTarget",
     "null": "datastorm_core.target.null:NullTarget",
     "kafka": "datastorm_core.target.kafka:KafkaTarget",
@@ -70,6 +71,7 @@ _TYPE_DEFAULTS = {
     "sqlite": DEFAULT_TARGET_URL,
     "csv": "csv:///out",
     "jsonl": "jsonl:///out",
+    "parquet": "parquet:///out",
     "console": "console:",
     "null": "null:",
     "kafka": "kafka://localhost:9092",
@@ -77,9 +79,9 @@ _TYPE_DEFAULTS = {
 
 ACCEPTED_FORMS = (
     "postgresql://user@host:port/db (or postgres://), sqlite:///relative/file.db or "
-    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, console:, null: (generate "
-    "only), kafka://host:port[,host:port], or a type name (postgres, sqlite, csv, jsonl, "
-    "console, null, kafka)"
+    "sqlite:////absolute/file.db, csv:///dir, jsonl:///dir, parquet:///dir, console:, "
+    "null: (generate only), kafka://host:port[,host:port], or a type name (postgres, sqlite, "
+    "csv, jsonl, parquet, console, null, kafka)"
 )
 
 

@@ -7,6 +7,7 @@ from target_support import (
     Backend,
     CsvBackend,
     JsonlBackend,
+    ParquetBackend,
     PostgresBackend,
     SqliteBackend,
 )
@@ -18,6 +19,7 @@ BACKENDS = [
     "sqlite",
     "csv",
     "jsonl",
+    "parquet",
 ]
 
 
@@ -30,6 +32,8 @@ def make_backend(request: pytest.FixtureRequest, name: str, tmp_path) -> Backend
         return SqliteBackend(str(tmp_path / "sub" / "test.db"))
     if name == "csv":
         return CsvBackend(str(tmp_path / "csv-out"))
+    if name == "parquet":
+        return ParquetBackend(str(tmp_path / "parquet-out"))
     return JsonlBackend(str(tmp_path / "jsonl-out"))
 
 

@@ -378,6 +378,17 @@ class JsonlBackend(FileBackend):
         return normalise_rows(schema, rows)
 
 
+class ParquetBackend(FileBackend):
+    extension = "parquet"
+
+    def read(self, schema: TableSchema, part: str = "") -> list[tuple[Any, ...]]:
+        import pyarrow.parquet as pq
+
+        data = pq.read_table(self.path(schema.name, part))
+        assert tuple(data.column_names) == schema.column_names, data.column_names
+        return normalise_rows(schema, [tuple(r.values()) for r in data.to_pylist()])
+
+
 def expected(schema: TableSchema, rows: Sequence[tuple[Any, ...]], backend: Backend
              ) -> list[tuple[Any, ...]]:
     """What ``backend`` should give back for ``rows`` (CSV cannot tell '' from NULL)."""
