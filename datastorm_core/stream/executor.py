@@ -1,11 +1,15 @@
-"""Events against PostgreSQL: one transaction per event, the ledger inside it.
+"""Events against PostgreSQL: one transaction per event (or per group), the ledger inside it.
 
 ``execute(n)`` draws event *n*'s kind and table, lets that kind's handler
 (``kinds/``) resolve it against the database (which rows exist, which are
-referenced) and sends its writes, the ledger's move and COMMIT in one round
-trip. The runner calls ``connect``, ``setup``, ``execute`` and ``resync``
-apart so that a connection lost during COMMIT can be settled by reading the
-ledger back.
+referenced) and queues its writes and the ledger's move; ``commit_events``
+sends ``COMMIT``, so an event's writes and its COMMIT travel in one round
+trip (pipeline mode, ``session.py``). ``--events-per-transaction N`` calls
+``commit_events`` after every N events instead of every one: the events of
+a group see each other's rows, as they would one transaction apart, so the
+events are the same whatever N. The runner calls ``connect``, ``setup``,
+``execute`` and ``resync`` apart so that a connection lost during COMMIT
+can be settled by reading the ledger back.
 
 The parts, each in its module: the connection and its lock
 (``session.py``), the tables as the catalog has them (``catalog.py``), row
@@ -61,8 +65,8 @@ class PostgresStream:
         self.next_index: dict[str, int] = {}
         self.search = KeySearch(self.session, planner, self.rows_of)
         self._context: EventContext | None = None
-        # The event whose writes were sent, until its COMMIT is acknowledged.
-        self.pending: Event | None = None
+        # The events whose writes were sent, until their COMMIT is acknowledged.
+        self.pending: list[Event] = []
 
     def describe(self) -> str:
         return self.session.describe()
@@ -80,6 +84,7 @@ class PostgresStream:
         self.session.commit()
 
     def rollback(self) -> None:
+        self.pending = []
         self.session.rollback()
 
     # -- setup ---------------------------------------------------------------------
@@ -132,14 +137,14 @@ class PostgresStream:
     # -- events --------------------------------------------------------------------
 
     def execute(self, n: int) -> Event:
-        """Apply event ``n``: find its rows, then send its writes, the ledger's move
-        and COMMIT in one round trip.
+        """Apply event ``n`` in the open transaction: find its rows, then queue its
+        writes and the ledger's move (``commit_events`` commits them).
 
-        If the connection is lost, ``pending`` holds the event: the ledger,
-        read back after reconnecting, says whether it was committed.
+        If the connection is lost, ``pending`` holds the events sent since the
+        last COMMIT: the ledger, read back after reconnecting, says whether
+        they were committed.
         """
         assert self._context is not None, "setup() first"
-        self.pending = None
         excluded: list[tuple[str, str]] = []
         pairs = len(self.spec.tables) * 3
         for attempt in range(pairs + 1):
@@ -164,13 +169,21 @@ class PostgresStream:
             if change.op == "insert":
                 entry[0] += 1
         event = Event(n, kind, table, resolved.changes)
-        self.pending = event
         moves = state.advance(n, {t: (c[0], c[1], c[2], c[3]) for t, c in counts.items()})
-        self.session.commit_writes([*resolved.writes, *moves])
+        self.pending.append(event)
+        self.session.send([*resolved.writes, *moves])
+        # The next event of the transaction sees these rows: it inserts after them.
         for name, entry in counts.items():
             self.next_index[name] = self.rows_of(name) + entry[0]
-        self.pending = None
         return event
+
+    def commit_events(self) -> list[Event]:
+        """COMMIT the events sent since the last one; those events, in order."""
+        committed = self.pending
+        if committed:
+            self.session.commit()
+        self.pending = []
+        return committed
 
     # -- CDC ----------------------------------------------------------------------------
 
