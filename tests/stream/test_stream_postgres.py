@@ -258,6 +258,7 @@ def test_the_hospital_example_streams_out_of_the_box(pg_url: str, tmp_path: Path
     (["--rate", "-1"], "--rate must be a number >= 0"),
     (["--events", "-3"], "--events must be at least 0"),
     (["--duration", "0"], "--duration must be a number of seconds > 0"),
+    (["--events-per-transaction", "0"], "--events-per-transaction must be a whole number >= 1"),
 ])
 def test_user_errors_exit_2_before_anything_is_written(
         argv: list[str], message: str, pg_url: str,
