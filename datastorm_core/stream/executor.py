@@ -13,7 +13,8 @@ can be settled by reading the ledger back.
 
 The parts, each in its module: the connection and its lock
 (``session.py``), the tables as the catalog has them (``catalog.py``), row
-searches and the key cache (``search.py``), the values a field gets
+searches and the key cache (``search.py``), the live keys the client keeps
+(``live_keys.py``), the values a field gets
 (``draw.py``, ``values.py``) and one module per kind of event.
 """
 
@@ -85,6 +86,7 @@ class PostgresStream:
 
     def rollback(self) -> None:
         self.pending = []
+        self.search.live.clear()  # they moved with the rolled-back events; read them again
         self.session.rollback()
 
     # -- setup ---------------------------------------------------------------------
@@ -106,6 +108,7 @@ class PostgresStream:
         setup.ledger = state.Ledger.open(cur, self.planner.seed, first)
         setup.notes = list(setup.ledger.notes)
         self._load(setup.ledger)
+        self.search.live.load(cur, self._live_tables())
         self._context = EventContext(self.spec, self.planner, self.session, self.search,
                                      self.links, set(), self.rows_of)
         return setup
@@ -120,9 +123,23 @@ class PostgresStream:
                 self.rollback()
                 raise TargetError(f"table {name!r} was dropped or reloaded while the stream "
                                   "ran; start the stream again")
+        self.search.live.load(cur, self._live_tables())
         self.commit()
         self._load(ledger)
         return ledger.next_event
+
+    def recover(self) -> int:
+        """After a statement failed on a row another session changed: roll back, read
+        the ledger and the live keys again; the next event."""
+        self.rollback()
+        return self.resync()
+
+    def _live_tables(self) -> dict[str, tuple[tuple[str, ...], Any]]:
+        """The streamed tables and the parents they reference: their keys and schemas."""
+        names = dict.fromkeys([*self.spec.names,
+                               *(r.parent for t in self.spec.tables for r in t.references)])
+        return {name: (tuple(self.spec.genfile.table(name).primary_key),
+                       self.search.schema(name)) for name in names}
 
     def _load(self, ledger: state.Ledger) -> None:
         if ledger.seed != self.planner.seed:
@@ -172,6 +189,7 @@ class PostgresStream:
         moves = state.advance(n, {t: (c[0], c[1], c[2], c[3]) for t, c in counts.items()})
         self.pending.append(event)
         self.session.send([*resolved.writes, *moves])
+        self.search.live.apply(resolved.changes)
         # The next event of the transaction sees these rows: it inserts after them.
         for name, entry in counts.items():
             self.next_index[name] = self.rows_of(name) + entry[0]

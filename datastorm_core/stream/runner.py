@@ -53,6 +53,10 @@ MAX_BACKOFF_SECONDS = 5.0
 # network; InterfaceError: the client closed it), or the transaction was
 # rolled back by the server (TransactionRollbackError is an OperationalError).
 _TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError)
+# What a row another session changed makes of a statement the live keys chose
+# (live_keys.py): the stream reads them again and applies the event once more.
+_STALE = (psycopg.errors.ForeignKeyViolation, psycopg.errors.UniqueViolation,
+          psycopg.errors.DivisionByZero)
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,22 @@ def _loop(executor: PostgresStream, planner: Planner, options: StreamOptions,
         n = resumed  # the others are applied again
         return True
 
+    recovered: list[int] = []  # the event last applied again after a stale key
+
+    def refused(exc: psycopg.Error, last: int) -> None:
+        """A statement failed: once per event, the keys the client keeps may be stale
+        (another session changed a row): read them again and go on from the ledger."""
+        nonlocal n
+        first = executor.pending[0].n if executor.pending else last
+        if not isinstance(exc, _STALE) or recovered[-1:] == [first]:
+            _fail(executor, last, exc)
+        recovered.append(first)
+        try:
+            n = executor.recover()
+        except _TRANSIENT as lost_exc:
+            if not lost(lost_exc):
+                raise _Stopped from None
+
     def commit() -> bool:
         """COMMIT the open transaction; False when the stream stopped meanwhile."""
         try:
@@ -193,7 +213,11 @@ def _loop(executor: PostgresStream, planner: Planner, options: StreamOptions,
         except _TRANSIENT as exc:
             return lost(exc)
         except psycopg.Error as exc:
-            _fail(executor, n - 1, exc)
+            try:
+                refused(exc, n - 1)
+            except _Stopped:
+                return False
+            return True
         for event in committed:
             done(event)
         tick()
@@ -211,7 +235,11 @@ def _loop(executor: PostgresStream, planner: Planner, options: StreamOptions,
                     return
                 continue
             except psycopg.Error as exc:
-                _fail(executor, n, exc)
+                try:
+                    refused(exc, n)
+                except _Stopped:
+                    return
+                continue
             n += 1
             if len(executor.pending) >= per_transaction and not commit():
                 return
@@ -222,6 +250,10 @@ def _loop(executor: PostgresStream, planner: Planner, options: StreamOptions,
             continue  # a reconnect may have rolled it back: look again
         report.interrupted = stop.is_set()
         return
+
+
+class _Stopped(Exception):
+    """The stream was stopped while it reconnected."""
 
 
 def _fail(executor: PostgresStream, last: int, exc: psycopg.Error) -> NoReturn:

@@ -63,6 +63,10 @@ def _taken(ctx: EventContext, t: StreamTable, values: Mapping[str, str | None]) 
         wanted = [values[name] for name in names]
         if any(v is None for v in wanted):
             continue
+        if names == t.key and ctx.search.live.knows(t.name, t.key):
+            if ctx.search.live.holds(t.name, wanted):  # type: ignore[arg-type]
+                return True
+            continue
         statement = ctx.session.statement(("taken", t.name, names), _exists, t, names)
         if ctx.session.query(statement, wanted)[0][0]:
             return True
