@@ -34,10 +34,14 @@ def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved
     links = ctx.links.get(t.name, [])
     wanted_names = _wanted(t.key, links)
     where = [_unreferenced(lk) for lk in links if not lk.cascade]
+    # Only a cascade can turn a candidate down: without one the first is the row, and
+    # the scan past rows still referenced stops there (a table whose rows are nearly
+    # all referenced is walked far for sixteen).
+    limit = DELETE_CANDIDATES if any(lk.cascade for lk in links) else 1
     candidates = ctx.search.rows(("delete", t.name), sql.Identifier(t.name), list(t.key),
                                  ctx.search.key_schema(t), ctx.search.start_key(t, start),
                                  where, [sql.Identifier("t", c) for c in wanted_names],
-                                 limit=DELETE_CANDIDATES)
+                                 limit=limit)
     for found in candidates:
         values = dict(zip(wanted_names, found, strict=True))
         children = _cascade(ctx, t.name, values, 0)
