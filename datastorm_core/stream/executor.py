@@ -108,7 +108,7 @@ class PostgresStream:
         setup.ledger = state.Ledger.open(cur, self.planner.seed, first)
         setup.notes = list(setup.ledger.notes)
         self._load(setup.ledger)
-        self.search.live.load(cur, self._live_tables())
+        self.search.live.load(cur, self._live_tables(), self.links)
         self._context = EventContext(self.spec, self.planner, self.session, self.search,
                                      self.links, set(), self.rows_of)
         return setup
@@ -123,7 +123,7 @@ class PostgresStream:
                 self.rollback()
                 raise TargetError(f"table {name!r} was dropped or reloaded while the stream "
                                   "ran; start the stream again")
-        self.search.live.load(cur, self._live_tables())
+        self.search.live.load(cur, self._live_tables(), self.links)
         self.commit()
         self._load(ledger)
         return ledger.next_event
@@ -189,7 +189,7 @@ class PostgresStream:
         moves = state.advance(n, {t: (c[0], c[1], c[2], c[3]) for t, c in counts.items()})
         self.pending.append(event)
         self.session.send([*resolved.writes, *moves])
-        self.search.live.apply(resolved.changes)
+        self.search.live.apply(resolved.changes, resolved.fields)
         # The next event of the transaction sees these rows: it inserts after them.
         for name, entry in counts.items():
             self.next_index[name] = self.rows_of(name) + entry[0]

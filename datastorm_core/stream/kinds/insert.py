@@ -49,7 +49,7 @@ def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved
         statement = ctx.session.statement(("insert", t.name), _insert, t)
         key = tuple(typed(values[k], t.schema.column(k)) for k in t.key)
         return Resolved((Change(t.name, "insert", key),),
-                        ((statement, [values[c.name] for c in t.schema.columns]),))
+                        ((statement, [values[c.name] for c in t.schema.columns]),), values)
     return None
 
 

@@ -5,7 +5,7 @@ matches rows in a state that has a next state; a row is locked
 (``FOR UPDATE``) while its new value is drawn from its current one. Any
 other field's new value does not depend on the current one: where the
 client keeps the table's live keys, the row is found there and the UPDATE
-checks that it changed it (``live_keys.checked_update``). The
+checks that it changed it (``live_keys.checked``). The
 ``on_update`` fields move forward to the stream's clock, never back.
 """
 
@@ -19,7 +19,7 @@ from datastorm_core.core.schema import ColumnType
 from datastorm_core.stream.draw import new_value
 from datastorm_core.stream.events import Change
 from datastorm_core.stream.kinds.base import EventContext, Resolved
-from datastorm_core.stream.live_keys import checked_update
+from datastorm_core.stream.live_keys import checked
 from datastorm_core.stream.spec import StreamTable
 from datastorm_core.stream.sql import Where, row
 from datastorm_core.stream.values import NONE
@@ -82,12 +82,13 @@ def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved
         # The same (table, field) always sets the same columns: one statement each.
         statement = ctx.session.statement(("set", t.name, name, known), _update, t, sets,
                                           known)
-        return Resolved((Change(t.name, "update", key),), ((statement, [*params, *key]),))
+        return Resolved((Change(t.name, "update", key),), ((statement, [*params, *key]),),
+                        {} if name is None else {name: params[0]})
     return None
 
 
-def _update(t: StreamTable, sets: Sequence[sql.Composable], checked: bool) -> sql.Composed:
+def _update(t: StreamTable, sets: Sequence[sql.Composable], known: bool) -> sql.Composed:
     update = sql.SQL("UPDATE {} SET {} WHERE {} = ({})").format(
         sql.Identifier(t.name), sql.SQL(", ").join(sets), row(t.key),
         sql.SQL(", ").join(sql.Placeholder() * len(t.key)))
-    return checked_update(update) if checked else update
+    return checked(update) if known else update
