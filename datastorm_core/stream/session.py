@@ -51,6 +51,7 @@ class StreamSession:
         self.pid: int | None = None  # the backend holding the lock (pg_stat_activity.pid)
         self._cur: psycopg.Cursor[Any] | None = None
         self._statements: dict[tuple[object, ...], str] = {}
+        self._texts: dict[int, tuple[sql.Composable, str]] = {}
         # Leaves the pipeline on close; None until the first event's statement.
         self._pipeline: ExitStack | None = None
 
@@ -121,7 +122,16 @@ class StreamSession:
         self._pipelined()
         cur = self.cursor
         for statement, values in writes:
-            cur.execute(statement, values, prepare=True)
+            cur.execute(statement if isinstance(statement, str) else self._text(statement),
+                        values, prepare=True)
+
+    def _text(self, statement: sql.Composable) -> str:
+        """A composed statement's text, composed once (the ledger's are module constants,
+        kept alive with their text)."""
+        found = self._texts.get(id(statement))
+        if found is None or found[0] is not statement:
+            found = self._texts[id(statement)] = (statement, statement.as_string(self.conn))
+        return found[1]
 
     def _pipelined(self) -> None:
         """Enter pipeline mode for the events, once per connection."""
