@@ -44,6 +44,9 @@ def add_parser(commands: Any) -> None:
                     "0: as fast as possible)")
     go.add_argument("--events", type=int, help="stop after this many events")
     go.add_argument("--duration", type=float, help="stop after this many seconds")
+    go.add_argument("--events-per-transaction", type=int, default=1, metavar="N",
+                    help="commit every N events together (default 1: one transaction per "
+                    "event; a CDC consumer sees a group's changes committed at once)")
     go.add_argument("--mix", help="proportions of the kinds, e.g. insert=70,update=25,delete=5 "
                     "(the default)")
     go.add_argument("--seed", type=int, help="override [dataset] seed (the one `run` used)")
@@ -83,7 +86,8 @@ def cmd_stream(args: argparse.Namespace, out: Console) -> int:
         return _cmd_event_stream(args, genfile, tables, target_for, out)
     options = StreamOptions(target=args.target, seed=args.seed, tables=tables, rate=args.rate,
                             events=args.events, duration=args.duration, mix=mix,
-                            publication=args.publication)
+                            publication=args.publication,
+                            events_per_transaction=args.events_per_transaction)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     say: Callable[[str], None] | None = None if args.quiet else \
         (lambda line: err.print(line, markup=False))

@@ -1,15 +1,20 @@
-"""Events against PostgreSQL: one transaction per event, the ledger inside it.
+"""Events against PostgreSQL: one transaction per event (or per group), the ledger inside it.
 
 ``execute(n)`` draws event *n*'s kind and table, lets that kind's handler
 (``kinds/``) resolve it against the database (which rows exist, which are
-referenced) and sends its writes, the ledger's move and COMMIT in one round
-trip. The runner calls ``connect``, ``setup``, ``execute`` and ``resync``
-apart so that a connection lost during COMMIT can be settled by reading the
-ledger back.
+referenced) and queues its writes and the ledger's move; ``commit_events``
+sends ``COMMIT``, so an event's writes and its COMMIT travel in one round
+trip (pipeline mode, ``session.py``). ``--events-per-transaction N`` calls
+``commit_events`` after every N events instead of every one: the events of
+a group see each other's rows, as they would one transaction apart, so the
+events are the same whatever N. The runner calls ``connect``, ``setup``,
+``execute`` and ``resync`` apart so that a connection lost during COMMIT
+can be settled by reading the ledger back.
 
 The parts, each in its module: the connection and its lock
 (``session.py``), the tables as the catalog has them (``catalog.py``), row
-searches and the key cache (``search.py``), the values a field gets
+searches and the key cache (``search.py``), the live keys the client keeps
+(``live_keys.py``), the values a field gets
 (``draw.py``, ``values.py``) and one module per kind of event.
 """
 
@@ -61,8 +66,8 @@ class PostgresStream:
         self.next_index: dict[str, int] = {}
         self.search = KeySearch(self.session, planner, self.rows_of)
         self._context: EventContext | None = None
-        # The event whose writes were sent, until its COMMIT is acknowledged.
-        self.pending: Event | None = None
+        # The events whose writes were sent, until their COMMIT is acknowledged.
+        self.pending: list[Event] = []
 
     def describe(self) -> str:
         return self.session.describe()
@@ -80,6 +85,8 @@ class PostgresStream:
         self.session.commit()
 
     def rollback(self) -> None:
+        self.pending = []
+        self.search.live.clear()  # they moved with the rolled-back events; read them again
         self.session.rollback()
 
     # -- setup ---------------------------------------------------------------------
@@ -101,6 +108,7 @@ class PostgresStream:
         setup.ledger = state.Ledger.open(cur, self.planner.seed, first)
         setup.notes = list(setup.ledger.notes)
         self._load(setup.ledger)
+        self.search.live.load(cur, self._live_tables(), self.links)
         self._context = EventContext(self.spec, self.planner, self.session, self.search,
                                      self.links, set(), self.rows_of)
         return setup
@@ -115,9 +123,23 @@ class PostgresStream:
                 self.rollback()
                 raise TargetError(f"table {name!r} was dropped or reloaded while the stream "
                                   "ran; start the stream again")
+        self.search.live.load(cur, self._live_tables(), self.links)
         self.commit()
         self._load(ledger)
         return ledger.next_event
+
+    def recover(self) -> int:
+        """After a statement failed on a row another session changed: roll back, read
+        the ledger and the live keys again; the next event."""
+        self.rollback()
+        return self.resync()
+
+    def _live_tables(self) -> dict[str, tuple[tuple[str, ...], Any]]:
+        """The streamed tables and the parents they reference: their keys and schemas."""
+        names = dict.fromkeys([*self.spec.names,
+                               *(r.parent for t in self.spec.tables for r in t.references)])
+        return {name: (tuple(self.spec.genfile.table(name).primary_key),
+                       self.search.schema(name)) for name in names}
 
     def _load(self, ledger: state.Ledger) -> None:
         if ledger.seed != self.planner.seed:
@@ -132,14 +154,14 @@ class PostgresStream:
     # -- events --------------------------------------------------------------------
 
     def execute(self, n: int) -> Event:
-        """Apply event ``n``: find its rows, then send its writes, the ledger's move
-        and COMMIT in one round trip.
+        """Apply event ``n`` in the open transaction: find its rows, then queue its
+        writes and the ledger's move (``commit_events`` commits them).
 
-        If the connection is lost, ``pending`` holds the event: the ledger,
-        read back after reconnecting, says whether it was committed.
+        If the connection is lost, ``pending`` holds the events sent since the
+        last COMMIT: the ledger, read back after reconnecting, says whether
+        they were committed.
         """
         assert self._context is not None, "setup() first"
-        self.pending = None
         excluded: list[tuple[str, str]] = []
         pairs = len(self.spec.tables) * 3
         for attempt in range(pairs + 1):
@@ -164,13 +186,22 @@ class PostgresStream:
             if change.op == "insert":
                 entry[0] += 1
         event = Event(n, kind, table, resolved.changes)
-        self.pending = event
         moves = state.advance(n, {t: (c[0], c[1], c[2], c[3]) for t, c in counts.items()})
-        self.session.commit_writes([*resolved.writes, *moves])
+        self.pending.append(event)
+        self.session.send([*resolved.writes, *moves])
+        self.search.live.apply(resolved.changes, resolved.fields)
+        # The next event of the transaction sees these rows: it inserts after them.
         for name, entry in counts.items():
             self.next_index[name] = self.rows_of(name) + entry[0]
-        self.pending = None
         return event
+
+    def commit_events(self) -> list[Event]:
+        """COMMIT the events sent since the last one; those events, in order."""
+        committed = self.pending
+        if committed:
+            self.session.commit()
+        self.pending = []
+        return committed
 
     # -- CDC ----------------------------------------------------------------------------
 

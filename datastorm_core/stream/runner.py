@@ -3,7 +3,9 @@
 The loop applies event ``n`` (one transaction, the ledger inside it), then
 ``n + 1``, paced by ``--rate``, until ``--events`` have run, ``--duration``
 has passed or ``stop`` is set (SIGINT, SIGTERM: the transaction in flight
-finishes first).
+finishes first). ``--events-per-transaction N`` commits every N events
+instead (and what is left of a group when the stream stops); an event is
+reported once its transaction is committed.
 
 A lost connection (the server restarts, a DBA terminates the backend) is
 not a failure: the stream reconnects with exponential backoff (capped at
@@ -22,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import NoReturn
 
 import psycopg
 
@@ -49,6 +52,10 @@ MAX_BACKOFF_SECONDS = 5.0
 # network; InterfaceError: the client closed it), or the transaction was
 # rolled back by the server (TransactionRollbackError is an OperationalError).
 _TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError)
+# What a row another session changed makes of a statement the live keys chose
+# (live_keys.py): the stream reads them again and applies the event once more.
+_STALE = (psycopg.errors.ForeignKeyViolation, psycopg.errors.UniqueViolation,
+          psycopg.errors.DivisionByZero)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class StreamOptions:
     duration: float | None = None  # stop after this many seconds
     mix: Mapping[str, float] | None = None  # kind -> weight (default insert=70,update=25,...)
     publication: str | None = None  # create this publication for the streamed tables
+    events_per_transaction: int = 1  # events committed together (1: one transaction each)
     reconnect_timeout: float = RECONNECT_TIMEOUT_SECONDS
     report_every: float = REPORT_SECONDS
 
@@ -77,6 +85,11 @@ def _check_options(options: StreamOptions) -> None:
         raise UsageError(f"--duration must be a number of seconds > 0, got {options.duration}")
     if options.publication is not None and not options.publication.strip():
         raise UsageError("--publication needs a name")
+    if isinstance(options.events_per_transaction, bool) or \
+            not isinstance(options.events_per_transaction, int) or \
+            options.events_per_transaction < 1:
+        raise UsageError(f"--events-per-transaction must be a whole number >= 1 (1: one "
+                         f"transaction per event), got {options.events_per_transaction!r}")
     if options.reconnect_timeout < 0:
         raise UsageError("the reconnect timeout must be >= 0")
 
@@ -154,46 +167,102 @@ def _loop(executor: PostgresStream, planner: Planner, options: StreamOptions,
     pacer = Pacer(options.rate, lambda k: planner.unit(k, "pace"))
     tick = Ticker(report, on_line, options.report_every)
     deadline = None if options.duration is None else report.started + options.duration
+    per_transaction = options.events_per_transaction
     n = report.next_event
-    applied = 0
 
     def done(event: Event) -> None:
-        nonlocal applied
-        applied += 1
         report.add(event)
         if on_event is not None:
             on_event(event)
 
-    while True:
-        if stop.is_set():
-            report.interrupted = True
-            return
-        if options.events is not None and applied >= options.events:
-            return
-        if deadline is not None and time.monotonic() >= deadline:
-            return
-        if not pacer.wait(n, stop, deadline, tick):
-            report.interrupted = stop.is_set()
-            return
+    def lost(exc: Exception) -> bool:
+        """Reconnect and settle the open transaction by the ledger; False when stopped."""
+        nonlocal n
+        pending = executor.pending  # sent, perhaps committed
+        executor.pending = []
+        resumed = _reconnect(executor, report, stop, options, on_line, exc)
+        if resumed is None:
+            return False
+        committed = [e for e in pending if e.n < resumed]  # the ledger says so
+        for event in committed:
+            done(event)
+        n = resumed  # the others are applied again
+        return True
+
+    recovered: list[int] = []  # the event last applied again after a stale key
+
+    def refused(exc: psycopg.Error, last: int) -> None:
+        """A statement failed: once per event, the keys the client keeps may be stale
+        (another session changed a row): read them again and go on from the ledger."""
+        nonlocal n
+        first = executor.pending[0].n if executor.pending else last
+        if not isinstance(exc, _STALE) or recovered[-1:] == [first]:
+            _fail(executor, last, exc)
+        recovered.append(first)
         try:
-            event = executor.execute(n)
+            n = executor.recover()
+        except _TRANSIENT as lost_exc:
+            if not lost(lost_exc):
+                raise _Stopped from None
+
+    def commit() -> bool:
+        """COMMIT the open transaction; False when the stream stopped meanwhile."""
+        try:
+            committed = executor.commit_events()
         except _TRANSIENT as exc:
-            pending = executor.pending  # sent, perhaps committed
-            resumed = _reconnect(executor, report, stop, options, on_line, exc)
-            if resumed is None:
-                return
-            if resumed == n + 1 and pending is not None:
-                done(pending)  # committed before the connection went: the ledger says so
-            n = resumed  # else the event was rolled back: the ledger still names it
-            continue
+            return lost(exc)
         except psycopg.Error as exc:
-            with suppress(psycopg.Error):
-                executor.rollback()
-            raise TargetError(f"event {n} failed on {executor.describe()}: "
-                              f"{_describe(exc)}") from exc
-        done(event)
-        n += 1
+            try:
+                refused(exc, n - 1)
+            except _Stopped:
+                return False
+            return True
+        for event in committed:
+            done(event)
         tick()
+        return True
+
+    while True:
+        applied = report.events + len(executor.pending)  # committed, or in the open transaction
+        ending = stop.is_set() or (options.events is not None and applied >= options.events) \
+            or (deadline is not None and time.monotonic() >= deadline)
+        if not ending and pacer.wait(n, stop, deadline, tick):
+            try:
+                executor.execute(n)
+            except _TRANSIENT as exc:
+                if not lost(exc):
+                    return
+                continue
+            except psycopg.Error as exc:
+                try:
+                    refused(exc, n)
+                except _Stopped:
+                    return
+                continue
+            n += 1
+            if len(executor.pending) >= per_transaction and not commit():
+                return
+            continue
+        if executor.pending:  # stopping: the open group first, whole
+            if not commit():
+                return
+            continue  # a reconnect may have rolled it back: look again
+        report.interrupted = stop.is_set()
+        return
+
+
+class _Stopped(Exception):
+    """The stream was stopped while it reconnected."""
+
+
+def _fail(executor: PostgresStream, last: int, exc: psycopg.Error) -> NoReturn:
+    """Roll the open transaction back and say which events it held (up to ``last``)."""
+    first = executor.pending[0].n if executor.pending else last
+    with suppress(psycopg.Error):
+        executor.rollback()
+    which = f"event {last}" if first == last else f"events {first}-{last}"
+    raise TargetError(f"{which} failed on {executor.describe()}: "
+                      f"{_describe(exc)}") from exc
 
 
 def _reconnect(executor: PostgresStream, report: StreamReport, stop: threading.Event,

@@ -6,7 +6,9 @@ rows at or after that key in key order, wrapping around to the table's
 first key: a B-tree range scan on the primary key (or on the unique column a
 reference points at), whatever the key's type, so the database's state alone
 decides the answer. Keys of tables up to ``KEY_CACHE_ROWS`` rows are computed
-``KEY_BLOCK`` rows at a time and kept, so a start is a lookup.
+``KEY_BLOCK`` rows at a time and kept, so a start is a lookup. Where the
+client keeps a table's live keys (``live_keys.py``), a search of a live
+parent is answered from them, without a round trip.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from psycopg import sql
 
 from datastorm_core.core.schema import ColumnSchema, TableSchema
+from datastorm_core.stream.live_keys import LiveKeys
 from datastorm_core.stream.plan import Planner
 from datastorm_core.stream.session import StreamSession
 from datastorm_core.stream.spec import Reference, StreamTable
@@ -40,6 +43,7 @@ class KeySearch:
         self.session = session
         self.planner = planner
         self.rows_of = rows_of
+        self.live = LiveKeys()
         self._schemas: dict[str, TableSchema] = {}
         self._key_blocks: dict[tuple[str, tuple[str, ...], int], list[tuple[str | None, ...]]] = {}
 
@@ -116,8 +120,12 @@ class KeySearch:
         start = self.planner.parent_index(n, t, ref.field, parent_rows, attempt, purpose)
         column = self.schema(ref.parent).column(ref.parent_column)
         start_value = self.keys(ref.parent, (ref.parent_column,), start)
+        one_to_one = t.table.field(ref.field).unique and len(t.key) < 2
+        if not one_to_one and self.live.knows(ref.parent, (ref.parent_column,)):
+            live = self.live.first(ref.parent, start_value)
+            return NONE if live is None else live[0]
         where: list[Where] = []
-        if t.table.field(ref.field).unique and len(t.key) < 2:
+        if one_to_one:
             # One-to-one: a parent that has no child in this table yet.
             where.append((sql.SQL("NOT EXISTS (SELECT 1 FROM {} AS c WHERE {} = {})").format(
                 sql.Identifier(t.name), sql.Identifier("c", ref.field),

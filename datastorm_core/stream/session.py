@@ -1,5 +1,12 @@
 """The change stream's one connection: its lock, its statements, one round trip an event.
 
+Events run in psycopg's pipeline mode, entered at the first event and kept
+until the connection closes: a read's BEGIN rides with it, an event's writes
+are queued without waiting and go with ``COMMIT`` in one round trip, and
+every statement is prepared by the server the first time it is sent (its
+parse and plan are paid once per connection, not once per event). The setup
+before the first event runs outside the pipeline, as any session does.
+
 It connects through the PostgreSQL target's ``ConnectionSettings``: the URL
 read once, every session in UTC with a bounded ``lock_timeout`` and on the
 target's ``schema``, and the message of a connect that fails. It is not the
@@ -13,7 +20,7 @@ them, and ``runner.py`` puts them in our words.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from typing import Any, ParamSpec
 
 import psycopg
@@ -44,7 +51,9 @@ class StreamSession:
         self.pid: int | None = None  # the backend holding the lock (pg_stat_activity.pid)
         self._cur: psycopg.Cursor[Any] | None = None
         self._statements: dict[tuple[object, ...], str] = {}
-        self._bind: psycopg.ClientCursor[Any] | None = None
+        self._texts: dict[int, tuple[sql.Composable, str]] = {}
+        # Leaves the pipeline on close; None until the first event's statement.
+        self._pipeline: ExitStack | None = None
 
     def describe(self) -> str:
         return self.settings.describe()
@@ -75,6 +84,10 @@ class StreamSession:
 
     def close(self) -> None:
         conn, self.conn, self._cur = self.conn, None, None
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            with suppress(Exception):  # a lost connection cannot sync; closing is enough
+                pipeline.close()
         if conn is not None:
             with suppress(Exception):  # the connection is gone anyway
                 conn.close()
@@ -94,25 +107,39 @@ class StreamSession:
         return found
 
     def query(self, statement: str, params: Sequence[object] = ()) -> list[Any]:
-        """The rows of a read (prepared by the server after a few runs: psycopg's default)."""
-        return self.cursor.execute(statement, params).fetchall()
+        """The rows of a read: one round trip (with the transaction's BEGIN, and the
+        writes queued before it, on the first read of a transaction)."""
+        self._pipelined()
+        return self.cursor.execute(statement, params, prepare=True).fetchall()
 
-    def commit_writes(self, writes: Sequence[Write]) -> None:
-        """Send ``writes`` and ``COMMIT`` in one round trip.
+    def send(self, writes: Sequence[Write]) -> None:
+        """Queue ``writes`` without waiting for them: they reach the server now and
+        are answered with the ``COMMIT`` (or the next read) that follows.
 
-        One simple-protocol query, bound client side by psycopg: the server
-        stops at a failing statement, so none after it runs and the
-        transaction is rolled back.
+        An error in one of them is raised there, and the server skips what
+        follows it until the transaction is rolled back.
         """
-        binder = self._binder()
-        batch = [binder.mogrify(statement, values) for statement, values in writes]
-        self.cursor.execute("; ".join([*batch, "COMMIT"]))
+        self._pipelined()
+        cur = self.cursor
+        for statement, values in writes:
+            cur.execute(statement if isinstance(statement, str) else self._text(statement),
+                        values, prepare=True)
 
-    def _binder(self) -> psycopg.ClientCursor[Any]:
-        assert self.conn is not None
-        if self._bind is None or self._bind.connection is not self.conn:
-            self._bind = psycopg.ClientCursor(self.conn)
-        return self._bind
+    def _text(self, statement: sql.Composable) -> str:
+        """A composed statement's text, composed once (the ledger's are module constants,
+        kept alive with their text)."""
+        found = self._texts.get(id(statement))
+        if found is None or found[0] is not statement:
+            found = self._texts[id(statement)] = (statement, statement.as_string(self.conn))
+        return found[1]
+
+    def _pipelined(self) -> None:
+        """Enter pipeline mode for the events, once per connection."""
+        if self._pipeline is None:
+            assert self.conn is not None, "not connected"
+            stack = ExitStack()
+            stack.enter_context(self.conn.pipeline())
+            self._pipeline = stack
 
     def commit(self) -> None:
         assert self.conn is not None

@@ -173,3 +173,26 @@ def test_a_server_that_stays_away_ends_the_stream_with_a_failure(logical_cluster
         assert any("connection lost" in line for line in lines_seen)
         # What was committed is whole: the ledger and the tables agree.
         assert set(orphans(url, genfile).values()) == {0}
+
+
+def test_events_per_transaction_commits_groups_of_the_same_events(logical_cluster: Any) -> None:
+    with database(logical_cluster.url, "cdc_grouped") as url, \
+            database(logical_cluster.url, "cdc_single") as single:
+        genfile = load(url)
+        load(single, genfile)
+        with slot(url, "datastorm_grouped") as name:
+            report, events = stream_events(url, 205, events_per_transaction=10)
+            transactions = decoded(url, name)
+        assert report.events == 205 and report.next_event == 205
+        # 20 transactions of 10 events, then the 5 left when the stream stopped: each
+        # holds its events' changes in event order, committed at once.
+        changes = expected(events)
+        assert [len(t) for t in transactions] == \
+            [sum(len(c) for c in changes[i:i + 10]) for i in range(0, 205, 10)]
+        assert transactions == [[row for c in changes[i:i + 10] for row in c]
+                                for i in range(0, 205, 10)]
+        # The events are those of one transaction each, and so is the end state.
+        _, alone = stream_events(single, 205)
+        assert alone == events
+        assert fingerprint(url, genfile) == fingerprint(single, genfile)
+        assert set(orphans(url, genfile).values()) == {0}

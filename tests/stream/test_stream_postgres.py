@@ -194,6 +194,41 @@ def test_a_terminated_backend_is_reconnected_without_losing_or_repeating_an_even
         assert expected.tables == report.tables
 
 
+def test_a_group_cut_by_a_lost_connection_is_applied_again_whole(
+        pg_url: str, pg_server_url: str) -> None:
+    from stream_support import database
+
+    genfile = load(pg_url)
+    log: list[int] = []
+    done: list[Any] = []
+    options = StreamOptions(target=pg_url, rate=0, events=500, events_per_transaction=7)
+    worker = threading.Thread(target=lambda: done.append(
+        stream(genfile, options, on_event=lambda e: log.append(e.n))))
+    worker.start()
+    dbname = pg_url.rsplit("/", 1)[1]
+    killed = 0
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        while worker.is_alive() and killed < 2 and time.monotonic() < deadline:
+            if len(log) >= 150 * (killed + 1):
+                killed += admin.execute(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                    "pg_stat_activity WHERE datname = %s AND application_name = %s) AS k",
+                    (dbname, APPLICATION_NAME)).fetchone()[0]
+            time.sleep(0.005)
+    worker.join(60)
+    assert not worker.is_alive()
+    (report,) = done
+    assert killed >= 1 and report.reconnects >= 1
+    # Every event reported once, in order, and only once committed.
+    assert log == list(range(500)) and report.next_event == 500
+    assert ledger(pg_url)[0] == 500
+    with database(pg_server_url, f"{dbname}_ref") as reference:
+        load(reference, genfile)
+        stream_events(reference, 500)
+        assert fingerprint(reference, genfile) == fingerprint(pg_url, genfile)
+
+
 def _has_ledger(url: str) -> bool:
     return bool(scalar(url, "SELECT to_regclass('datastorm_stream_state') IS NOT NULL"))
 
@@ -258,6 +293,7 @@ def test_the_hospital_example_streams_out_of_the_box(pg_url: str, tmp_path: Path
     (["--rate", "-1"], "--rate must be a number >= 0"),
     (["--events", "-3"], "--events must be at least 0"),
     (["--duration", "0"], "--duration must be a number of seconds > 0"),
+    (["--events-per-transaction", "0"], "--events-per-transaction must be a whole number >= 1"),
 ])
 def test_user_errors_exit_2_before_anything_is_written(
         argv: list[str], message: str, pg_url: str,

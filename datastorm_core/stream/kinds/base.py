@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from datastorm_core.stream.catalog import Link
@@ -23,6 +23,9 @@ class Resolved:
 
     changes: tuple[Change, ...]
     writes: tuple[Write, ...]
+    # The values (as text) the inserted or updated row gets, by field: what the live
+    # keys need to count the references onto each parent (``live_keys.py``).
+    fields: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ of the Genfile's references without ``on_delete = "cascade"``, or any
 foreign key the catalog knows from a table outside the Genfile). Rows that
 reference it through a cascading one are deleted first, deepest first,
 unless one of them is itself referenced: then the next candidate is tried,
-up to ``DELETE_CANDIDATES``.
+up to ``DELETE_CANDIDATES``. Where the client counts the references onto
+the table (``live_keys.py``: bigint keys, no cascade onto it), the first
+unreferenced key is found there.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from psycopg import sql
 
+from datastorm_core.stream import live_keys
 from datastorm_core.stream.catalog import Link
 from datastorm_core.stream.events import Change
 from datastorm_core.stream.kinds.base import EventContext, Resolved
@@ -31,13 +34,23 @@ MAX_CASCADE_DEPTH = 16
 
 def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved | None:
     start = ctx.planner.start_index(n, t.name, ctx.rows_of(t.name), "delete", attempt)
+    if ctx.search.live.deletable(t.name):  # the client counts the references onto it
+        free = ctx.search.live.first_free(t.name, ctx.search.start_key(t, start))
+        if free is None:
+            return None
+        change = Change(t.name, "delete", free)
+        return Resolved((change,), (_delete_row(ctx, change, checked=True),))
     links = ctx.links.get(t.name, [])
     wanted_names = _wanted(t.key, links)
     where = [_unreferenced(lk) for lk in links if not lk.cascade]
+    # Only a cascade can turn a candidate down: without one the first is the row, and
+    # the scan past rows still referenced stops there (a table whose rows are nearly
+    # all referenced is walked far for sixteen).
+    limit = DELETE_CANDIDATES if any(lk.cascade for lk in links) else 1
     candidates = ctx.search.rows(("delete", t.name), sql.Identifier(t.name), list(t.key),
                                  ctx.search.key_schema(t), ctx.search.start_key(t, start),
                                  where, [sql.Identifier("t", c) for c in wanted_names],
-                                 limit=DELETE_CANDIDATES)
+                                 limit=limit)
     for found in candidates:
         values = dict(zip(wanted_names, found, strict=True))
         children = _cascade(ctx, t.name, values, 0)
@@ -100,12 +113,15 @@ def _children(link: Link, child: StreamTable, wanted_names: Sequence[str],
         columns(child.key, "t"))
 
 
-def _delete_row(ctx: EventContext, change: Change) -> Write:
+def _delete_row(ctx: EventContext, change: Change, checked: bool = False) -> Write:
+    """The DELETE of one row; ``checked``: failing when the row is gone (found in the
+    live keys, it may have been deleted by another session)."""
     key = ctx.spec.table(change.table).key
-    return (ctx.session.statement(("delete-row", change.table), _delete, change.table, key),
-            change.key)
+    return (ctx.session.statement(("delete-row", change.table, checked), _delete, change.table,
+                                  key, checked), change.key)
 
 
-def _delete(table: str, key: Sequence[str]) -> sql.Composed:
-    return sql.SQL("DELETE FROM {} WHERE {} = ({})").format(
+def _delete(table: str, key: Sequence[str], checked: bool) -> sql.Composed:
+    delete = sql.SQL("DELETE FROM {} WHERE {} = ({})").format(
         sql.Identifier(table), row(key), sql.SQL(", ").join(sql.Placeholder() * len(key)))
+    return live_keys.checked(delete) if checked else delete

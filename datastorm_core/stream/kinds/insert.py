@@ -49,7 +49,7 @@ def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved
         statement = ctx.session.statement(("insert", t.name), _insert, t)
         key = tuple(typed(values[k], t.schema.column(k)) for k in t.key)
         return Resolved((Change(t.name, "insert", key),),
-                        ((statement, [values[c.name] for c in t.schema.columns]),))
+                        ((statement, [values[c.name] for c in t.schema.columns]),), values)
     return None
 
 
@@ -62,6 +62,10 @@ def _taken(ctx: EventContext, t: StreamTable, values: Mapping[str, str | None]) 
     for names in checks:
         wanted = [values[name] for name in names]
         if any(v is None for v in wanted):
+            continue
+        if names == t.key and ctx.search.live.knows(t.name, t.key):
+            if ctx.search.live.holds(t.name, wanted):  # type: ignore[arg-type]
+                return True
             continue
         statement = ctx.session.statement(("taken", t.name, names), _exists, t, names)
         if ctx.session.query(statement, wanted)[0][0]:

@@ -2,7 +2,10 @@
 
 The fields are tried in an order the event draws. A transition field only
 matches rows in a state that has a next state; a row is locked
-(``FOR UPDATE``) while its new value is drawn from its current one. The
+(``FOR UPDATE``) while its new value is drawn from its current one. Any
+other field's new value does not depend on the current one: where the
+client keeps the table's live keys, the row is found there and the UPDATE
+checks that it changed it (``live_keys.checked``). The
 ``on_update`` fields move forward to the stream's clock, never back.
 """
 
@@ -16,6 +19,7 @@ from datastorm_core.core.schema import ColumnType
 from datastorm_core.stream.draw import new_value
 from datastorm_core.stream.events import Change
 from datastorm_core.stream.kinds.base import EventContext, Resolved
+from datastorm_core.stream.live_keys import checked
 from datastorm_core.stream.spec import StreamTable
 from datastorm_core.stream.sql import Where, row
 from datastorm_core.stream.values import NONE
@@ -40,10 +44,17 @@ def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved
         wanted = [sql.Identifier("t", k) for k in t.key]
         if name is not None:
             wanted.append(sql.Identifier("t", name))
-        found = ctx.search.first(("update", t.name, name), sql.Identifier(t.name),
-                                 list(t.key), ctx.search.key_schema(t),
-                                 ctx.search.start_key(t, start), where, wanted,
-                                 for_update=True)
+        # Known keys serve a field whose new value ignores the current one.
+        known = not where and ctx.search.live.knows(t.name, t.key)
+        found: Sequence[object] | None
+        if known:
+            live = ctx.search.live.first(t.name, ctx.search.start_key(t, start))
+            found = None if live is None else (*live, None)
+        else:
+            found = ctx.search.first(("update", t.name, name), sql.Identifier(t.name),
+                                     list(t.key), ctx.search.key_schema(t),
+                                     ctx.search.start_key(t, start), where, wanted,
+                                     for_update=True)
         if found is None:
             continue
         key = tuple(found[:len(t.key)])
@@ -69,12 +80,15 @@ def resolve(ctx: EventContext, n: int, t: StreamTable, attempt: int) -> Resolved
                     sql.Identifier(moving)))
                 params.append(moment.isoformat(sep=" "))
         # The same (table, field) always sets the same columns: one statement each.
-        statement = ctx.session.statement(("set", t.name, name), _update, t, sets)
-        return Resolved((Change(t.name, "update", key),), ((statement, [*params, *key]),))
+        statement = ctx.session.statement(("set", t.name, name, known), _update, t, sets,
+                                          known)
+        return Resolved((Change(t.name, "update", key),), ((statement, [*params, *key]),),
+                        {} if name is None else {name: params[0]})
     return None
 
 
-def _update(t: StreamTable, sets: Sequence[sql.Composable]) -> sql.Composed:
-    return sql.SQL("UPDATE {} SET {} WHERE {} = ({})").format(
+def _update(t: StreamTable, sets: Sequence[sql.Composable], known: bool) -> sql.Composed:
+    update = sql.SQL("UPDATE {} SET {} WHERE {} = ({})").format(
         sql.Identifier(t.name), sql.SQL(", ").join(sets), row(t.key),
         sql.SQL(", ").join(sql.Placeholder() * len(t.key)))
+    return checked(update) if known else update
