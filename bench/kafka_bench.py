@@ -299,10 +299,10 @@ def main() -> None:
                   file=sys.stderr, flush=True)
             # In a child: the million messages must not swell this process, whose
             # high-water RSS every timed child would inherit through fork.
-            subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, %r); "
-                            "import kafka_bench as b, pathlib; b.prepare_messages(%r, %d, "
-                            "pathlib.Path(%r))" % (str(HERE), bootstrap, args.events,
-                                                   str(messages))], check=True)
+            code = (f"import sys, pathlib; sys.path.insert(0, {str(HERE)!r}); "
+                    f"import kafka_bench as b; b.prepare_messages({bootstrap!r}, "
+                    f"{args.events}, pathlib.Path({str(messages)!r}))")
+            subprocess.run([sys.executable, "-c", code], check=True)
             for round_number in range(1, max(1, args.repeat) + 1):
                 # Alternate the order too, so neither side always runs first.
                 ordered = methods if round_number % 2 else methods[1::-1] + methods[2:]
