@@ -12,7 +12,7 @@ from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.target.encode.json_bytes import json_values
 from datastorm_core.target.encode.jsonl import json_objects
-from datastorm_core.target.encode.messages import message_keys
+from datastorm_core.target.encode.messages import message_keys, message_rows
 
 T = ColumnType
 _INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -93,3 +93,9 @@ def test_keys_are_the_key_column_text() -> None:
         "at": Column(np.array(["2024-01-01T00:00:00"] * 3, dtype="datetime64[s]")),
     })
     assert message_keys(chunk, schema) == [b"7", b"-8", None]
+
+
+def test_row_headers_are_the_row_indices() -> None:
+    chunk = Chunk("t", 0, 98, 3, {})
+    assert message_rows(chunk) == [b"98", b"99", b"100"]
+    assert message_rows(Chunk("t", 0, 0, 1, {})) == [b"0"]

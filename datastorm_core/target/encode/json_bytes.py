@@ -27,11 +27,12 @@ import numpy as np
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.core.values import json_fields, text_array
+from datastorm_core.target.encode.ascii_grids import date_grid, decimal_grid, timestamp_grid
 
-__all__ = ["json_buffer", "json_values"]
+__all__ = ["grid_rows", "json_buffer", "json_values"]
 
-# Kinds whose canonical text is JSON as it is; every other kind but DOUBLE is a
-# JSON string of its text.
+# Kinds whose canonical text is JSON as it is (BIGINT's from ``decimal_grid``);
+# every other kind but DOUBLE is a JSON string of its text.
 _BARE = (ColumnType.BIGINT, ColumnType.BOOLEAN)
 _QUOTE, _BACKSLASH, _SPACE = 34, 92, 32
 _NULL = np.frombuffer(b"null", dtype=np.uint8)
@@ -74,10 +75,25 @@ def _literal(text: str, n: int) -> np.ndarray:
     return np.broadcast_to(np.frombuffer(text.encode(), dtype=np.uint8), (n, len(text.encode())))
 
 
+def _digits(column: Column, col: ColumnSchema) -> np.ndarray | None:
+    """The text of a number, date or timestamp column by arithmetic, when it has one."""
+    if col.type == ColumnType.NUMERIC:
+        return decimal_grid(column.values, col.scale or 0)
+    if col.type == ColumnType.DATE:
+        return date_grid(column.values)
+    if col.type == ColumnType.TIMESTAMP:
+        return timestamp_grid(column.values)
+    return None
+
+
 def _fragments(column: Column, col: ColumnSchema) -> list[np.ndarray]:
     """The column's JSON values as grids side by side (a string: quote, text, quote)."""
     n = len(column.values)
-    if col.type == ColumnType.DOUBLE:
+    if col.type == ColumnType.BIGINT:
+        parts = [decimal_grid(column.values)]
+    elif (digits := _digits(column, col)) is not None:  # a JSON string needing no escapes
+        parts = [_literal('"', n), digits, _literal('"', n)]
+    elif col.type == ColumnType.DOUBLE:
         parts = [_utf8_grid(np.array(json_fields(column, col), dtype=str))]
     else:
         texts = text_array(column.values, col.type, col.scale)
@@ -109,11 +125,22 @@ def json_buffer(chunk: Chunk, schema: TableSchema) -> tuple[bytes, list[int]]:
         parts.append(_literal(("," if i else "{") + encode_basestring(col.name) + ":", n))
         parts.extend(_fragments(chunk.columns[col.name], col))
     parts.append(_literal("}", n))
-    rows = np.concatenate(parts, axis=1)
+    return _packed(np.concatenate(parts, axis=1))
+
+
+def _packed(rows: np.ndarray) -> tuple[bytes, list[int]]:
+    """A NUL-padded grid's rows back to back, and the n + 1 offsets of the rows."""
     kept = rows != 0
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(kept.sum(axis=1), out=offsets[1:])
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    # Summing bytes is several times faster than summing booleans.
+    np.cumsum(kept.view(np.uint8).sum(axis=1, dtype=np.int64), out=offsets[1:])
     return rows[kept].tobytes(), offsets.tolist()
+
+
+def grid_rows(grid: np.ndarray) -> list[bytes]:
+    """Each row of a NUL-padded grid as bytes, its padding dropped."""
+    data, offsets = _packed(grid)
+    return [data[start:end] for start, end in pairwise(offsets)]
 
 
 def json_values(chunk: Chunk, schema: TableSchema) -> list[bytes]:

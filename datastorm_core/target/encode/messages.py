@@ -8,12 +8,15 @@ so a consumer sees the same key a database query would print.
 
 from __future__ import annotations
 
-from datastorm_core.core.chunk import Chunk
-from datastorm_core.core.schema import TableSchema
-from datastorm_core.core.values import apply_nulls, text_array
-from datastorm_core.target.encode.json_bytes import json_values
+import numpy as np
 
-__all__ = ["message_keys", "message_values"]
+from datastorm_core.core.chunk import Chunk
+from datastorm_core.core.schema import ColumnType, TableSchema
+from datastorm_core.core.values import apply_nulls, text_array
+from datastorm_core.target.encode.ascii_grids import decimal_grid
+from datastorm_core.target.encode.json_bytes import grid_rows, json_values
+
+__all__ = ["message_keys", "message_rows", "message_values"]
 
 
 def message_values(chunk: Chunk, schema: TableSchema) -> list[bytes]:
@@ -27,6 +30,14 @@ def message_keys(chunk: Chunk, schema: TableSchema) -> list[bytes | None]:
         return [None] * chunk.rows
     column = chunk.columns[schema.message_key]
     col = schema.column(schema.message_key)
-    keys = list(map(str.encode, text_array(column.values, col.type, col.scale).tolist()))
+    if col.type == ColumnType.BIGINT:  # the usual key, an id: its digits by arithmetic
+        keys: list[bytes | None] = grid_rows(decimal_grid(column.values))
+    else:
+        keys = list(map(str.encode, text_array(column.values, col.type, col.scale).tolist()))
     # A NULL key: librdkafka spreads such messages over partitions.
     return apply_nulls(keys, column, None)
+
+
+def message_rows(chunk: Chunk) -> list[bytes]:
+    """Each row's index in its table, as text: the ``row`` header."""
+    return grid_rows(decimal_grid(np.arange(chunk.start, chunk.start + chunk.rows)))
