@@ -29,7 +29,7 @@ from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.core.values import json_fields, text_array
 from datastorm_core.target.encode.ascii_grids import date_grid, decimal_grid, timestamp_grid
 
-__all__ = ["grid_rows", "json_buffer", "json_values"]
+__all__ = ["json_buffer", "json_values"]
 
 # Kinds whose canonical text is JSON as it is (BIGINT's from ``decimal_grid``);
 # every other kind but DOUBLE is a JSON string of its text.
@@ -135,12 +135,6 @@ def _packed(rows: np.ndarray) -> tuple[bytes, list[int]]:
     # Summing bytes is several times faster than summing booleans.
     np.cumsum(kept.view(np.uint8).sum(axis=1, dtype=np.int64), out=offsets[1:])
     return rows[kept].tobytes(), offsets.tolist()
-
-
-def grid_rows(grid: np.ndarray) -> list[bytes]:
-    """Each row of a NUL-padded grid as bytes, its padding dropped."""
-    data, offsets = _packed(grid)
-    return [data[start:end] for start, end in pairwise(offsets)]
 
 
 def json_values(chunk: Chunk, schema: TableSchema) -> list[bytes]:
