@@ -93,7 +93,10 @@ def _fragments(column: Column, col: ColumnSchema) -> list[np.ndarray]:
         parts = [decimal_grid(column.values)]
     elif (digits := _digits(column, col)) is not None:  # a JSON string needing no escapes
         parts = [_literal('"', n), digits, _literal('"', n)]
-    elif col.type == ColumnType.DOUBLE:
+    elif col.type == ColumnType.DOUBLE or (col.type not in _BARE
+                                           and column.values.dtype.kind != "U"):
+        # Python's own text: a double's repr, or an object array's values, whose
+        # trailing NULs a unicode array would drop (JSON escapes them instead).
         parts = [_utf8_grid(np.array(json_fields(column, col), dtype=str))]
     else:
         texts = text_array(column.values, col.type, col.scale)
