@@ -19,7 +19,9 @@ lz4, linger 20 ms):
   with a delivery callback, and exits 0 once every one is acknowledged.
   Timed start to exit too, minus the seconds it spends reading the file
   (it reports them): the pre-encoding is excluded, everything else counts.
-  ``datastorm-cli / bare-client-cli`` is the headline ratio. Both commands
+  ``datastorm-cli / bare-client-cli`` is the headline ratio. ``--baseline DIR``
+  adds ``datastorm-cli-baseline``, the same command run from another
+  checkout (``PYTHONPATH=DIR``) in the same rounds: before and after. The commands
   run without ``PYTHONDONTWRITEBYTECODE`` and after one untimed small run,
   so datastorm's bytecode is cached as in an installed package.
 - ``datastorm-kafka``: ``datastorm run`` of that table into the broker, in process
@@ -30,7 +32,7 @@ lz4, linger 20 ms):
 - ``faker-json-produce``: Faker and ``json.dumps`` row by row, then
   ``produce``: the loader most teams start with, on ``--naive-events``.
 
-Rounds alternate the methods. Prints events/s, peak RSS and ratios; ``--json``
+Rounds rotate the order of the methods. Prints events/s, peak RSS and ratios; ``--json``
 keeps the figures.
 """
 
@@ -210,12 +212,13 @@ def prepare_messages(bootstrap: str, events: int, path: Path) -> None:
 CLI_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def cli_datastorm(bootstrap: str, events: int, workdir: Path) -> dict[str, Any]:
+def cli_datastorm(bootstrap: str, events: int, workdir: Path,
+                  env: dict[str, str] | None = None) -> dict[str, Any]:
     genfile = workdir / f"kafka-{uuid.uuid4().hex[:8]}.toml"
     genfile.write_text(GENFILE.format(bootstrap=f"kafka://{bootstrap}", events=events,
                                       topic=f"cli{uuid.uuid4().hex[:8]}"))
     done = timed([str(Path(sys.executable).with_name("datastorm")), "run", str(genfile),
-                  "--tables", "transaction", "--quiet"], env=CLI_ENV)
+                  "--tables", "transaction", "--quiet"], env=env or CLI_ENV)
     if done["exit"]:
         return {"error": f"exit {done['exit']}: {done['stderr'].strip()[-300:]}"}
     return {"events": events, "seconds": done["seconds"], "peak_rss_mb": done["peak_rss_mb"],
@@ -287,6 +290,9 @@ def main() -> None:
     parser.add_argument("--naive-events", type=int, default=100_000)
     parser.add_argument("--bootstrap", help="host:port of a broker (default: start Tansu)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time datastorm-cli-baseline: the same command with "
+                             "PYTHONPATH=DIR (a checkout of another commit), in the same rounds")
     parser.add_argument("--end-to-end-only", action="store_true",
                         help="only datastorm-cli and bare-client-cli")
     parser.add_argument("--repeat", type=int, default=1,
@@ -295,6 +301,10 @@ def main() -> None:
     broker, bootstrap = (None, args.bootstrap) if args.bootstrap else start_tansu()
     runs: dict[str, list[dict[str, Any]]] = {}
     methods = [("datastorm-cli", args.events), ("bare-client-cli", args.events)]
+    baseline_env = None
+    if args.baseline:
+        baseline_env = {**CLI_ENV, "PYTHONPATH": str(Path(args.baseline).resolve())}
+        methods.append(("datastorm-cli-baseline", args.events))
     if not args.end_to_end_only:
         methods += [("datastorm-kafka", args.events), ("producer-floor", args.events)]
         if args.naive_events:
@@ -313,17 +323,21 @@ def main() -> None:
             subprocess.run([sys.executable, "-c", code], check=True)
             print("warming up: one small datastorm run caches its bytecode (untimed) ...",
                   file=sys.stderr, flush=True)
-            warm = cli_datastorm(bootstrap, 1000, workdir)
-            if "error" in warm:
-                sys.exit(f"datastorm run failed: {warm['error']}")
+            for env in (None, baseline_env) if baseline_env else (None,):
+                warm = cli_datastorm(bootstrap, 1000, workdir, env)
+                if "error" in warm:
+                    sys.exit(f"datastorm run failed: {warm['error']}")
             for round_number in range(1, max(1, args.repeat) + 1):
-                # Alternate the order too, so neither side always runs first.
-                ordered = methods if round_number % 2 else methods[1::-1] + methods[2:]
+                # Rotate the order too, so no method always runs first.
+                turn = (round_number - 1) % len(methods)
+                ordered = methods[turn:] + methods[:turn]
                 for method, events in ordered:
                     print(f"round {round_number}: {method} on {events:,} events ...",
                           file=sys.stderr, flush=True)
                     if method == "datastorm-cli":
                         result = cli_datastorm(bootstrap, events, workdir)
+                    elif method == "datastorm-cli-baseline":
+                        result = cli_datastorm(bootstrap, events, workdir, baseline_env)
                     elif method == "bare-client-cli":
                         result = cli_floor(bootstrap, events, messages)
                     else:
@@ -344,7 +358,8 @@ def main() -> None:
         if "events_per_second" not in r:
             print(f"{method:<20} {r.get('error')}")
             continue
-        ours = results.get("datastorm-cli" if method.endswith("-cli") else "datastorm-kafka",
+        cli = method.endswith("-cli") or method == "datastorm-cli-baseline"
+        ours = results.get("datastorm-cli" if cli else "datastorm-kafka",
                            {}).get("events_per_second")
         ratio = "-"
         if ours:
@@ -352,16 +367,19 @@ def main() -> None:
             ratio = f"{ratios[method]:.2f}"
         print(f"{method:<20} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
               f"{r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
-    rounds = [round(a["events_per_second"] / b["events_per_second"], 3)
-              for a, b in zip(runs.get("datastorm-cli", []), runs.get("bare-client-cli", []),
-                              strict=False)
-              if "events_per_second" in a and "events_per_second" in b]
-    if rounds:
-        shown = ", ".join(f"{x:.2f}" for x in rounds)
-        print(f"\ndatastorm-cli / bare-client-cli by round: {shown}")
+    by_round: dict[str, list[float]] = {}
+    for ours_method in ("datastorm-cli", "datastorm-cli-baseline"):
+        pairs = zip(runs.get(ours_method, []), runs.get("bare-client-cli", []), strict=False)
+        ratios_of = [round(a["events_per_second"] / b["events_per_second"], 3)
+                     for a, b in pairs if "events_per_second" in a and "events_per_second" in b]
+        if ratios_of:
+            by_round[ours_method] = ratios_of
+            shown = ", ".join(f"{x:.2f}" for x in ratios_of)
+            print(f"{ours_method} / bare-client-cli by round: {shown}")
+    rounds = by_round.get("datastorm-cli", [])
     if args.json:
         write_record(args.json, results, repeat=args.repeat, ratios=ratios,
-                     end_to_end_ratio_by_round=rounds,
+                     end_to_end_ratio_by_round=rounds, ratio_by_round=by_round,
                      broker="tansu (memory)" if broker is not None else bootstrap)
 
 
