@@ -350,13 +350,13 @@ def main() -> None:
             broker.send_signal(signal.SIGINT)
             broker.wait(10)
     results = {method: median_run(done, "events_per_second") for method, done in runs.items()}
-    print(f"\n{'method':<20} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9} "
+    print(f"\n{'method':<24} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9} "
           f"{'datastorm/x':>11}  (datastorm-cli against the -cli methods, "
           "datastorm-kafka against the others)")
     ratios: dict[str, float] = {}
     for method, r in results.items():
         if "events_per_second" not in r:
-            print(f"{method:<20} {r.get('error')}")
+            print(f"{method:<24} {r.get('error')}")
             continue
         cli = method.endswith("-cli") or method == "datastorm-cli-baseline"
         ours = results.get("datastorm-cli" if cli else "datastorm-kafka",
@@ -365,7 +365,7 @@ def main() -> None:
         if ours:
             ratios[method] = round(ours / r["events_per_second"], 3)
             ratio = f"{ratios[method]:.2f}"
-        print(f"{method:<20} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
+        print(f"{method:<24} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
               f"{r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
     by_round: dict[str, list[float]] = {}
     for ours_method in ("datastorm-cli", "datastorm-cli-baseline"):
