@@ -9,25 +9,44 @@ bank's account transactions (id, account_id, kind, amount, created_at) to a
 topic of its own with the same producer settings (idempotent, acks=all,
 lz4, linger 20 ms):
 
-- ``datastorm-kafka``: ``datastorm run`` of that table into the broker.
+- ``datastorm-cli``: the ``datastorm run GENFILE --tables transaction --quiet``
+  command, timed as a user times it: from its start to its exit (interpreter
+  start-up, imports, Genfile loading, topic creation, generation, encoding,
+  sending, every acknowledgement).
+- ``bare-client-cli``: ``bench/kafka_floor.py``, a process that imports only
+  confluent-kafka and sends the same messages (key, JSON value, headers;
+  pre-encoded by datastorm's encoder into a file before the round, untimed),
+  with a delivery callback, and exits 0 once every one is acknowledged.
+  Timed start to exit too, minus the seconds it spends reading the file
+  (it reports them): the pre-encoding is excluded, everything else counts.
+  ``datastorm-cli / bare-client-cli`` is the headline ratio. ``--baseline DIR``
+  adds ``datastorm-cli-baseline``, the same command run from another
+  checkout (``PYTHONPATH=DIR``) in the same rounds: before and after. The commands
+  run without ``PYTHONDONTWRITEBYTECODE`` and after one untimed small run,
+  so datastorm's bytecode is cached as in an installed package.
+- ``datastorm-kafka``: ``datastorm run`` of that table into the broker, in process
+  (``run()`` only, no start-up).
 - ``producer-floor``: the same messages (key, JSON value, headers),
   pre-encoded untimed, sent by a bare confluent-kafka loop with a delivery
   callback: what the client library costs, the floor of any Python loader.
 - ``faker-json-produce``: Faker and ``json.dumps`` row by row, then
   ``produce``: the loader most teams start with, on ``--naive-events``.
 
-Prints events/s, peak RSS and ratios; ``--json`` keeps the figures.
+Rounds rotate the order of the methods. Prints events/s, peak RSS and ratios; ``--json``
+keeps the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import marshal
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -35,6 +54,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from measure import timed  # noqa: E402
+
 from bench import median_run, write_record  # noqa: E402  (bench/ is not a package)
 
 PRODUCER = {"enable.idempotence": True, "acks": "all", "compression.type": "lz4",
@@ -87,6 +108,8 @@ def method_datastorm(bootstrap: str, events: int) -> dict[str, Any]:
 
 
 def method_floor(bootstrap: str, events: int) -> dict[str, Any]:
+    import gc
+
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -104,6 +127,7 @@ def method_floor(bootstrap: str, events: int) -> dict[str, Any]:
                                                message_values(chunk, schema), strict=True)):
             messages.append((key, value, [("table", b"transaction"), ("seed", b"2024"),
                                           ("row", str(start + row).encode())]))
+    gc.freeze()  # the held messages are no garbage: no collection should walk them
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
     admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic].result()
     producer = Producer({**PRODUCER, "bootstrap.servers": bootstrap,
@@ -165,6 +189,58 @@ def method_faker(bootstrap: str, events: int) -> dict[str, Any]:
     return {"events": delivered[0], "seconds": seconds}
 
 
+# -- end to end: each a command, timed from its start to its exit ------------------
+
+
+def prepare_messages(bootstrap: str, events: int, path: Path) -> None:
+    """The messages ``datastorm run`` sends, by its own encoder, as (key, value, row)."""
+    from datastorm_core.source import Source
+    from datastorm_core.target.encode.messages import message_keys, message_values
+
+    genfile = _genfile(bootstrap, events, "unused")
+    source = Source(genfile)
+    schema = source.schema("transaction")
+    messages = []
+    for start in range(0, events, 65536):
+        chunk = source.chunk("transaction", start, min(events, start + 65536))
+        for row, (key, value) in enumerate(zip(message_keys(chunk, schema),
+                                               message_values(chunk, schema), strict=True)):
+            messages.append((key, value, str(start + row).encode()))
+    path.write_bytes(marshal.dumps(messages))
+
+
+# The timed commands run as an installed package does: with its bytecode cached
+# (pip compiles on install). PYTHONDONTWRITEBYTECODE would have every run
+# compile datastorm's modules again, a second of start-up no user pays.
+CLI_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def cli_datastorm(bootstrap: str, events: int, workdir: Path,
+                  env: dict[str, str] | None = None) -> dict[str, Any]:
+    genfile = workdir / f"kafka-{uuid.uuid4().hex[:8]}.toml"
+    genfile.write_text(GENFILE.format(bootstrap=f"kafka://{bootstrap}", events=events,
+                                      topic=f"cli{uuid.uuid4().hex[:8]}"))
+    done = timed([str(Path(sys.executable).with_name("datastorm")), "run", str(genfile),
+                  "--tables", "transaction", "--quiet"], env=env or CLI_ENV)
+    if done["exit"]:
+        return {"error": f"exit {done['exit']}: {done['stderr'].strip()[-300:]}"}
+    return {"events": events, "seconds": done["seconds"], "peak_rss_mb": done["peak_rss_mb"],
+            "cpu_seconds": done["cpu_seconds"]}
+
+
+def cli_floor(bootstrap: str, events: int, messages: Path) -> dict[str, Any]:
+    done = timed([sys.executable, str(HERE / "kafka_floor.py"), str(messages), bootstrap,
+                  f"bare{uuid.uuid4().hex[:8]}.transaction"], env=CLI_ENV)
+    if done["exit"]:
+        return {"error": f"exit {done['exit']}: {done['stderr'].strip()[-300:]}"}
+    report = json.loads(done["stdout"].strip().splitlines()[-1])
+    return {"events": report["delivered"], "seconds": done["seconds"] - report["load_seconds"],
+            "load_seconds_excluded": round(report["load_seconds"], 2),
+            # From its AdminClient to the last acknowledgement: no start-up, no exit.
+            "send_seconds": round(report["send_seconds"], 3),
+            "peak_rss_mb": done["peak_rss_mb"], "cpu_seconds": done["cpu_seconds"]}
+
+
 # -- the broker and the driver ----------------------------------------------------
 
 
@@ -219,37 +295,105 @@ def main() -> None:
     parser.add_argument("--naive-events", type=int, default=100_000)
     parser.add_argument("--bootstrap", help="host:port of a broker (default: start Tansu)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time datastorm-cli-baseline: the same command with "
+                             "PYTHONPATH=DIR (a checkout of another commit), in the same rounds")
+    parser.add_argument("--end-to-end-only", action="store_true",
+                        help="only datastorm-cli and bare-client-cli")
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of every method; each keeps its median run (default 1)")
     args = parser.parse_args()
     broker, bootstrap = (None, args.bootstrap) if args.bootstrap else start_tansu()
     runs: dict[str, list[dict[str, Any]]] = {}
+    methods = [("datastorm-cli", args.events), ("bare-client-cli", args.events)]
+    baseline_env = None
+    if args.baseline:
+        baseline_env = {**CLI_ENV, "PYTHONPATH": str(Path(args.baseline).resolve())}
+        methods.append(("datastorm-cli-baseline", args.events))
+    if not args.end_to_end_only:
+        methods += [("datastorm-kafka", args.events), ("producer-floor", args.events)]
+        if args.naive_events:
+            methods.append(("faker-json-produce", args.naive_events))
     try:
-        for round_number in range(1, max(1, args.repeat) + 1):
-            for method, events in (("datastorm-kafka", args.events),
-                                   ("producer-floor", args.events),
-                                   ("faker-json-produce", args.naive_events)):
-                print(f"round {round_number}: {method} on {events:,} events ...",
-                      file=sys.stderr, flush=True)
-                runs.setdefault(method, []).append(
-                    {"planned": events, **_child(method, bootstrap, events)})
+        with tempfile.TemporaryDirectory(prefix="kafka-bench-") as tmp:
+            workdir = Path(tmp)
+            messages = workdir / "messages.marshal"
+            print(f"pre-encoding {args.events:,} messages for bare-client-cli (untimed) ...",
+                  file=sys.stderr, flush=True)
+            # In a child: the million messages must not swell this process, whose
+            # high-water RSS every timed child would inherit through fork.
+            code = (f"import sys, pathlib; sys.path.insert(0, {str(HERE)!r}); "
+                    f"import kafka_bench as b; b.prepare_messages({bootstrap!r}, "
+                    f"{args.events}, pathlib.Path({str(messages)!r}))")
+            subprocess.run([sys.executable, "-c", code], check=True)
+            print("warming up: one small datastorm run caches its bytecode (untimed) ...",
+                  file=sys.stderr, flush=True)
+            for env in (None, baseline_env) if baseline_env else (None,):
+                warm = cli_datastorm(bootstrap, 1000, workdir, env)
+                if "error" in warm:
+                    sys.exit(f"datastorm run failed: {warm['error']}")
+            for round_number in range(1, max(1, args.repeat) + 1):
+                # Rotate the order too, so no method always runs first.
+                turn = (round_number - 1) % len(methods)
+                ordered = methods[turn:] + methods[:turn]
+                for method, events in ordered:
+                    print(f"round {round_number}: {method} on {events:,} events ...",
+                          file=sys.stderr, flush=True)
+                    if method == "datastorm-cli":
+                        result = cli_datastorm(bootstrap, events, workdir)
+                    elif method == "datastorm-cli-baseline":
+                        result = cli_datastorm(bootstrap, events, workdir, baseline_env)
+                    elif method == "bare-client-cli":
+                        result = cli_floor(bootstrap, events, messages)
+                    else:
+                        result = _child(method, bootstrap, events)
+                    if "seconds" in result and "events_per_second" not in result:
+                        result["events_per_second"] = round(result["events"] / result["seconds"])
+                    runs.setdefault(method, []).append({"planned": events, **result})
     finally:
         if broker is not None:
             broker.send_signal(signal.SIGINT)
             broker.wait(10)
     results = {method: median_run(done, "events_per_second") for method, done in runs.items()}
-    ours = results["datastorm-kafka"].get("events_per_second")
-    print(f"\n{'method':<20} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9} "
-          f"{'datastorm/x':>11}")
+    print(f"\n{'method':<24} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak RSS':>9} "
+          f"{'datastorm/x':>11}  (datastorm-cli against the -cli methods, "
+          "datastorm-kafka against the others)")
+    ratios: dict[str, float] = {}
     for method, r in results.items():
         if "events_per_second" not in r:
-            print(f"{method:<20} {r.get('error')}")
+            print(f"{method:<24} {r.get('error')}")
             continue
-        ratio = f"{ours / r['events_per_second']:.2f}" if ours else "-"
-        print(f"{method:<20} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
+        cli = method.endswith("-cli") or method == "datastorm-cli-baseline"
+        ours = results.get("datastorm-cli" if cli else "datastorm-kafka",
+                           {}).get("events_per_second")
+        ratio = "-"
+        if ours:
+            ratios[method] = round(ours / r["events_per_second"], 3)
+            ratio = f"{ratios[method]:.2f}"
+        print(f"{method:<24} {r['events']:>10,} {r['seconds']:>8.2f} {r['events_per_second']:>10,} "
               f"{r['peak_rss_mb']:>7.1f}MB {ratio:>11}")
+    by_round: dict[str, list[float]] = {}
+    for ours_method in ("datastorm-cli", "datastorm-cli-baseline"):
+        pairs = zip(runs.get(ours_method, []), runs.get("bare-client-cli", []), strict=False)
+        ratios_of = [round(a["events_per_second"] / b["events_per_second"], 3)
+                     for a, b in pairs if "events_per_second" in a and "events_per_second" in b]
+        if ratios_of:
+            by_round[ours_method] = ratios_of
+            shown = ", ".join(f"{x:.2f}" for x in ratios_of)
+            print(f"{ours_method} / bare-client-cli by round: {shown}")
+    # Stricter still: the whole command against the bare client's sending alone
+    # (its AdminClient to its last acknowledgement, no interpreter start or exit).
+    strict = [round(b["send_seconds"] / a["seconds"], 3)
+              for a, b in zip(runs.get("datastorm-cli", []), runs.get("bare-client-cli", []),
+                              strict=False) if "seconds" in a and "send_seconds" in b]
+    if strict:
+        by_round["datastorm-cli vs bare-client send only"] = strict
+        shown = ", ".join(f"{x:.2f}" for x in strict)
+        print(f"datastorm-cli / bare-client-cli's sending alone, by round: {shown}")
+    rounds = by_round.get("datastorm-cli", [])
     if args.json:
-        write_record(args.json, results, repeat=args.repeat,
+        write_record(args.json, results, repeat=args.repeat, ratios=ratios,
+                     end_to_end_ratio_by_round=rounds, ratio_by_round=by_round,
                      broker="tansu (memory)" if broker is not None else bootstrap)
 
 

@@ -31,7 +31,7 @@ from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.errors import Interrupted, TargetError
 from datastorm_core.target.base import BaseTarget, TargetSettings
-from datastorm_core.target.encode.messages import message_keys, message_values
+from datastorm_core.target.encode.messages import message_keys, message_rows, message_values
 from datastorm_core.target.kafka_settings import KAFKA_OPTIONS, KafkaSettings, bootstrap_servers
 
 if TYPE_CHECKING:
@@ -163,15 +163,16 @@ class KafkaTarget(BaseTarget):
         table = ("table", schema.name.encode())
         seed = ("seed", str(self.seed).encode())
         for chunk in chunks:
-            row = chunk.start
-            for key, value in zip(message_keys(chunk, schema), message_values(chunk, schema),
-                                  strict=True):
-                headers = [table, seed, ("row", str(row).encode())]
+            # Everything per message is made a chunk at a time (message_rows): the
+            # loop below is the one Python call per message the client requires.
+            for key, value, row in zip(message_keys(chunk, schema),
+                                       message_values(chunk, schema),
+                                       message_rows(chunk), strict=True):
+                headers = [table, seed, ("row", row)]
                 try:
                     produce(topic, value, key, on_delivery=on_delivery, headers=headers)
                 except BufferError:  # the local queue is full: let deliveries drain it
                     self._produce_when_room(topic, value, key, on_delivery, headers)
-                row += 1
             producer.poll(0)
             self._raise_if_failed()
 
