@@ -131,6 +131,20 @@ class Source:
         self.context.count(table, stop - start)
         return Chunk(table, seq, start, stop - start, made)
 
+    def grows(self, table: str) -> bool:
+        """Whether ``table``'s generators make rows past its count (a stream of new rows,
+        row ``records + k``). Not a table laid out parent by parent (``per_parent``: its
+        count is its parents' children), nor one with a unique field drawn from exactly
+        ``records`` values (a permutation of its rows has no row after the last)."""
+        t = self.genfile.table(table)
+        if any("per_parent" in f.params for f in t.references):
+            return False
+        try:
+            self.context.compiled(table).columns(np.array([t.records], dtype=np.int64))
+        except (ValueError, IndexError):  # an index outside a permutation or a layout
+            return False
+        return True
+
     def producer(self, table: str, start: int, stop: int,
                  chunk_rows: int = DEFAULT_CHUNK_ROWS, columns: Sequence[str] | None = None,
                  nulled: Collection[str] = ()) -> TableChunks:

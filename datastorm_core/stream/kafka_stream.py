@@ -128,6 +128,13 @@ def stream_events(genfile: Genfile, options: EventStreamOptions,
     if tables is None:
         raise UsageError("none of the selected tables goes to a Kafka target")
     source = check(genfile, Source(genfile), [t.name for t in tables])
+    for table in tables:
+        if not source.grows(table.name):
+            raise UsageError(
+                f"{table.name!r} has exactly its {table.records:,} rows (laid out by its "
+                "parents with per_parent, or a unique field of exactly that many values): "
+                "there is no new row of it to stream; stream its parent table, or write it "
+                "with `datastorm run`")
     run_options = RunOptions(tables=[t.name for t in tables], target_for=options.target_for)
     target = prepare_target(genfile, run_options, tables[0].target)
     schemas = [source.schema(t.name) for t in tables]

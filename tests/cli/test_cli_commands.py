@@ -190,3 +190,15 @@ def test_the_default_target_is_a_sqlite_file_in_the_working_directory(
     assert result.code == 0, result
     with sqlite3.connect(tmp_path / "datastorm.db") as conn:
         assert conn.execute('SELECT count(*) FROM "user"').fetchone()[0] == 300
+
+
+def test_a_stream_of_a_table_laid_out_by_its_parents_is_refused_before_any_broker(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its rows are its parents' children: there is no row past the last to send (it was
+    an IndexError from the layout)."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")  # never reached
+    bank = Path(__file__).resolve().parents[2] / "examples" / "bank.toml"
+    result = run_cli(capsys, "stream", str(bank), "--tables", "installment", "--events", "5")
+    assert result.code == 2, result.both
+    assert "'installment' has exactly its" in result.both and "stream its parent" in result.both
+    assert "Traceback" not in result.both

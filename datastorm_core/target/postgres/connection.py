@@ -79,8 +79,12 @@ class ConnectionSettings:
         # libpq only checks these when connecting; a typo is a usage error, found now.
         ports = str(self.params.get("port", "")).split(",")
         if not all((p.isdigit() and 0 < int(p) < 65536) or not p for p in ports):
+            # With user info in the URL, what libpq took for a port may be the end of a
+            # password holding a '/' or '?': say so, and never echo it.
+            shown = (" (a '/', '?' or '#' in a password must be percent-encoded: %2F, %3F, "
+                     "%23)" if "@" in url else f", got {self.params['port']!r}")
             raise UsageError(f"bad PostgreSQL URL {redact(url)!r}: the port must be a number "
-                             f"from 1 to 65535, got {self.params['port']!r}")
+                             f"from 1 to 65535{shown}")
         lock_timeout = options.get("lock_timeout", DEFAULT_LOCK_TIMEOUT_SECONDS)
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) \
                 or lock_timeout < 0:
