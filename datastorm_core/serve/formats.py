@@ -15,14 +15,14 @@ from datastorm_core.core.chunk import Chunk
 from datastorm_core.core.schema import TableSchema
 from datastorm_core.target.encode.csv_text import csv_header
 from datastorm_core.target.encode.csv_text import encode_chunk as csv_chunk
-from datastorm_core.target.encode.jsonl import encode_chunk as jsonl_chunk
+from datastorm_core.target.encode.json_bytes import json_lines
 from datastorm_core.target.encode.jsonl import json_objects
 
 __all__ = ["FORMATS", "PAGE_FORMATS", "STREAM_FORMATS", "RowFormat"]
 
 
 class _Rows(Protocol):
-    def __call__(self, chunk: Chunk, schema: TableSchema, first: bool) -> str: ...
+    def __call__(self, chunk: Chunk, schema: TableSchema, first: bool) -> str | bytes: ...
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,10 @@ def _sse_rows(chunk: Chunk, schema: TableSchema, first: bool) -> str:
 
 FORMATS: dict[str, RowFormat] = {
     "json": RowFormat("json", "application/json", _json_array_rows, head="[\n", tail="\n]\n"),
+    # Bytes built in one numpy buffer (the Kafka messages' encoder): the same text as
+    # the jsonl: target's, several times faster than a Python string per row.
     "ndjson": RowFormat("ndjson", "application/x-ndjson",
-                        lambda chunk, schema, first: jsonl_chunk(chunk, schema)),
+                        lambda chunk, schema, first: json_lines(chunk, schema)),
     "csv": RowFormat("csv", "text/csv; charset=utf-8",
                      lambda chunk, schema, first: csv_chunk(chunk, schema), with_header=True),
     "sse": RowFormat("sse", "text/event-stream", _sse_rows),

@@ -51,14 +51,14 @@ MAX_TICK_SECONDS = 0.25
 
 async def page_text(tables: ServedTables, name: str, start: int, stop: int, fmt: RowFormat,
                     registry: StatusRegistry, chunk_rows: int = PAGE_CHUNK_ROWS
-                    ) -> AsyncIterator[str]:
+                    ) -> AsyncIterator[str | bytes]:
     """Rows ``[start, stop)`` of a table in ``fmt``, one chunk at a time."""
     schema = tables.table(name).schema
     yield fmt.start(schema)
     for first in range(start, stop, chunk_rows):
         last = min(stop, first + chunk_rows)
 
-        def encode(first: int = first, last: int = last) -> str:
+        def encode(first: int = first, last: int = last) -> str | bytes:
             return fmt.rows(tables.chunk(name, first, last), schema, first == start)
 
         yield await to_thread.run_sync(encode)
@@ -67,7 +67,7 @@ async def page_text(tables: ServedTables, name: str, start: int, stop: int, fmt:
 
 
 async def paced_text(tables: ServedTables, stream: OpenStream, fmt: RowFormat,
-                     registry: StatusRegistry) -> AsyncIterator[str]:
+                     registry: StatusRegistry) -> AsyncIterator[str | bytes]:
     """The table's rows from ``stream.first_row`` on, at ``stream.rate`` rows a second;
     endless, or up to the table's last row when its generators end there; ended
     cleanly when the server stops."""
@@ -90,7 +90,7 @@ async def paced_text(tables: ServedTables, stream: OpenStream, fmt: RowFormat,
             due = max(1, int(rate * MAX_CATCH_UP_SECONDS))
         rows = min(due, STREAM_CHUNK_ROWS, end - index if end is not None else due)
 
-        def encode(first: int = index, rows: int = rows) -> str:
+        def encode(first: int = index, rows: int = rows) -> str | bytes:
             return fmt.rows(tables.chunk(name, first, first + rows), served.schema,
                             first == stream.first_row)
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from datastorm_core.core.chunk import Chunk, Column
 from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
-from datastorm_core.target.encode.json_bytes import json_values
-from datastorm_core.target.encode.jsonl import json_objects
+from datastorm_core.target.encode.json_bytes import json_lines, json_values
+from datastorm_core.target.encode.jsonl import encode_chunk, json_objects
 from datastorm_core.target.encode.messages import message_keys, message_rows
 
 T = ColumnType
@@ -70,6 +70,8 @@ def test_values_are_the_json_lines_objects_byte_for_byte(case: tuple[TableSchema
     assert json_values(chunk, schema) == expected
     for value in json_values(chunk, schema):
         assert list(json.loads(value)) == [c.name for c in schema.columns]
+    # The API's NDJSON pages: the jsonl: target's text, byte for byte.
+    assert json_lines(chunk, schema) == encode_chunk(chunk, schema).encode()
 
 
 def test_a_chunk_of_sequences_and_nulls() -> None:

@@ -29,7 +29,7 @@ from datastorm_core.core.schema import ColumnSchema, ColumnType, TableSchema
 from datastorm_core.core.values import json_fields, text_array
 from datastorm_core.target.encode.ascii_grids import date_grid, decimal_grid, timestamp_grid
 
-__all__ = ["json_buffer", "json_values"]
+__all__ = ["json_buffer", "json_lines", "json_values"]
 
 # Kinds whose canonical text is JSON as it is (BIGINT's from ``decimal_grid``);
 # every other kind but DOUBLE is a JSON string of its text.
@@ -122,13 +122,26 @@ def _fragments(column: Column, col: ColumnSchema) -> list[np.ndarray]:
 
 def json_buffer(chunk: Chunk, schema: TableSchema) -> tuple[bytes, list[int]]:
     """The chunk's rows as JSON objects back to back, and the n + 1 offsets of the rows."""
+    return _packed(_grid(chunk, schema, "}"))
+
+
+def json_lines(chunk: Chunk, schema: TableSchema) -> bytes:
+    """The chunk's rows as JSON Lines: each object and a newline (the ``jsonl:`` text)."""
+    if chunk.rows == 0:
+        return b""
+    rows = _grid(chunk, schema, "}\n")
+    return rows[rows != 0].tobytes()
+
+
+def _grid(chunk: Chunk, schema: TableSchema, end: str) -> np.ndarray:
+    """Every row's object, NUL-padded, and ``end`` after each."""
     n = chunk.rows
     parts: list[np.ndarray] = []
     for i, col in enumerate(schema.columns):
         parts.append(_literal(("," if i else "{") + encode_basestring(col.name) + ":", n))
         parts.extend(_fragments(chunk.columns[col.name], col))
-    parts.append(_literal("}", n))
-    return _packed(np.concatenate(parts, axis=1))
+    parts.append(_literal(end, n))
+    return np.concatenate(parts, axis=1)
 
 
 def _packed(rows: np.ndarray) -> tuple[bytes, list[int]]:
